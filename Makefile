@@ -1,0 +1,90 @@
+# apexone.certificates - developer entry points.
+#   make demo   build the collection, generate the lab, run the preflight on it
+#   make test   unit tests, playbook tests, PowerShell static checks, linters, ansible-test sanity
+# Everything is installed into .venv and .build from a clean state; nothing global is touched.
+
+SHELL        := /bin/bash -o pipefail
+PYTHON       ?= python3
+VENV         := .venv
+BUILD        := .build
+BIN          := $(CURDIR)/$(VENV)/bin
+COLLECTIONS  := $(CURDIR)/$(BUILD)/collections
+DEPS         := $(CURDIR)/$(BUILD)/deps
+INSTALLED    := $(COLLECTIONS)/ansible_collections/apexone/certificates
+LAB          := $(CURDIR)/lab
+# The community collections we test against come from the PyPI "ansible" package (Galaxy is not needed).
+ANSIBLE_PKG  ?= ansible>=11,<13
+VERSION      := $(shell sed -n 's/^version: *//p' galaxy.yml)
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS):$(DEPS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export ANSIBLE_LOCAL_TEMP := $(CURDIR)/$(BUILD)/tmp
+export ANSIBLE_NOCOLOR := 1
+export ANSIBLE_FORCE_COLOR := 0
+export PATH := $(BIN):$(PATH)
+
+.PHONY: all venv deps install demo lab test unit playbook-tests lint sanity fuzz bench clean help
+
+help:
+	@echo "make demo   - build, generate the lab and run the preflight on it"
+	@echo "make test   - every test and linter (what CI runs)"
+	@echo "make fuzz   - longer property-based fuzzing"
+	@echo "make bench  - benchmarks with ratios"
+	@echo "make clean  - remove .venv, .build and lab"
+
+$(VENV)/.stamp: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.stamp
+
+# ansible.windows, community.crypto, community.windows and microsoft.iis, taken out of the PyPI ansible wheel.
+$(DEPS)/.stamp: $(VENV)/.stamp
+	rm -rf $(DEPS) $(BUILD)/wheel && mkdir -p $(DEPS) $(BUILD)/wheel
+	$(BIN)/python -m pip download --quiet --no-deps -d $(BUILD)/wheel '$(ANSIBLE_PKG)'
+	$(BIN)/python hack/extract_collections.py $(BUILD)/wheel $(DEPS) \
+		ansible.windows community.crypto community.windows microsoft.iis
+	touch $@
+
+deps: $(DEPS)/.stamp
+
+# Build the collection tarball and install it the way users do (no Galaxy: --no-deps).
+install: deps
+	mkdir -p $(BUILD)/dist $(BUILD)/tmp
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist . >/dev/null
+	$(BIN)/ansible-galaxy collection install --force --no-deps -p $(COLLECTIONS) \
+		$(BUILD)/dist/apexone-certificates-$(VERSION).tar.gz >/dev/null
+	@echo "installed apexone.certificates $(VERSION) into $(COLLECTIONS)"
+
+lab: install
+	$(BIN)/python tests/lab/make_lab.py --out $(LAB)
+
+demo: lab
+	$(BIN)/ansible-playbook -i $(LAB)/inventory.yml playbooks/preflight.yml \
+		-e apexone_cert_report_only=true -e apexone_cert_summary_path=$(LAB)/preflight.json
+	@echo "JSON summary: $(LAB)/preflight.json"
+
+unit: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+lint: venv
+	$(BIN)/ruff check .
+	NO_COLOR=1 $(BIN)/ansible-lint --profile production --offline roles playbooks
+	$(BIN)/antsibull-changelog lint
+
+sanity: install
+	$(BIN)/python hack/ansible_test_sanity.py $(INSTALLED)
+
+test: unit lint sanity
+	@echo "make test: all checks passed"
+
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider -m "fuzz or property" tests/unit
+
+bench: install
+	$(BIN)/python tests/bench/run.py
+
+clean:
+	rm -rf $(VENV) $(BUILD) $(LAB)

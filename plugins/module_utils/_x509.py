@@ -1,0 +1,1018 @@
+# Copyright: (c) 2026, apexone.certificates maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""X.509 / PKCS#12 parsing and the web host certificate checks.
+
+Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+Do not use it from outside the collection.
+
+Pure Python on ``cryptography`` (and ``asn1crypto`` for the PKCS#12 envelope); no Ansible imports, so the
+same code serves the controller plugins (lookup, filters, action plugin) and the ``tls_probe`` module.
+Every bad input raises ``CertificateError`` (or a subclass) with a message that says what is wrong and
+what to do; a password or key never appears in a message.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import ipaddress
+import math
+import re
+import typing as t
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+except ImportError as exc:  # handled by the calling plugin, which reports it as a clear error
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR = exc
+
+try:
+    from cryptography.x509 import verification as x509_verification
+except ImportError:  # cryptography < 43: no path validation, reported when a CA bundle is given
+    x509_verification = None
+
+try:
+    from asn1crypto import pkcs12 as asn1_pkcs12
+
+    HAS_ASN1CRYPTO = True
+except ImportError:
+    HAS_ASN1CRYPTO = False
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+PEM_CERT_RE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+# Characters pasted along with a thumbprint from the Windows certificate dialog or a web page.
+_THUMBPRINT_NOISE_RE = re.compile(r"[\s:\u200b-\u200f\u202a-\u202e\u2060\ufeff]")
+
+SEVERITY_ERROR = "error"
+SEVERITY_WARNING = "warning"
+
+# Stable problem codes (documented in the webhost_cert_check filter).
+PROBLEM_CODES = (
+    "cn_mismatch",
+    "hostname_not_in_san",
+    "expired",
+    "not_yet_valid",
+    "expires_soon",
+    "no_private_key",
+    "key_mismatch",
+    "duplicate_leaf",
+    "weak_key",
+    "weak_signature",
+    "no_server_auth_eku",
+    "is_ca",
+    "self_signed",
+    "chain_incomplete",
+    "chain_untrusted",
+    "modern_pfx_encryption",
+)
+
+# Encryption algorithms Windows Server 2016 / Windows 10 before 1709 cannot read in a PFX.
+_MODERN_PFX_ALGORITHMS = ("PBES2",)
+_WEAK_HASHES = ("md5", "sha1", "md2")
+
+
+class CertificateError(Exception):
+    """A certificate, key or PFX could not be used; the message says why and what to do."""
+
+
+class PfxPasswordError(CertificateError):
+    """The PFX is well formed but could not be decrypted with the password given."""
+
+
+def require_libraries() -> None:
+    """Raise CertificateError when cryptography is missing (plugins import this module without it)."""
+    if not HAS_CRYPTOGRAPHY:
+        raise CertificateError(
+            "the Python library 'cryptography' (>= 43) is required on the Ansible controller: "
+            f"pip install cryptography ({CRYPTOGRAPHY_IMPORT_ERROR})"
+        )
+
+
+def _to_bytes(data: t.Any, what: str) -> bytes:
+    if data is None:
+        raise CertificateError(f"no {what} was given (the value is empty)")
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if not isinstance(data, (bytes, bytearray)):
+        raise CertificateError(f"the {what} must be text or bytes, not {type(data).__name__}")
+    if not bytes(data).strip():
+        raise CertificateError(f"the {what} is empty")
+    return bytes(data)
+
+
+def _password_bytes(password: t.Any) -> bytes | None:
+    if password is None:
+        return None
+    if isinstance(password, bytes):
+        return password
+    return str(password).encode("utf-8")
+
+
+def format_time(value: datetime.datetime) -> str:
+    """ISO 8601 UTC with a Z, as every date in this collection's results."""
+    return value.astimezone(datetime.timezone.utc).strftime(ISO_FORMAT)
+
+
+def _utc(value: datetime.datetime | str | None) -> datetime.datetime:
+    if value is None:
+        return datetime.datetime.now(datetime.timezone.utc)
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise CertificateError(
+                f"now={value!r} is not an ISO 8601 date/time (example: 2027-01-31T12:00:00Z)"
+            ) from exc
+    if not isinstance(value, datetime.datetime):
+        raise CertificateError(f"now must be an ISO 8601 string or a datetime, not {type(value).__name__}")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Thumbprints and names
+
+
+def thumbprint(cert: x509.Certificate) -> str:
+    """SHA-1 fingerprint in upper-case hex, the form Windows' certificate store shows."""
+    return cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - an identifier, not a signature
+
+
+def normalize_thumbprint(value: t.Any) -> str:
+    """Upper-case a thumbprint and strip spaces, colons and invisible characters pasted from a dialog."""
+    if not isinstance(value, str):
+        raise CertificateError(f"a thumbprint must be a string, not {type(value).__name__}")
+    cleaned = _THUMBPRINT_NOISE_RE.sub("", value).upper()
+    if not re.fullmatch(r"[0-9A-F]{40}", cleaned):
+        raise CertificateError(
+            f"{value!r} is not a certificate thumbprint: expected 40 hexadecimal characters (SHA-1), "
+            f"got {len(cleaned)} characters after removing spaces"
+        )
+    return cleaned
+
+
+def normalize_hostname(hostname: t.Any) -> str:
+    """Lower-case, strip one trailing dot, IDNA-encode; raise on an empty or malformed name."""
+    if not isinstance(hostname, str) or not hostname.strip():
+        raise CertificateError(
+            "hostname is required: give the name agents and browsers use to reach the Apex One server"
+        )
+    name = hostname.strip()
+    if name.endswith("."):
+        name = name[:-1]
+    try:
+        return str(ipaddress.ip_address(name.strip("[]")))
+    except ValueError:
+        pass
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise CertificateError(f"hostname {hostname!r} is not a valid DNS name ({exc})") from exc
+    name = name.lower()
+    if not re.fullmatch(r"[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*", name):
+        raise CertificateError(
+            f"hostname {hostname!r} is not a valid DNS name (letters, digits, hyphens and dots only)"
+        )
+    return name
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+        return True
+    except ValueError:
+        return False
+
+
+def dns_name_matches(pattern: str, hostname: str) -> bool:
+    """RFC 6125 matching as browsers do it: case-insensitive, a wildcard only as the whole left-most label.
+
+    ``hostname`` must already be normalised. A wildcard never matches the bare parent domain, more than one
+    label, a partial label (``f*.example.com``) or a public-suffix-like one-label parent (``*.com``).
+    """
+    pattern = pattern.strip().lower().rstrip(".")
+    if not pattern:
+        return False
+    if "*" not in pattern:
+        return pattern == hostname
+    if not pattern.startswith("*.") or "*" in pattern[2:]:
+        return False
+    parent = pattern[2:]
+    if "." not in parent or _is_ip(hostname):
+        return False
+    label, _dot, rest = hostname.partition(".")
+    return bool(label) and rest == parent
+
+
+def _common_names(cert: x509.Certificate) -> list[str]:
+    return [str(a.value) for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)]
+
+
+def _san(cert: x509.Certificate) -> x509.SubjectAlternativeName | None:
+    try:
+        return cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _basic_constraints_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def is_self_signed(cert: x509.Certificate) -> bool:
+    """Issuer equals subject and the certificate's own key verifies its signature."""
+    if cert.issuer != cert.subject:
+        return False
+    return _issued_by(cert, cert)
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+        return True
+    except InvalidSignature:
+        return False
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        # cryptography refuses MD5/SHA-1 signatures here; such a certificate still links to its issuer, and
+        # its weak signature is reported on its own (weak_signature).
+        return _verify_legacy_signature(cert, issuer)
+
+
+def _verify_legacy_signature(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    public_key = issuer.public_key()
+    try:
+        algorithm = cert.signature_hash_algorithm
+        if isinstance(public_key, rsa.RSAPublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        else:
+            return False
+        return True
+    except (InvalidSignature, ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+
+
+def _same_public_key(cert: x509.Certificate, key: t.Any) -> bool:
+    fmt = serialization.PublicFormat.SubjectPublicKeyInfo
+    enc = serialization.Encoding.DER
+    try:
+        return cert.public_key().public_bytes(enc, fmt) == key.public_key().public_bytes(enc, fmt)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        return False
+
+
+def _key_description(public_key: t.Any) -> tuple[str, int | None]:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return "RSA", public_key.key_size
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "EC", public_key.key_size
+    if isinstance(public_key, dsa.DSAPublicKey):
+        return "DSA", public_key.key_size
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return "Ed25519", 256
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return "Ed448", 456
+    return type(public_key).__name__, None
+
+
+def _signature_hash_name(cert: x509.Certificate) -> str | None:
+    try:
+        algorithm = cert.signature_hash_algorithm
+    except UnsupportedAlgorithm:
+        return None
+    return algorithm.name if algorithm is not None else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Loading
+
+
+def load_certificates(data: t.Any, what: str = "certificate") -> list[x509.Certificate]:
+    """Load one or more certificates from PEM (leaf first) or one from DER; clear errors for everything else."""
+    require_libraries()
+    raw = _to_bytes(data, what)
+    stripped = raw.strip()
+    if b"-----BEGIN" in stripped:
+        blocks = PEM_CERT_RE.findall(stripped)
+        if not blocks:
+            if b"PRIVATE KEY-----" in stripped:
+                raise CertificateError(
+                    f"the {what} is a private key, not a certificate: give the certificate (-----BEGIN CERTIFICATE-----)"
+                )
+            if b"-----BEGIN PKCS12-----" in stripped:
+                raise CertificateError(f"the {what} is a PKCS#12 bundle: use the pfx_info lookup for PFX files")
+            raise CertificateError(
+                f"the {what} has PEM markers but no '-----BEGIN CERTIFICATE-----' block "
+                "(is it a certificate request or a key?)"
+            )
+        certs = []
+        for index, block in enumerate(blocks, start=1):
+            try:
+                certs.append(x509.load_pem_x509_certificate(block))
+            except ValueError as exc:
+                raise CertificateError(
+                    f"PEM block {index} of the {what} is not a valid certificate ({exc}); "
+                    "check that the file was not cut or edited"
+                ) from exc
+        return certs
+    if stripped[:1] == b"\x30":
+        try:
+            return [x509.load_der_x509_certificate(raw)]
+        except ValueError as exc:
+            if _looks_like_pfx(raw):
+                raise CertificateError(
+                    f"the {what} is a PKCS#12 (PFX) file, not a certificate: use the pfx_info lookup"
+                ) from exc
+            raise CertificateError(
+                f"the {what} is binary but not a DER certificate ({exc}); export it again as .cer (DER or Base64)"
+            ) from exc
+    if _base64_decodes_to_der(stripped):
+        raise CertificateError(
+            f"the {what} is base64 text without PEM markers: wrap it in '-----BEGIN CERTIFICATE-----' / "
+            "'-----END CERTIFICATE-----' lines, or decode it to DER"
+        )
+    raise CertificateError(
+        f"the {what} is neither PEM (-----BEGIN CERTIFICATE-----) nor DER: export the certificate "
+        "again as .cer / .pem"
+    )
+
+
+def load_private_key(data: t.Any, password: t.Any = None) -> t.Any:
+    """Load a PEM or DER private key; raise CertificateError with a clear reason."""
+    require_libraries()
+    raw = _to_bytes(data, "private key")
+    pw = _password_bytes(password)
+    if b"-----BEGIN CERTIFICATE-----" in raw and b"PRIVATE KEY-----" not in raw:
+        raise CertificateError("the private key is a certificate: give the key file (-----BEGIN PRIVATE KEY-----)")
+    loader = serialization.load_pem_private_key if b"-----BEGIN" in raw else serialization.load_der_private_key
+    try:
+        return loader(raw, password=pw or None)
+    except TypeError as exc:
+        if pw:
+            raise CertificateError("the private key is not encrypted: do not give a key password") from exc
+        raise CertificateError("the private key is encrypted: give its password (key_password)") from exc
+    except ValueError as exc:
+        if pw:
+            raise PfxPasswordError(
+                "the private key could not be decrypted: the key password is wrong, or the key is corrupt"
+            ) from exc
+        raise CertificateError(
+            "the private key could not be read: expected an unencrypted or encrypted PEM/DER private key"
+        ) from exc
+    except UnsupportedAlgorithm as exc:
+        raise CertificateError(f"the private key uses an algorithm this controller cannot read ({exc})") from exc
+
+
+def _looks_like_pfx(raw: bytes) -> bool:
+    if not HAS_ASN1CRYPTO:
+        return False
+    try:
+        pfx = asn1_pkcs12.Pfx.load(raw, strict=True)
+        return pfx["version"].native == "v3" and pfx["auth_safe"]["content_type"].native in ("data", "signed_data")
+    except (ValueError, TypeError, KeyError):
+        return False
+
+
+def _base64_decodes_to_der(text: bytes) -> bool:
+    compact = re.sub(rb"\s+", b"", text)
+    if len(compact) < 16 or not re.fullmatch(rb"[A-Za-z0-9+/=_-]+", compact):
+        return False
+    try:
+        decoded = base64.b64decode(compact + b"=" * (-len(compact) % 4), altchars=b"-_" if b"-" in compact else None)
+    except (binascii.Error, ValueError):
+        return False
+    return decoded[:1] == b"\x30"
+
+
+def _algorithm_name(algorithm: t.Any) -> str:
+    """Name a PKCS#12 PBE algorithm as people know it: PBES2/AES-256-CBC, PBE-SHA1-3DES, PBE-SHA1-RC2-40."""
+    name = algorithm["algorithm"].native
+    if name == "pbes2":
+        params = algorithm["parameters"]
+        cipher = params["encryption_scheme"]["algorithm"].native
+        prf = "hmac_with_sha1"
+        kdf = params["key_derivation_func"]
+        if kdf["algorithm"].native == "pbkdf2":
+            prf = kdf["parameters"]["prf"]["algorithm"].native
+        cipher_names = {
+            "aes128_cbc": "AES-128-CBC",
+            "aes192_cbc": "AES-192-CBC",
+            "aes256_cbc": "AES-256-CBC",
+            "tripledes_3key": "3DES-CBC",
+        }
+        prf_name = prf.replace("hmac_with_", "").upper().replace("SHA", "SHA-")
+        return f"PBES2/{cipher_names.get(cipher, cipher)}/PBKDF2-{prf_name}"
+    legacy = {
+        "pkcs12_sha1_tripledes_3key": "PBE-SHA1-3DES",
+        "pkcs12_sha1_tripledes_2key": "PBE-SHA1-2DES",
+        "pkcs12_sha1_rc2_40": "PBE-SHA1-RC2-40",
+        "pkcs12_sha1_rc2_128": "PBE-SHA1-RC2-128",
+        "pkcs12_sha1_rc4_128": "PBE-SHA1-RC4-128",
+        "pkcs12_sha1_rc4_40": "PBE-SHA1-RC4-40",
+    }
+    return legacy.get(name, str(name))
+
+
+def read_pfx_envelope(raw: bytes) -> dict[str, t.Any]:
+    """Read how a PFX is protected (without the password) from its ASN.1 structure.
+
+    Returns ``encryption`` (of the private key bag), ``certificate_encryption`` (of the certificate bags;
+    ``none`` when not encrypted), ``mac_algorithm`` and ``key_bags`` (how many private keys the PFX holds).
+    Raises CertificateError when the bytes are not a PKCS#12 structure.
+    """
+    if not HAS_ASN1CRYPTO:
+        return {"encryption": None, "certificate_encryption": None, "mac_algorithm": None, "key_bags": None}
+    try:
+        pfx = asn1_pkcs12.Pfx.load(raw, strict=True)
+        if pfx["version"].native != "v3":
+            raise ValueError("PKCS#12 version is not 3")
+        auth_safe = pfx["auth_safe"]
+        if auth_safe["content_type"].native != "data":
+            raise ValueError("public-key integrity mode is not supported")
+        safe = asn1_pkcs12.AuthenticatedSafe.load(auth_safe["content"].native)
+        key_encryption = None
+        cert_encryption = "none"
+        key_bags = 0
+        for content_info in safe:
+            kind = content_info["content_type"].native
+            if kind == "encrypted_data":
+                algo = content_info["content"]["encrypted_content_info"]["content_encryption_algorithm"]
+                cert_encryption = _algorithm_name(algo)
+            elif kind == "data":
+                for bag in asn1_pkcs12.SafeContents.load(content_info["content"].native):
+                    bag_id = bag["bag_id"].native
+                    if bag_id == "pkcs8_shrouded_key_bag":
+                        key_bags += 1
+                        key_encryption = _algorithm_name(bag["bag_value"]["encryption_algorithm"])
+                    elif bag_id == "key_bag":
+                        key_bags += 1
+                        key_encryption = key_encryption or "none"
+        mac = None
+        if pfx["mac_data"].native is not None:
+            mac = pfx["mac_data"]["mac"]["digest_algorithm"]["algorithm"].native.upper().replace("SHA", "SHA-")
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise CertificateError(
+            f"the file is not a valid PKCS#12 (PFX) file: it is truncated or corrupt ({_short(exc)}); "
+            "copy or export it again"
+        ) from exc
+    return {
+        "encryption": key_encryption or cert_encryption,
+        "certificate_encryption": cert_encryption,
+        "mac_algorithm": mac,
+        "key_bags": key_bags,
+    }
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def is_modern_pfx_encryption(encryption: str | None) -> bool:
+    """True for PBES2 (AES) protection, which Windows Server 2016 and older cannot import."""
+    return bool(encryption) and encryption.startswith(_MODERN_PFX_ALGORITHMS)
+
+
+class PfxContents:
+    """What a PFX holds, with the leaf chosen by its private key."""
+
+    def __init__(self, certificate, chain, key, friendly_name, envelope, problems):
+        self.certificate = certificate
+        self.chain = chain
+        self.key = key
+        self.friendly_name = friendly_name
+        self.envelope = envelope
+        self.problems = problems
+
+
+def _problem(code: str, severity: str, message: str) -> dict[str, str]:
+    return {"code": code, "severity": severity, "message": message}
+
+
+def _check_pfx_bytes(raw: bytes) -> None:
+    stripped = raw.strip()
+    if stripped.startswith(b"-----BEGIN"):
+        if b"CERTIFICATE-----" in stripped or b"PRIVATE KEY-----" in stripped:
+            raise CertificateError(
+                "the file is PEM text (-----BEGIN ...), not a PFX: give the certificate and key as "
+                "PEM (cert_path/key_path), or convert with 'openssl pkcs12 -export -in cert.pem -inkey key.pem -out cert.pfx'"
+            )
+        raise CertificateError("the file is PEM text, not a binary PKCS#12 (PFX) file")
+    if raw[:1] != b"\x30":
+        if _base64_decodes_to_der(stripped):
+            raise CertificateError(
+                "the file is base64 text of a PFX, not the binary PFX (a common download or copy mistake): "
+                "decode it first ('base64 -d cert.txt > cert.pfx' or 'certutil -decode cert.txt cert.pfx')"
+            )
+        raise CertificateError(
+            "the file is not a PKCS#12 (PFX) file: it does not start with an ASN.1 sequence; "
+            "export the certificate again as .pfx/.p12 with its private key"
+        )
+
+
+def load_pfx(data: t.Any, password: t.Any = None) -> PfxContents:
+    """Load a PFX: pick the leaf whose public key matches the private key; report PFX-level problems."""
+    require_libraries()
+    raw = _to_bytes(data, "PFX file")
+    _check_pfx_bytes(raw)
+    envelope = read_pfx_envelope(raw)
+    pw = _password_bytes(password)
+    # Windows writes "no password" PFX files with an empty password, OpenSSL with none: try both.
+    attempts = [pw] if pw else [None, b""]
+    bundle = None
+    for attempt in attempts:
+        try:
+            bundle = pkcs12.load_pkcs12(raw, attempt)
+            break
+        except ValueError:
+            continue
+        except UnsupportedAlgorithm as exc:
+            raise CertificateError(
+                f"the PFX uses an algorithm this controller's cryptography library cannot read ({exc})"
+            ) from exc
+    if bundle is None:
+        if pw:
+            raise PfxPasswordError(
+                "could not decrypt the PFX: the password is wrong (check apexone_cert_pfx_password / the "
+                "vault value; PFX passwords are case-sensitive)"
+            )
+        raise PfxPasswordError("the PFX is password-protected: give its password (apexone_cert_pfx_password)")
+
+    entries = []
+    if bundle.cert is not None:
+        entries.append(bundle.cert)
+    entries.extend(bundle.additional_certs)
+    key = bundle.key
+    if not entries:
+        if key is not None:
+            raise CertificateError(
+                "the PFX holds a private key but no certificate: export it again with the certificate "
+                "(Export-PfxCertificate / 'openssl pkcs12 -export -in cert.pem -inkey key.pem')"
+            )
+        raise CertificateError("the PFX holds no certificate and no key: export it again")
+
+    problems = []
+    key_bags = envelope.get("key_bags") or 0
+    if key_bags > 1:
+        problems.append(
+            _problem(
+                "duplicate_leaf",
+                SEVERITY_ERROR,
+                f"the PFX holds {key_bags} private keys; it must hold exactly one certificate with its key "
+                "plus its chain: export only the web host certificate",
+            )
+        )
+
+    leaf_entry = None
+    if key is not None:
+        matching = [e for e in entries if _same_public_key(e.certificate, key)]
+        if not matching:
+            problems.append(
+                _problem(
+                    "key_mismatch",
+                    SEVERITY_ERROR,
+                    "the private key in the PFX belongs to none of its certificates: export the PFX again from "
+                    "the machine that holds the certificate's key",
+                )
+            )
+        else:
+            leaf_entry = matching[0]
+            distinct = {thumbprint(e.certificate) for e in matching}
+            if len(matching) > 1:
+                what = "the same certificate twice" if len(distinct) == 1 else f"{len(distinct)} certificates"
+                problems.append(
+                    _problem(
+                        "duplicate_leaf",
+                        SEVERITY_ERROR,
+                        f"the PFX holds {what} for its one private key: export it again with one leaf certificate",
+                    )
+                )
+    if leaf_entry is None:
+        end_entities = [e for e in entries if not _basic_constraints_ca(e.certificate)]
+        if not end_entities and key is None:
+            names = ", ".join(e.certificate.subject.rfc4514_string() for e in entries)
+            raise CertificateError(
+                f"the PFX holds only CA certificates ({names}) and no server certificate: export the web host "
+                "certificate with its private key instead"
+            )
+        leaf_entry = (end_entities or entries)[0]
+    leaf = leaf_entry.certificate
+    leaf_print = thumbprint(leaf)
+    chain = []
+    seen = {leaf_print}
+    for entry in entries:
+        print_ = thumbprint(entry.certificate)
+        if print_ not in seen:
+            seen.add(print_)
+            chain.append(entry.certificate)
+    if is_modern_pfx_encryption(envelope.get("encryption")) or is_modern_pfx_encryption(
+        envelope.get("certificate_encryption")
+    ):
+        problems.append(
+            _problem(
+                "modern_pfx_encryption",
+                SEVERITY_WARNING,
+                f"the PFX is protected with {envelope.get('encryption')}, which Windows Server 2016 and older reject "
+                "with 'The specified network password is not correct'; the win_webhost_cert action re-packs it with "
+                "legacy 3DES/SHA-1 for such targets (pfx_legacy_encryption)",
+            )
+        )
+    friendly = leaf_entry.friendly_name.decode("utf-8", "replace") if leaf_entry.friendly_name else None
+    return PfxContents(leaf, chain, key, friendly, envelope, problems)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Describing
+
+
+def certificate_pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def describe_certificate(
+    cert: x509.Certificate,
+    chain: t.Sequence[x509.Certificate] = (),
+    has_private_key: bool = False,
+    friendly_name: str | None = None,
+) -> dict[str, t.Any]:
+    """The fields of the pfx_info lookup and x509_info filter, as plain JSON-able values (no key material)."""
+    san = _san(cert)
+    key_type, key_size = _key_description(cert.public_key())
+    cns = _common_names(cert)
+    try:
+        eku = [oid.dotted_string for oid in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value]
+    except x509.ExtensionNotFound:
+        eku = []
+    return {
+        "certificate_pem": certificate_pem(cert),
+        "chain_pem": [certificate_pem(c) for c in chain],
+        "thumbprint": thumbprint(cert),
+        "sha256_fingerprint": cert.fingerprint(hashes.SHA256()).hex().upper(),
+        "serial_number": format(cert.serial_number, "X"),
+        "subject": cert.subject.rfc4514_string(),
+        "subject_cn": cns[0] if cns else None,
+        "issuer": cert.issuer.rfc4514_string(),
+        "san_dns": san.get_values_for_type(x509.DNSName) if san else [],
+        "san_ip": [str(ip) for ip in san.get_values_for_type(x509.IPAddress)] if san else [],
+        "not_before": format_time(cert.not_valid_before_utc),
+        "not_after": format_time(cert.not_valid_after_utc),
+        "key_type": key_type,
+        "key_size": key_size,
+        "signature_hash": _signature_hash_name(cert),
+        "extended_key_usage": eku,
+        "is_ca": _basic_constraints_ca(cert),
+        "self_signed": is_self_signed(cert),
+        "has_private_key": bool(has_private_key),
+        "friendly_name": friendly_name,
+    }
+
+
+def pfx_info(data: t.Any, password: t.Any = None) -> dict[str, t.Any]:
+    """Describe a PFX: certificate fields plus ``encryption``, ``mac_algorithm`` and ``pfx_problems``."""
+    contents = load_pfx(data, password)
+    info = describe_certificate(
+        contents.certificate, contents.chain, contents.key is not None, contents.friendly_name
+    )
+    info["encryption"] = contents.envelope.get("encryption")
+    info["certificate_encryption"] = contents.envelope.get("certificate_encryption")
+    info["mac_algorithm"] = contents.envelope.get("mac_algorithm")
+    info["key_matches_certificate"] = contents.key is not None and _same_public_key(contents.certificate, contents.key)
+    info["pfx_problems"] = contents.problems
+    return info
+
+
+def repack_pfx_legacy(data: t.Any, password: t.Any, friendly_name: str | None = None) -> bytes:
+    """Re-pack a PFX in memory with legacy protection (PBE-SHA1-3DES, SHA-1 MAC) for Windows Server 2016 and older.
+
+    The same password protects the new PFX. Nothing is written to disk.
+    """
+    contents = load_pfx(data, password)
+    if contents.key is None:
+        raise CertificateError("the PFX has no private key: there is nothing to re-pack for an IIS binding")
+    pw = _password_bytes(password) or b""
+    builder = (
+        serialization.PrivateFormat.PKCS12.encryption_builder()
+        .kdf_rounds(2000)
+        .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
+        .hmac_hash(hashes.SHA1())  # noqa: S303 - the MAC Windows Server 2016 can verify
+    )
+    encryption = builder.build(pw) if pw else serialization.NoEncryption()
+    name = friendly_name if friendly_name is not None else contents.friendly_name
+    return pkcs12.serialize_key_and_certificates(
+        name.encode("utf-8") if name else None,
+        contents.key,
+        contents.certificate,
+        contents.chain or None,
+        encryption,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checks
+
+
+def _load_bundle(value: t.Any, what: str) -> list[x509.Certificate]:
+    if value is None or value == "" or value == []:
+        return []
+    if isinstance(value, (list, tuple)):
+        certs: list[x509.Certificate] = []
+        for item in value:
+            certs.extend(_load_bundle(item, what))
+        return certs
+    if isinstance(value, x509.Certificate):
+        return [value]
+    return load_certificates(value, what)
+
+
+def _build_path(leaf: x509.Certificate, pool: list[x509.Certificate]) -> list[x509.Certificate]:
+    path = [leaf]
+    seen = {thumbprint(leaf)}
+    current = leaf
+    while not is_self_signed(current):
+        issuer = next((c for c in pool if thumbprint(c) not in seen and _issued_by(current, c)), None)
+        if issuer is None:
+            break
+        path.append(issuer)
+        seen.add(thumbprint(issuer))
+        current = issuer
+    return path
+
+
+def _verify_path(leaf, intermediates, anchors, when) -> str | None:
+    """Path validation with cryptography's verifier; None when it validates, else the reason."""
+    if x509_verification is None:
+        return "path validation needs cryptography >= 43 on the controller"
+    builder = x509_verification.PolicyBuilder().store(x509_verification.Store(anchors)).time(when)
+    # Name and end-entity rules are checked (and reported) separately; this verdict is about the issuing path.
+    builder = builder.extension_policies(
+        ca_policy=x509_verification.ExtensionPolicy.webpki_defaults_ca(),
+        ee_policy=x509_verification.ExtensionPolicy.permit_all().require_present(
+            x509.SubjectAlternativeName, x509_verification.Criticality.AGNOSTIC, None
+        ),
+    )
+    san = _san(leaf)
+    subject = None
+    if san is not None:
+        names = san.get_values_for_type(x509.DNSName)
+        ips = san.get_values_for_type(x509.IPAddress)
+        if names:
+            subject = x509_verification.DNSName(names[0])
+        elif ips:
+            subject = x509_verification.IPAddress(ips[0])
+    try:
+        if subject is not None:
+            builder.build_server_verifier(subject).verify(leaf, intermediates)
+        else:
+            builder.build_client_verifier().verify(leaf, intermediates)
+    except x509_verification.VerificationError as exc:
+        if "Forbidden signature algorithm" in str(exc):
+            return "a certificate in the path is signed with an algorithm path validation refuses (MD5/SHA-1)"
+        return _short(exc)
+    except ValueError as exc:
+        return _short(exc)
+    return None
+
+
+def check_webhost_certificate(
+    cert: x509.Certificate,
+    *,
+    hostname: t.Any,
+    chain: t.Sequence[x509.Certificate] = (),
+    ca: t.Sequence[x509.Certificate] | None = None,
+    key: t.Any = None,
+    has_private_key: bool | None = None,
+    min_days: int = 30,
+    now: t.Any = None,
+    pfx_problems: t.Sequence[dict[str, str]] = (),
+) -> dict[str, t.Any]:
+    """Run every web host certificate check; return ``{ok, problems, thumbprint, subject_cn, not_after, days_left}``.
+
+    ``key`` is a loaded private key (key_mismatch when it does not match); ``has_private_key=False`` reports
+    no_private_key (a PFX without its key); ``None`` means "not known" (a public certificate alone).
+    ``ca`` enables the chain verdicts; without it no trust verdict is given.
+    """
+    require_libraries()
+    host = normalize_hostname(hostname)
+    when = _utc(now)
+    try:
+        min_days = int(min_days)
+    except (TypeError, ValueError) as exc:
+        raise CertificateError(f"min_days must be a whole number of days, not {min_days!r}") from exc
+    problems: list[dict[str, str]] = []
+
+    def add(code: str, severity: str, message: str) -> None:
+        problems.append(_problem(code, severity, message))
+
+    # Names: the KB requires the subject CN to be the host name; browsers and agents use the SAN.
+    cns = _common_names(cert)
+    if not cns:
+        add("cn_mismatch", SEVERITY_ERROR, f"the certificate has no subject CN; Apex One requires CN={host}")
+    elif not any(cn.strip().lower().rstrip(".") == host for cn in cns):
+        add(
+            "cn_mismatch",
+            SEVERITY_ERROR,
+            f"subject CN '{cns[0]}' is not the host name '{host}'; Apex One requires the CN to be the name "
+            "agents use: request a certificate with CN=" + host,
+        )
+    san = _san(cert)
+    if san is None:
+        add(
+            "hostname_not_in_san",
+            SEVERITY_ERROR,
+            f"the certificate has no Subject Alternative Name; browsers require '{host}' in the SAN",
+        )
+    else:
+        if _is_ip(host):
+            matched = any(str(ip) == host for ip in san.get_values_for_type(x509.IPAddress))
+        else:
+            matched = any(dns_name_matches(name, host) for name in san.get_values_for_type(x509.DNSName))
+        if not matched:
+            listed = ", ".join(san.get_values_for_type(x509.DNSName)) or "no DNS names"
+            add(
+                "hostname_not_in_san",
+                SEVERITY_ERROR,
+                f"'{host}' is not covered by the Subject Alternative Name ({listed})",
+            )
+
+    # Validity.
+    not_before = cert.not_valid_before_utc
+    not_after = cert.not_valid_after_utc
+    days_left = math.floor((not_after - when).total_seconds() / 86400)
+    if when > not_after:
+        add("expired", SEVERITY_ERROR, f"the certificate expired on {format_time(not_after)} ({-days_left} days ago)")
+    elif when < not_before:
+        add("not_yet_valid", SEVERITY_ERROR, f"the certificate is not valid before {format_time(not_before)}")
+    elif days_left < min_days:
+        add(
+            "expires_soon",
+            SEVERITY_WARNING,
+            f"the certificate expires on {format_time(not_after)}, in {days_left} days (threshold {min_days})",
+        )
+
+    # Key.
+    if key is not None:
+        if not _same_public_key(cert, key):
+            add("key_mismatch", SEVERITY_ERROR, "the private key does not belong to the certificate")
+    elif has_private_key is False:
+        add(
+            "no_private_key",
+            SEVERITY_ERROR,
+            "the PFX has no private key: IIS cannot serve it; export it again with 'Yes, export the private key'",
+        )
+    for extra in pfx_problems:
+        if not any(p["code"] == extra["code"] and p["message"] == extra["message"] for p in problems):
+            problems.append(dict(extra))
+
+    key_type, key_size = _key_description(cert.public_key())
+    if (key_type == "RSA" and (key_size or 0) < 2048) or (key_type == "EC" and (key_size or 0) < 256) or (
+        key_type == "DSA"
+    ):
+        add("weak_key", SEVERITY_ERROR, f"{key_type} {key_size}-bit key is too weak: use RSA 2048+ or EC P-256+")
+
+    for index, item in enumerate([cert, *chain]):
+        if index and is_self_signed(item):
+            continue  # a root's own signature is not checked by anyone
+        hash_name = _signature_hash_name(item)
+        if hash_name in _WEAK_HASHES:
+            who = "the certificate" if index == 0 else f"chain certificate '{item.subject.rfc4514_string()}'"
+            add("weak_signature", SEVERITY_ERROR, f"{who} is signed with {hash_name.upper()}: re-issue with SHA-256")
+
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        if ExtendedKeyUsageOID.SERVER_AUTH not in usages and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in usages:
+            add(
+                "no_server_auth_eku",
+                SEVERITY_ERROR,
+                "the Extended Key Usage lacks Server Authentication (1.3.6.1.5.5.7.3.1): use a web server template",
+            )
+    except x509.ExtensionNotFound:
+        pass
+
+    if _basic_constraints_ca(cert):
+        add(
+            "is_ca",
+            SEVERITY_ERROR,
+            "the certificate is a CA certificate (basicConstraints CA:TRUE), not a server certificate",
+        )
+    self_signed = is_self_signed(cert)
+    if self_signed:
+        add(
+            "self_signed",
+            SEVERITY_ERROR,
+            "the certificate is self-signed: the point of the replacement is a certificate your CA signed",
+        )
+
+    # Chain verdicts need the CA bundle.
+    if ca is not None:
+        anchors = list(ca)
+        if not anchors:
+            raise CertificateError("ca was given but holds no certificate: give the PEM bundle of your root CA(s)")
+        intermediates = list(chain)
+        path = _build_path(cert, intermediates)
+        top = path[-1]
+        anchor_prints = {thumbprint(c) for c in anchors}
+        issuer_missing = False
+        if not is_self_signed(top):
+            in_bundle = next((c for c in anchors if _issued_by(top, c)), None)
+            if in_bundle is None:
+                issuer_missing = True
+                add(
+                    "chain_incomplete",
+                    SEVERITY_ERROR,
+                    f"the issuer '{top.issuer.rfc4514_string()}' of '{top.subject.rfc4514_string()}' is neither in "
+                    "the PFX/chain nor in the CA bundle: add the intermediate certificate(s) to the PFX",
+                )
+            elif not is_self_signed(in_bundle):
+                add(
+                    "chain_incomplete",
+                    SEVERITY_ERROR,
+                    f"intermediate '{in_bundle.subject.rfc4514_string()}' is only in the CA bundle: include it in the "
+                    "PFX so the server can send it to agents and browsers",
+                )
+        if not issuer_missing:
+            reason = _verify_path(cert, intermediates, anchors, when)
+            if reason is not None and not (not_before <= when <= not_after):
+                # The leaf's dates are reported above; judge the issuing path inside the leaf's validity.
+                reason = _verify_path(cert, intermediates, anchors, not_before + (not_after - not_before) / 2)
+            if reason is not None:
+                ends = (
+                    f"chain ends at '{top.subject.rfc4514_string()}', which is not in the CA bundle"
+                    if is_self_signed(top) and thumbprint(top) not in anchor_prints
+                    else reason
+                )
+                add("chain_untrusted", SEVERITY_ERROR, f"the chain does not validate against the CA bundle: {ends}")
+
+    return {
+        "ok": not any(p["severity"] == SEVERITY_ERROR for p in problems),
+        "problems": problems,
+        "thumbprint": thumbprint(cert),
+        "subject_cn": cns[0] if cns else None,
+        "not_after": format_time(not_after),
+        "days_left": days_left,
+        "hostname": host,
+    }
+
+
+def check_from_input(
+    value: t.Any,
+    *,
+    hostname: t.Any,
+    chain: t.Any = None,
+    ca: t.Any = None,
+    key: t.Any = None,
+    key_password: t.Any = None,
+    min_days: t.Any = 30,
+    now: t.Any = None,
+) -> dict[str, t.Any]:
+    """The webhost_cert_check filter: ``value`` is PEM text (leaf first) or a pfx_info dict."""
+    require_libraries()
+    has_key = None
+    pfx_problems: list[dict[str, str]] = []
+    if isinstance(value, dict):
+        if "certificate_pem" not in value:
+            raise CertificateError(
+                "the input is a dict without 'certificate_pem': pass the result of the pfx_info lookup, or PEM text"
+            )
+        certs = load_certificates(value["certificate_pem"], "certificate")
+        chain_certs = _load_bundle(value.get("chain_pem") or [], "chain")
+        has_key = bool(value.get("has_private_key"))
+        pfx_problems = list(value.get("pfx_problems") or [])
+    else:
+        certs = load_certificates(value, "certificate")
+        chain_certs = certs[1:]
+    chain_certs = chain_certs + _load_bundle(chain, "chain")
+    ca_certs = _load_bundle(ca, "CA bundle") if ca not in (None, "", []) else None
+    private_key = load_private_key(key, key_password) if key not in (None, "") else None
+    return check_webhost_certificate(
+        certs[0],
+        hostname=hostname,
+        chain=chain_certs,
+        ca=ca_certs,
+        key=private_key,
+        has_private_key=has_key,
+        min_days=min_days,
+        now=now,
+        pfx_problems=pfx_problems,
+    )
+
+
+def x509_info(value: t.Any) -> dict[str, t.Any]:
+    """The x509_info filter: describe PEM/DER text (leaf first; further certificates become chain_pem)."""
+    certs = load_certificates(value, "certificate")
+    return describe_certificate(certs[0], certs[1:])
