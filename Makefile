@@ -65,13 +65,24 @@ demo: lab
 	$(BIN)/ansible-playbook -i $(LAB)/inventory.yml playbooks/preflight.yml \
 		-e apexone_cert_report_only=true -e apexone_cert_summary_path=$(LAB)/preflight.json
 	@echo "JSON summary: $(LAB)/preflight.json"
+	$(BIN)/python tests/lab/serve_lab.py --lab $(LAB) --lifetime 100 -- \
+		$(BIN)/ansible-playbook -i $(LAB)/audit-inventory.yml playbooks/audit.yml -e apexone_cert_report_dir=$(LAB)/report
+	@echo "Fleet audit report: $(LAB)/report/report.html (open it in a browser); data: $(LAB)/report/report.json"
+
+# The fleet audit alone: local TLS servers (127.0.0.1, stop by themselves) serve the lab fleet's certificates,
+# playbooks/audit.yml probes them (no WinRM for lab hosts) and writes the report.
+.PHONY: demo-audit
+demo-audit: lab
+	$(BIN)/python tests/lab/serve_lab.py --lab $(LAB) --lifetime 100 -- \
+		$(BIN)/ansible-playbook -i $(LAB)/audit-inventory.yml playbooks/audit.yml -e apexone_cert_report_dir=$(LAB)/report
+	@echo "Fleet audit report: $(LAB)/report/report.html (open it in a browser); data: $(LAB)/report/report.json"
 
 unit: install
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 lint: venv
 	$(BIN)/ruff check .
-	NO_COLOR=1 $(BIN)/ansible-lint --profile production --offline roles playbooks
+	NO_COLOR=1 $(BIN)/ansible-lint --profile production --offline roles playbooks extensions/molecule
 	$(BIN)/antsibull-changelog lint
 
 sanity: install

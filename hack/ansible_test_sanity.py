@@ -11,9 +11,12 @@ Usage: ansible_test_sanity.py INSTALLED_COLLECTION_DIR
 import os
 import subprocess
 import sys
+import tempfile
 
 # Sanity tests that cannot run on a Linux controller without PowerShell; the PowerShell side is covered by
 # tests/unit/powershell (tree-sitter parse, $spec vs documentation, footguns) instead.
+# validate-modules does run on the .ps1 modules: it asks "pwsh" for each module's argument spec, and here a
+# stand-in (tests/unit/powershell/pwsh_argspec_shim.py) answers with the $spec read from the parse tree.
 SKIPPED = {
     "pslint": "needs pwsh and PSScriptAnalyzer (no PowerShell on this controller)",
 }
@@ -23,6 +26,7 @@ import ensurepip
 import os
 import subprocess
 import sys
+import tempfile
 
 ensurepip.bootstrap(upgrade=True)
 # ensurepip points PIP_CONFIG_FILE at an empty file; the site configuration holds the index and CA bundle.
@@ -56,7 +60,14 @@ def main(collection_dir: str) -> int:
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-test"), "sanity", "--local", "--python", python,
            "--color", "no", *[arg for name in SKIPPED for arg in ("--skip-test", name)]]
     print("+ " + " ".join(cmd), flush=True)
-    return subprocess.call(cmd, cwd=collection_dir)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shim = os.path.join(repo, "tests", "unit", "powershell", "pwsh_argspec_shim.py")
+    with tempfile.TemporaryDirectory(prefix="pwsh-shim-") as shim_dir:
+        with open(os.path.join(shim_dir, "pwsh"), "w") as handle:
+            handle.write(f'#!/bin/sh\nexec "{sys.executable}" "{shim}" "$@"\n')
+        os.chmod(os.path.join(shim_dir, "pwsh"), 0o755)
+        env = dict(os.environ, PATH=shim_dir + os.pathsep + os.environ.get("PATH", ""))
+        return subprocess.call(cmd, cwd=collection_dir, env=env)
 
 
 if __name__ == "__main__":

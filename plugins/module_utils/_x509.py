@@ -800,15 +800,19 @@ def check_webhost_certificate(
     min_days: int = 30,
     now: t.Any = None,
     pfx_problems: t.Sequence[dict[str, str]] = (),
+    check_names: bool = True,
 ) -> dict[str, t.Any]:
     """Run every web host certificate check; return ``{ok, problems, thumbprint, subject_cn, not_after, days_left}``.
+
+    ``check_names=False`` skips the CN/SAN checks (``hostname`` may then be None): for a caller that does not
+    know which server the certificate is for.
 
     ``key`` is a loaded private key (key_mismatch when it does not match); ``has_private_key=False`` reports
     no_private_key (a PFX without its key); ``None`` means "not known" (a public certificate alone).
     ``ca`` enables the chain verdicts; without it no trust verdict is given.
     """
     require_libraries()
-    host = normalize_hostname(hostname)
+    host = normalize_hostname(hostname) if check_names or hostname else None
     when = _utc(now)
     try:
         min_days = int(min_days)
@@ -821,7 +825,9 @@ def check_webhost_certificate(
 
     # Names: the KB requires the subject CN to be the host name; browsers and agents use the SAN.
     cns = _common_names(cert)
-    if not cns:
+    if not check_names:
+        pass
+    elif not cns:
         add("cn_mismatch", SEVERITY_ERROR, f"the certificate has no subject CN; Apex One requires CN={host}")
     elif not any(cn.strip().lower().rstrip(".") == host for cn in cns):
         add(
@@ -831,7 +837,9 @@ def check_webhost_certificate(
             "agents use: request a certificate with CN=" + host,
         )
     san = _san(cert)
-    if san is None:
+    if not check_names:
+        pass
+    elif san is None:
         add(
             "hostname_not_in_san",
             SEVERITY_ERROR,
@@ -979,6 +987,7 @@ def check_from_input(
     key_password: t.Any = None,
     min_days: t.Any = 30,
     now: t.Any = None,
+    check_names: bool = True,
 ) -> dict[str, t.Any]:
     """The webhost_cert_check filter: ``value`` is PEM text (leaf first) or a pfx_info dict."""
     require_libraries()
@@ -1009,6 +1018,7 @@ def check_from_input(
         min_days=min_days,
         now=now,
         pfx_problems=pfx_problems,
+        check_names=check_names,
     )
 
 

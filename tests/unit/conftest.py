@@ -72,3 +72,8 @@ def lab(tmp_path_factory):
     out = tmp_path_factory.mktemp("lab")
     expected = make_lab.build(str(out))
     return {"dir": out, "inventory": str(out / "inventory.yml"), "expected": expected, "password": make_lab.PFX_PASSWORD}
+
+
+DOUBLE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "double")
+if DOUBLE_DIR not in sys.path:
+    sys.path.insert(0, DOUBLE_DIR)

@@ -1,0 +1,156 @@
+#!powershell
+
+# Copyright: (c) 2025, apexone.certificates maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
+
+Set-StrictMode -Version 2.0
+
+$spec = @{
+    options = @{
+        exclude_thumbprints = @{ type = 'list'; elements = 'str'; default = @() }
+    }
+    supports_check_mode = $true
+}
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+$ntsgPattern = '*OfficeScan Server NTSG*'
+
+$module.Result.changed = $false
+$module.Result.moved = @()
+$module.Result.skipped = @()
+
+$excluded = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)
+foreach ($thumbprint in $module.Params.exclude_thumbprints) {
+    try {
+        $null = $excluded.Add((ConvertTo-ApexOneThumbprint -Thumbprint $thumbprint))
+    }
+    catch {
+        $module.FailJson("exclude_thumbprints: $($_.Exception.Message)", $_)
+    }
+}
+
+Function Open-MachineStore {
+    <#
+    .SYNOPSIS
+    Opens a LocalMachine store that must already exist; read-only in check mode.
+    #>
+    param (
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Name,
+
+        [bool]
+        $ReadOnly
+    )
+
+    $store = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Store -ArgumentList @(
+        $Name,
+        [System.Security.Cryptography.X509Certificates.StoreLocation]::LocalMachine
+    )
+    $mode = if ($ReadOnly) {
+        [System.Security.Cryptography.X509Certificates.OpenFlags]::ReadOnly
+    }
+    else {
+        [System.Security.Cryptography.X509Certificates.OpenFlags]::ReadWrite
+    }
+    $store.Open($mode -bor [System.Security.Cryptography.X509Certificates.OpenFlags]::OpenExistingOnly)
+    $store
+}
+
+Function Get-Entry {
+    param ($Certificate)
+    @{
+        thumbprint = $Certificate.Thumbprint.ToUpperInvariant()
+        subject = $Certificate.Subject
+        issuer = $Certificate.Issuer
+        not_after = ConvertTo-ApexOneIsoDate -Date $Certificate.NotAfter
+    }
+}
+
+try {
+    $root = Open-MachineStore -Name 'Root' -ReadOnly $module.CheckMode
+}
+catch {
+    $module.FailJson("Failed to open LocalMachine\Root: $($_.Exception.Message)", $_)
+}
+try {
+    $ca = Open-MachineStore -Name 'CA' -ReadOnly $module.CheckMode
+}
+catch {
+    $root.Close()
+    $module.FailJson("Failed to open LocalMachine\CA: $($_.Exception.Message)", $_)
+}
+
+$moved = [System.Collections.Generic.List[object]]@()
+$skipped = [System.Collections.Generic.List[object]]@()
+try {
+    # Microsoft KB 2802568: certificates in Root whose issuer differs from their subject.
+    $candidates = @($root.Certificates | Where-Object { $_.Issuer -ne $_.Subject })
+    $module.Diff.before = @{ root_non_self_signed = @($candidates | ForEach-Object { $_.Thumbprint.ToUpperInvariant() }) }
+    $remaining = [System.Collections.Generic.List[string]]@()
+
+    foreach ($certificate in $candidates) {
+        $entry = Get-Entry -Certificate $certificate
+        if ($excluded.Contains($entry.thumbprint)) {
+            $entry.reason = 'excluded'
+            $skipped.Add($entry)
+            $remaining.Add($entry.thumbprint)
+            continue
+        }
+        if ($certificate.Subject -like $ntsgPattern -or $certificate.Issuer -like $ntsgPattern) {
+            # never touch the Apex One agent-authentication chain
+            $entry.reason = 'agent_auth'
+            $skipped.Add($entry)
+            $remaining.Add($entry.thumbprint)
+            continue
+        }
+
+        $inCa = $ca.Certificates.Find(
+            [System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $certificate.Thumbprint, $false
+        ).Count -gt 0
+        $entry.already_in_ca = $inCa
+        if (-not $module.CheckMode) {
+            if (-not $inCa) {
+                try {
+                    $ca.Add($certificate)
+                }
+                catch {
+                    $module.Result.moved = @($moved)
+                    $msg = "Failed to add '$($entry.subject)' ($($entry.thumbprint)) to LocalMachine\CA; it was left in Root"
+                    $module.FailJson("$($msg): $($_.Exception.Message)", $_)
+                }
+            }
+            # Remove from Root only once the certificate is verifiably in CA.
+            $verified = $ca.Certificates.Find(
+                [System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $certificate.Thumbprint, $false
+            ).Count -gt 0
+            if (-not $verified) {
+                $module.Result.moved = @($moved)
+                $module.FailJson("'$($entry.subject)' ($($entry.thumbprint)) is not in LocalMachine\CA after adding it; it was left in Root")
+            }
+            try {
+                $root.Remove($certificate)
+            }
+            catch {
+                $module.Result.moved = @($moved)
+                $msg = "Added '$($entry.subject)' ($($entry.thumbprint)) to LocalMachine\CA but failed to remove it from Root"
+                $module.FailJson("$($msg): $($_.Exception.Message)", $_)
+            }
+        }
+        $moved.Add($entry)
+    }
+    $module.Diff.after = @{ root_non_self_signed = @($remaining) }
+}
+finally {
+    $ca.Close()
+    $root.Close()
+}
+
+$module.Result.moved = @($moved)
+$module.Result.skipped = @($skipped)
+$module.Result.changed = $moved.Count -gt 0
+
+$module.ExitJson()

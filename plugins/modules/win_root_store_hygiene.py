@@ -1,0 +1,93 @@
+#!/usr/bin/python
+
+# Copyright: (c) 2025, apexone.certificates maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: win_root_store_hygiene
+short_description: Move certificates that are not self-signed from the Root store to the Intermediate store
+version_added: 0.1.0
+description:
+  - Knowledge-base step 6a (Trend Micro KA-0009125, Microsoft KB 2802568). IIS answers HTTP 403.16 when
+    C(LocalMachine\Root) (Trusted Root Certification Authorities) holds certificates whose issuer differs from
+    their subject. This module moves each of them to C(LocalMachine\CA) (Intermediate Certification
+    Authorities).
+  - A certificate is added to C(CA) (unless it is already there), the module checks that C(CA) holds it, and
+    only then removes it from C(Root). It never deletes a certificate that is not safely in C(CA).
+  - Certificates whose subject or issuer contains C(OfficeScan Server NTSG) (the Apex One agent-authentication
+    chain) are never moved; they are returned in RV(skipped).
+  - In check mode both stores are opened read-only and RV(moved) lists what would be moved.
+options:
+  exclude_thumbprints:
+    description:
+      - Thumbprints of certificates to leave in C(Root). Spaces, colons and invisible characters copied from the
+        certificate dialog are removed and the case is ignored.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+  platform:
+    platforms:
+      - windows
+notes:
+  - Group Policy or Windows Update may put certificates back into C(Root); run the module again or fix the policy.
+seealso:
+  - module: apexone.certificates.win_schannel_trust
+  - module: apexone.certificates.win_server_info
+author:
+  - apexone.certificates maintainers (@apexone-certificates)
+"""
+
+EXAMPLES = r"""
+- name: Preview what would move (no change)
+  apexone.certificates.win_root_store_hygiene:
+  check_mode: true
+  register: root_preview
+
+- name: Move non-self-signed certificates out of Root, keeping one
+  apexone.certificates.win_root_store_hygiene:
+    exclude_thumbprints:
+      - 9A8B7C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B
+"""
+
+RETURN = r"""
+moved:
+  description: The certificates moved from C(Root) to C(CA) (in check mode, those that would be moved).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    thumbprint:
+      description: SHA-1 thumbprint, upper-case hex.
+      type: str
+      sample: 9A8B7C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B
+    subject:
+      description: Subject distinguished name.
+      type: str
+      sample: CN=Corp Issuing CA, DC=corp, DC=example, DC=com
+    issuer:
+      description: Issuer distinguished name.
+      type: str
+      sample: CN=Corp Root CA
+    not_after:
+      description: Expiry, ISO 8601 UTC.
+      type: str
+      sample: "2030-01-01T00:00:00Z"
+    already_in_ca:
+      description: Whether C(CA) already held the certificate (then it was only removed from C(Root)).
+      type: bool
+skipped:
+  description: Non-self-signed certificates left in C(Root), with C(reason) V(excluded) (listed in
+    O(exclude_thumbprints)) or V(agent_auth) (Apex One agent-authentication chain), and C(thumbprint),
+    C(subject), C(issuer), C(not_after).
+  returned: always
+  type: list
+  elements: dict
+"""

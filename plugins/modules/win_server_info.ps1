@@ -1,0 +1,632 @@
+#!powershell
+
+# Copyright: (c) 2025, apexone.certificates maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
+
+Set-StrictMode -Version 2.0
+
+$spec = @{
+    options = @{
+        install_path = @{ type = 'path' }
+        site_name = @{ type = 'str' }
+        expiry_warning_days = @{ type = 'int'; default = 30 }
+    }
+    supports_check_mode = $true
+}
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+$module.Result.changed = $false
+$module.Result.collected_at = ConvertTo-ApexOneIsoDate -Date ([DateTime]::UtcNow)
+
+$ntsgPattern = '*OfficeScan Server NTSG*'
+
+Function Get-RegistryValue {
+    <#
+    .SYNOPSIS
+    Reads one HKLM value (64-bit view as seen by the module's process), $null when missing.
+    #>
+    param (
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Key,
+
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Name
+    )
+
+    $handle = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey($Key, $false)
+    if ($null -eq $handle) {
+        return $null
+    }
+    try {
+        $handle.GetValue($Name, $null)
+    }
+    finally {
+        $handle.Dispose()
+    }
+}
+
+Function Get-StoreCertificate {
+    <#
+    .SYNOPSIS
+    Returns the certificates of one LocalMachine store, opened read-only and only if it exists.
+    #>
+    param (
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Name
+    )
+
+    $store = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Store -ArgumentList @(
+        $Name,
+        [System.Security.Cryptography.X509Certificates.StoreLocation]::LocalMachine
+    )
+    $store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]'ReadOnly, OpenExistingOnly')
+    try {
+        foreach ($certificate in $store.Certificates) {
+            $certificate
+        }
+    }
+    finally {
+        $store.Close()
+    }
+}
+
+Function Get-HttpSysSslBinding {
+    <#
+    .SYNOPSIS
+    Reads the http.sys SSL bindings from the registry (SslBindingInfo, SslSniBindingInfo, SslCcsBindingInfo).
+
+    .DESCRIPTION
+    http.sys persists every 'netsh http add sslcert' entry under
+    HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\<kind>\<ip:port|host:port> with the values
+    SslCertHash (binary), SslCertStoreName, AppId (binary GUID), DefaultSslCertCheckMode,
+    DefaultSslCtlIdentifier, DefaultSslCtlStoreName and DefaultFlags (0x2 = negotiate client
+    certificate). Reading them avoids parsing the localised text of 'netsh http show sslcert'.
+    #>
+    param ()
+
+    $httpSysParameters = 'SYSTEM\CurrentControlSet\Services\HTTP\Parameters'
+    $kinds = @(
+        @{ key = 'SslBindingInfo'; type = 'ip' }
+        @{ key = 'SslSniBindingInfo'; type = 'hostname' }
+        @{ key = 'SslCcsBindingInfo'; type = 'ccs' }
+    )
+    foreach ($kind in $kinds) {
+        $base = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey("$httpSysParameters\$($kind.key)", $false)
+        if ($null -eq $base) {
+            continue
+        }
+        try {
+            foreach ($endpoint in $base.GetSubKeyNames()) {
+                $entry = $base.OpenSubKey($endpoint, $false)
+                if ($null -eq $entry) {
+                    continue
+                }
+                try {
+                    $separator = $endpoint.LastIndexOf(':')
+                    $address = if ($separator -ge 0) { $endpoint.Substring(0, $separator) } else { $endpoint }
+                    $portText = if ($separator -ge 0) { $endpoint.Substring($separator + 1) } else { '' }
+                    $port = 0
+                    if (-not [int]::TryParse($portText, [ref]$port)) {
+                        $port = $null
+                    }
+                    $hash = $entry.GetValue('SslCertHash', $null)
+                    $appIdBytes = $entry.GetValue('AppId', $null)
+                    $appId = $null
+                    if ($appIdBytes -is [byte[]] -and $appIdBytes.Length -eq 16) {
+                        $appId = (New-Object -TypeName System.Guid -ArgumentList @(, $appIdBytes)).ToString('B')
+                    }
+                    $flags = $entry.GetValue('DefaultFlags', $null)
+                    $checkMode = $entry.GetValue('DefaultSslCertCheckMode', $null)
+                    @{
+                        type = $kind.type
+                        endpoint = $endpoint
+                        ip = if ($kind.type -eq 'hostname') { $null } else { $address }
+                        hostname = if ($kind.type -eq 'hostname') { $address } else { $null }
+                        port = $port
+                        thumbprint = if ($hash -is [byte[]]) { ConvertTo-ApexOneHex -Bytes $hash } else { $null }
+                        store_name = $entry.GetValue('SslCertStoreName', $null)
+                        app_id = $appId
+                        ctl_identifier = $entry.GetValue('DefaultSslCtlIdentifier', $null)
+                        ctl_store_name = $entry.GetValue('DefaultSslCtlStoreName', $null)
+                        cert_check_mode = if ($null -ne $checkMode) { [int64]$checkMode } else { $null }
+                        flags = if ($null -ne $flags) { [int64]$flags } else { $null }
+                        negotiate_client_certificate = ($null -ne $flags) -and (([int64]$flags -band 2) -ne 0)
+                    }
+                }
+                finally {
+                    $entry.Dispose()
+                }
+            }
+        }
+        finally {
+            $base.Dispose()
+        }
+    }
+}
+
+Function ConvertFrom-XmlText {
+    <#
+    .SYNOPSIS
+    Decodes the five predefined XML entities (and numeric ones) of an element's text.
+    #>
+    param (
+        [AllowNull()]
+        [string]
+        $Text
+    )
+
+    if ($null -eq $Text) {
+        return $null
+    }
+    $decoded = [regex]::Replace($Text, '&#(x?)([0-9A-Fa-f]+);', {
+            param ($match)
+            $base = if ($match.Groups[1].Value) { 16 } else { 10 }
+            [string][char]([Convert]::ToInt32($match.Groups[2].Value, $base))
+        })
+    $decoded.Replace('&lt;', '<').Replace('&gt;', '>').Replace('&quot;', '"').Replace('&apos;', "'").Replace('&amp;', '&')
+}
+
+Function Get-XmlElementText {
+    <#
+    .SYNOPSIS
+    The decoded text of the first <Name>...</Name> element of a document, $null when absent.
+    #>
+    param (
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Text,
+
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Name
+    )
+
+    $match = [regex]::Match($Text, "<$Name(?:\s[^>]*)?>(?<value>.*?)</$Name\s*>", [System.Text.RegularExpressions.RegexOptions]::Singleline)
+    if ($match.Success) {
+        return ConvertFrom-XmlText -Text $match.Groups['value'].Value.Trim()
+    }
+    if ([regex]::IsMatch($Text, "<$Name(?:\s[^>]*)?/>")) {
+        return ''
+    }
+    $null
+}
+
+# ---------------------------------------------------------------------------------------------
+# Install folder and product version (fail clearly when Apex One is not installed)
+# ---------------------------------------------------------------------------------------------
+try {
+    $install = Get-ApexOneInstallPath -InstallPath $module.Params.install_path
+}
+catch {
+    $module.FailJson($_.Exception.Message, $_)
+}
+$installPath = $install.path
+$registryEntries = @($install.registry)
+$productEntry = $null
+foreach ($entry in $registryEntries) {
+    if ($null -ne $entry.local_path -and $entry.local_path -eq $installPath) {
+        $productEntry = $entry
+        break
+    }
+}
+if ($null -eq $productEntry -and $registryEntries.Count -gt 0) {
+    $productEntry = $registryEntries[0]
+}
+$module.Result.install = @{
+    path = $installPath
+    source = $install.source
+    candidates = @($install.candidates)
+}
+$module.Result.product = @{
+    server_version = if ($null -ne $productEntry) { $productEntry.server_version } else { $null }
+    service_pack_build = if ($null -ne $productEntry) { $productEntry.service_pack_build } else { $null }
+    registry_view = if ($null -ne $productEntry) { $productEntry.view } else { $null }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Windows and host names
+# ---------------------------------------------------------------------------------------------
+$windows = @{
+    caption = $null
+    version = $null
+    build = $null
+    ubr = $null
+    architecture = $null
+    error = $null
+}
+try {
+    $os = Get-CimInstance -ClassName Win32_OperatingSystem -Property Caption, Version, BuildNumber, OSArchitecture
+    $windows.caption = [string]$os.Caption
+    $windows.version = [string]$os.Version
+    $windows.build = [int]$os.BuildNumber
+    $windows.architecture = [string]$os.OSArchitecture
+    $ubr = Get-RegistryValue -Key 'SOFTWARE\Microsoft\Windows NT\CurrentVersion' -Name 'UBR'
+    if ($null -ne $ubr) {
+        $windows.ubr = [int64]$ubr
+    }
+}
+catch {
+    $windows.error = "Failed to read the Windows version: $($_.Exception.Message)"
+}
+$module.Result.windows = $windows
+
+$ipProperties = [System.Net.NetworkInformation.IPGlobalProperties]::GetIPGlobalProperties()
+$domain = [string]$ipProperties.DomainName
+$module.Result.hostname = @{
+    computer_name = $env:COMPUTERNAME
+    host_name = [string]$ipProperties.HostName
+    domain = $domain
+    fqdn = if ([string]::IsNullOrEmpty($domain)) { [string]$ipProperties.HostName } else { "$($ipProperties.HostName).$domain" }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Apex One files: OfcIPCer.dat, WSS\Service.ini, SRS\apricot_config, ofcscan.ini
+# ---------------------------------------------------------------------------------------------
+$ofcIpCer = Get-ApexOneCertificateFileInfo -Path (Join-Path -Path $installPath -ChildPath 'Pccnt\Common\OfcIPCer.dat')
+$module.Result.ofcipcer = $ofcIpCer
+
+$serviceIniPath = Join-Path -Path $installPath -ChildPath 'WSS\Service.ini'
+$serviceIni = @{
+    path = $serviceIniPath
+    exists = (Test-Path -LiteralPath $serviceIniPath -PathType Leaf)
+    https = $null
+    https_cert = $null
+    https_cert_friendly_name = $null
+    encoding = $null
+    error = $null
+}
+if ($serviceIni.exists) {
+    try {
+        $serviceIni.encoding = (Read-ApexOneTextFile -Path $serviceIniPath).encoding_name
+        $serviceIni.https = Get-ApexOneIniValue -Path $serviceIniPath -Key 'HTTPS'
+        $serviceIni.https_cert = Get-ApexOneIniValue -Path $serviceIniPath -Key 'HTTPS_CERT'
+        $serviceIni.https_cert_friendly_name = Get-ApexOneIniValue -Path $serviceIniPath -Key 'HTTPS_CERT_FRIENDLY_NAME'
+    }
+    catch {
+        $serviceIni.error = "Failed to read '$serviceIniPath': $($_.Exception.Message)"
+    }
+}
+$module.Result.service_ini = $serviceIni
+
+$apricot = @{
+    path = $null
+    exists = $false
+    cert_cn = $null
+    cert_friendly_name = $null
+    encoding = $null
+    error = $null
+}
+foreach ($candidate in @('SRS\apricot_config', 'SRS\apricot_config.xml')) {
+    $candidatePath = Join-Path -Path $installPath -ChildPath $candidate
+    if (Test-Path -LiteralPath $candidatePath -PathType Leaf) {
+        $apricot.path = $candidatePath
+        $apricot.exists = $true
+        break
+    }
+}
+if ($apricot.exists) {
+    try {
+        $apricotFile = Read-ApexOneTextFile -Path $apricot.path
+        $apricot.encoding = $apricotFile.encoding_name
+        $apricot.cert_cn = Get-XmlElementText -Text $apricotFile.text -Name 'cert_cn'
+        $apricot.cert_friendly_name = Get-XmlElementText -Text $apricotFile.text -Name 'cert_friendly_name'
+    }
+    catch {
+        $apricot.error = "Failed to read '$($apricot.path)': $($_.Exception.Message)"
+    }
+}
+else {
+    $apricot.path = Join-Path -Path $installPath -ChildPath 'SRS\apricot_config'
+}
+$module.Result.apricot_config = $apricot
+
+$ofcscanIniPath = Join-Path -Path $installPath -ChildPath 'ofcscan.ini'
+$ofcscanIni = @{
+    path = $ofcscanIniPath
+    exists = (Test-Path -LiteralPath $ofcscanIniPath -PathType Leaf)
+    master_domain_name = $null
+    master_domain_port = $null
+    error = $null
+}
+if ($ofcscanIni.exists) {
+    try {
+        $ofcscanIni.master_domain_name = Get-ApexOneIniValue -Path $ofcscanIniPath -Key 'Master_DomainName'
+        $ofcscanIni.master_domain_port = Get-ApexOneIniValue -Path $ofcscanIniPath -Key 'Master_DomainPort'
+    }
+    catch {
+        $ofcscanIni.error = "Failed to read '$ofcscanIniPath': $($_.Exception.Message)"
+    }
+}
+$module.Result.ofcscan_ini = $ofcscanIni
+
+# ---------------------------------------------------------------------------------------------
+# Schannel
+# ---------------------------------------------------------------------------------------------
+$schannelKey = 'SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL'
+$trustMode = Get-RegistryValue -Key $schannelKey -Name 'ClientAuthTrustMode'
+$sendIssuers = Get-RegistryValue -Key $schannelKey -Name 'SendTrustedIssuerList'
+$module.Result.schannel = @{
+    client_auth_trust_mode = if ($null -ne $trustMode) { [int64]$trustMode } else { $null }
+    send_trusted_issuer_list = if ($null -ne $sendIssuers) { [int64]$sendIssuers } else { $null }
+}
+
+# ---------------------------------------------------------------------------------------------
+# Services (short name first, then display-name patterns)
+# ---------------------------------------------------------------------------------------------
+try {
+    $allServices = @(Get-CimInstance -ClassName Win32_Service -Property Name, DisplayName, State, StartMode, StartName)
+    $module.Result.services = @{
+        master = Resolve-ApexOneService -Key 'master' -Name 'ofcservice' -Services $allServices -DisplayNamePattern @(
+            'OfficeScan Master Service', 'Apex One Master Service', '*OfficeScan Master Service*', '*Apex One Master Service*'
+        )
+        ad_integration = Resolve-ApexOneService -Key 'ad_integration' -Name 'OSCEIntegrationService' -Services $allServices -DisplayNamePattern @(
+            '*OfficeScan Active Directory Integration Service*', '*Apex One Active Directory Integration Service*'
+        )
+        smart_protection = Resolve-ApexOneService -Key 'smart_protection' -Name 'TMiCRCScanService' -Services $allServices -DisplayNamePattern @(
+            'Trend Micro Smart Protection Server', '*Smart Protection Server*'
+        )
+    }
+}
+catch {
+    $module.FailJson("Failed to query the Windows services: $($_.Exception.Message)", $_)
+}
+
+# ---------------------------------------------------------------------------------------------
+# IIS: the Apex One site(s), their bindings and application pools; https bindings of other sites
+# ---------------------------------------------------------------------------------------------
+$iis = @{
+    installed = $false
+    version = $null
+    sites = @()
+    other_https_bindings = @()
+    error = $null
+}
+$iisMajor = Get-RegistryValue -Key 'SOFTWARE\Microsoft\InetStp' -Name 'MajorVersion'
+$iisMinor = Get-RegistryValue -Key 'SOFTWARE\Microsoft\InetStp' -Name 'MinorVersion'
+if ($null -ne $iisMajor) {
+    $iis.version = "$iisMajor.$(if ($null -ne $iisMinor) { $iisMinor } else { 0 })"
+}
+$siteName = $module.Params.site_name
+$manager = $null
+try {
+    $manager = Get-ApexOneIisServerManager
+    $iis.installed = $true
+}
+catch {
+    $iis.error = $_.Exception.Message
+}
+if ($null -ne $manager) {
+    try {
+        $iis.sites = @(Get-ApexOneWebSite -ServerManager $manager -InstallPath $installPath -SiteName $siteName)
+        $apexSiteNames = @($iis.sites | ForEach-Object { $_.name })
+        $iis.other_https_bindings = @(
+            foreach ($site in $manager.Sites) {
+                if ($apexSiteNames -contains $site.Name) {
+                    continue
+                }
+                foreach ($binding in $site.Bindings) {
+                    if ($binding.Protocol -ne 'https') {
+                        continue
+                    }
+                    $parts = ConvertFrom-ApexOneBindingInformation -BindingInformation $binding.BindingInformation
+                    $sslFlags = Get-ApexOneIisBindingSslFlag -Binding $binding
+                    @{
+                        site = $site.Name
+                        binding_information = $binding.BindingInformation
+                        ip = $parts.ip
+                        port = $parts.port
+                        hostname = $parts.hostname
+                        certificate_hash = ConvertTo-ApexOneHex -Bytes $binding.CertificateHash
+                        certificate_store_name = $binding.CertificateStoreName
+                        ssl_flags = $sslFlags
+                        sni = ($null -ne $sslFlags) -and (($sslFlags -band 1) -eq 1)
+                    }
+                }
+            }
+        )
+    }
+    catch {
+        $iis.error = "Failed to read the IIS configuration: $($_.Exception.Message)"
+    }
+    finally {
+        $manager.Dispose()
+    }
+}
+if (-not [string]::IsNullOrEmpty($siteName) -and $iis.installed -and $null -eq $iis.error -and $iis.sites.Count -eq 0) {
+    $module.FailJson("The IIS site '$siteName' given in site_name does not exist")
+}
+if ($iis.installed -and $null -eq $iis.error -and $iis.sites.Count -eq 0) {
+    $module.Warn("No IIS site serves the Apex One folder '$installPath' and none is named like OfficeScan or Apex One; set site_name")
+}
+$module.Result.iis = $iis
+
+# ---------------------------------------------------------------------------------------------
+# http.sys SSL bindings
+# ---------------------------------------------------------------------------------------------
+$httpSys = @{
+    source = 'registry'
+    bindings = @()
+    error = $null
+}
+try {
+    $httpSys.bindings = @(Get-HttpSysSslBinding)
+}
+catch {
+    $httpSys.error = "Failed to read the http.sys SSL bindings: $($_.Exception.Message)"
+}
+$module.Result.http_sys = $httpSys
+
+# ---------------------------------------------------------------------------------------------
+# Certificates: only the stores that matter, opened read-only
+# ---------------------------------------------------------------------------------------------
+$references = @{}
+Function Add-Reference {
+    param ([string]$Thumbprint, [string]$Reference)
+    if ([string]::IsNullOrEmpty($Thumbprint)) {
+        return
+    }
+    $key = $Thumbprint.ToUpperInvariant()
+    if (-not $references.ContainsKey($key)) {
+        $references[$key] = [System.Collections.Generic.List[string]]@()
+    }
+    if (-not $references[$key].Contains($Reference)) {
+        $references[$key].Add($Reference)
+    }
+}
+$bindingStores = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)
+foreach ($site in $iis.sites) {
+    foreach ($binding in $site.bindings) {
+        if ($binding.protocol -eq 'https') {
+            Add-Reference -Thumbprint $binding.certificate_hash -Reference 'iis_binding'
+            if (-not [string]::IsNullOrEmpty($binding.certificate_store_name)) {
+                $null = $bindingStores.Add($binding.certificate_store_name.ToUpperInvariant())
+            }
+        }
+    }
+}
+foreach ($binding in $iis.other_https_bindings) {
+    Add-Reference -Thumbprint $binding.certificate_hash -Reference 'iis_binding_other_site'
+}
+foreach ($binding in $httpSys.bindings) {
+    Add-Reference -Thumbprint $binding.thumbprint -Reference 'http_sys'
+    if (-not [string]::IsNullOrEmpty($binding.store_name)) {
+        $null = $bindingStores.Add(([string]$binding.store_name).ToUpperInvariant())
+    }
+}
+Add-Reference -Thumbprint $ofcIpCer.thumbprint -Reference 'ofcipcer'
+
+$storeErrors = @{}
+$storeCertificates = @{}
+$storeNames = [System.Collections.Generic.List[string]]@('My', 'TrustedPeople', 'CA', 'Disallowed', 'Root')
+foreach ($extra in $bindingStores) {
+    if (@($storeNames | Where-Object { $_ -eq $extra }).Count -eq 0) {
+        # e.g. WebHosting, only when a binding uses it
+        $storeNames.Add($extra)
+    }
+}
+foreach ($storeName in $storeNames) {
+    try {
+        $storeCertificates[$storeName] = @(Get-StoreCertificate -Name $storeName)
+    }
+    catch {
+        $storeCertificates[$storeName] = @()
+        $storeErrors[$storeName] = "Failed to open LocalMachine\$($storeName): $($_.Exception.Message)"
+    }
+}
+
+foreach ($storeName in @('My', 'Root', 'TrustedPeople', 'CA')) {
+    foreach ($certificate in $storeCertificates[$storeName]) {
+        if ($certificate.Subject -like $ntsgPattern -or $certificate.Issuer -like $ntsgPattern) {
+            Add-Reference -Thumbprint $certificate.Thumbprint -Reference 'agent_auth'
+        }
+    }
+}
+
+Function New-CertificateEntry {
+    param (
+        [System.Security.Cryptography.X509Certificates.X509Certificate2]
+        $Certificate,
+
+        [string]
+        $Store,
+
+        [switch]
+        $WithKey
+    )
+
+    $entry = Get-ApexOneCertificateSummary -Certificate $Certificate
+    $entry.store = $Store
+    $entry.days_left = [int]([Math]::Floor(($Certificate.NotAfter.ToUniversalTime() - [DateTime]::UtcNow).TotalDays))
+    $refs = @()
+    if ($references.ContainsKey($entry.thumbprint)) {
+        $refs = @($references[$entry.thumbprint])
+    }
+    $entry.references = $refs
+    $entry.private_key = $null
+    if ($WithKey -and $Certificate.HasPrivateKey) {
+        $bound = ($refs -contains 'iis_binding') -or ($refs -contains 'http_sys')
+        $entry.private_key = Get-ApexOnePrivateKeyInfo -Certificate $Certificate -SkipAcl:(-not $bound)
+    }
+    $entry
+}
+
+$certificates = @{
+    my = @(foreach ($certificate in $storeCertificates['My']) { New-CertificateEntry -Certificate $certificate -Store 'My' -WithKey })
+    trusted_people = @(foreach ($certificate in $storeCertificates['TrustedPeople']) { New-CertificateEntry -Certificate $certificate -Store 'TrustedPeople' })
+    disallowed = @(foreach ($certificate in $storeCertificates['Disallowed']) { New-CertificateEntry -Certificate $certificate -Store 'Disallowed' })
+    root_non_self_signed = @(
+        foreach ($certificate in $storeCertificates['Root']) {
+            # Microsoft KB 2802568: a certificate in Root whose issuer differs from its subject
+            if ($certificate.Issuer -ne $certificate.Subject) {
+                New-CertificateEntry -Certificate $certificate -Store 'Root'
+            }
+        }
+    )
+    ca = @()
+    other = @()
+    store_errors = $storeErrors
+}
+
+# CA: only the issuers (transitively) of the certificates in My, TrustedPeople and OfcIPCer.dat
+$wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)
+foreach ($entry in @($certificates.my) + @($certificates.trusted_people)) {
+    $null = $wanted.Add($entry.issuer)
+}
+if ($null -ne $ofcIpCer.certificate) {
+    $null = $wanted.Add($ofcIpCer.certificate.issuer)
+}
+$selectedCa = [System.Collections.Generic.List[object]]@()
+$taken = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)
+$grew = $true
+while ($grew) {
+    $grew = $false
+    foreach ($certificate in $storeCertificates['CA']) {
+        if ($wanted.Contains($certificate.Subject) -and $taken.Add($certificate.Thumbprint)) {
+            $selectedCa.Add($certificate)
+            $null = $wanted.Add($certificate.Issuer)
+            $grew = $true
+        }
+    }
+}
+$certificates.ca = @(foreach ($certificate in $selectedCa) { New-CertificateEntry -Certificate $certificate -Store 'CA' })
+
+foreach ($storeName in $storeNames) {
+    if (@('My', 'TrustedPeople', 'CA', 'Disallowed', 'Root') -contains $storeName) {
+        continue
+    }
+    $certificates.other += @(
+        foreach ($certificate in $storeCertificates[$storeName]) {
+            if ($references.ContainsKey($certificate.Thumbprint.ToUpperInvariant())) {
+                New-CertificateEntry -Certificate $certificate -Store $storeName -WithKey
+            }
+        }
+    )
+}
+$module.Result.certificates = $certificates
+
+# The agent-authentication certificate is never changed here; it is reported so that an audit can
+# warn before it lapses (agents become unmanaged when it does).
+$agentAuth = @(
+    foreach ($storeName in @('My', 'Root', 'TrustedPeople', 'CA')) {
+        foreach ($certificate in $storeCertificates[$storeName]) {
+            if ($certificate.Subject -like $ntsgPattern -or $certificate.Issuer -like $ntsgPattern) {
+                New-CertificateEntry -Certificate $certificate -Store $storeName
+            }
+        }
+    }
+)
+$module.Result.agent_auth_certificates = $agentAuth
+foreach ($entry in $agentAuth) {
+    if ($entry.days_left -lt $module.Params.expiry_warning_days) {
+        $module.Warn(("The agent-authentication certificate '$($entry.subject)' ($($entry.thumbprint)) in LocalMachine\$($entry.store) " +
+                "expires on $($entry.not_after) ($($entry.days_left) days); it is not managed by this collection"))
+    }
+}
+
+$module.ExitJson()

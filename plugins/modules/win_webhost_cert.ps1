@@ -1,0 +1,1041 @@
+#!powershell
+
+# Copyright: (c) 2025, apexone.certificates maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+#AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -PowerShell Ansible.ModuleUtils.AddType
+#AnsibleRequires -CSharpUtil ..module_utils._ApexOneHttpSys
+#AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
+#AnsibleRequires -PowerShell ..module_utils._ApexOneFiles
+
+Set-StrictMode -Version 2.0
+
+$spec = @{
+    options = @{
+        state = @{ type = 'str'; default = 'present'; choices = 'absent', 'present' }
+        # read by the action plugin on the controller; the module ignores them
+        src = @{ type = 'path' }
+        hostname = @{ type = 'str' }
+        ca_path = @{ type = 'path' }
+        min_days = @{ type = 'int' }
+        pfx_legacy_encryption = @{ type = 'str'; default = 'auto'; choices = 'always', 'auto', 'never' }
+        # the PFX, base64, set by the action plugin
+        _pfx_b64 = @{ type = 'str'; no_log = $true }
+        password = @{ type = 'str'; no_log = $true }
+        thumbprint = @{ type = 'str' }
+        friendly_name = @{ type = 'str' }
+        exportable = @{ type = 'bool'; default = $true }
+        key_provider = @{ type = 'str'; default = 'legacy'; choices = 'cng', 'legacy' }
+        key_readers = @{ type = 'list'; elements = 'str'; default = @(); no_log = $false }
+        install_path = @{ type = 'path' }
+    }
+    required_if = @(
+        , @('state', 'absent', @('thumbprint'))
+    )
+    supports_check_mode = $true
+}
+$module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
+
+Add-CSharpType -AnsibleModule $module -References @'
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Runtime.InteropServices;
+using System.Security.AccessControl;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Security.Principal;
+
+namespace ansible_collections.apexone.certificates.win_webhost_cert
+{
+    // CRYPT_KEY_PROV_INFO, the link from a certificate to its private key.
+    public class KeyProvInfo
+    {
+        public string ContainerName;
+        public string ProviderName;
+        // 0 for a CNG key storage provider, else the CryptoAPI provider type (1 PROV_RSA_FULL, 24 PROV_RSA_AES...)
+        public uint ProviderType;
+        // CRYPT_MACHINE_KEYSET (0x20) and friends
+        public uint Flags;
+        public uint KeySpec;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CRYPT_KEY_PROV_INFO
+    {
+        public IntPtr pwszContainerName;
+        public IntPtr pwszProvName;
+        public uint dwProvType;
+        public uint dwFlags;
+        public uint cProvParam;
+        public IntPtr rgProvParam;
+        public uint dwKeySpec;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CRYPT_DATA_BLOB
+    {
+        public int cbData;
+        public IntPtr pbData;
+    }
+
+    internal static class NativeMethods
+    {
+        [DllImport("crypt32.dll", SetLastError = true)]
+        public static extern bool CertGetCertificateContextProperty(IntPtr pCertContext, uint dwPropId, IntPtr pvData,
+            ref uint pcbData);
+
+        [DllImport("crypt32.dll", SetLastError = true)]
+        public static extern bool CertSetCertificateContextProperty(IntPtr pCertContext, uint dwPropId, uint dwFlags,
+            IntPtr pvData);
+
+        [DllImport("crypt32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
+        public static extern IntPtr PFXImportCertStore(ref CRYPT_DATA_BLOB pPFX, string szPassword, uint dwFlags);
+
+        [DllImport("crypt32.dll", SetLastError = true)]
+        public static extern IntPtr CertEnumCertificatesInStore(IntPtr hCertStore, IntPtr pPrevCertContext);
+
+        [DllImport("crypt32.dll", SetLastError = true)]
+        public static extern bool CertCloseStore(IntPtr hCertStore, uint dwFlags);
+
+        [DllImport("crypt32.dll", SetLastError = true)]
+        public static extern bool CryptAcquireCertificatePrivateKey(IntPtr pCert, uint dwFlags, IntPtr pvParameters,
+            out IntPtr phCryptProvOrNCryptKey, out uint pdwKeySpec, out bool pfCallerFreeProvOrNCryptKey);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        public static extern bool CryptReleaseContext(IntPtr hProv, uint dwFlags);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        public static extern bool CryptGetProvParam(IntPtr hProv, uint dwParam, byte[] pbData, ref uint pdwDataLen,
+            uint dwFlags);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        public static extern bool CryptSetProvParam(IntPtr hProv, uint dwParam, byte[] pbData, uint dwFlags);
+
+        [DllImport("ncrypt.dll", CharSet = CharSet.Unicode)]
+        public static extern int NCryptGetProperty(IntPtr hObject, string pszProperty, byte[] pbOutput, uint cbOutput,
+            out uint pcbResult, uint dwFlags);
+
+        [DllImport("ncrypt.dll", CharSet = CharSet.Unicode)]
+        public static extern int NCryptSetProperty(IntPtr hObject, string pszProperty, byte[] pbInput, uint cbInput,
+            uint dwFlags);
+
+        [DllImport("ncrypt.dll")]
+        public static extern int NCryptFreeObject(IntPtr hObject);
+    }
+
+    public static class CertKey
+    {
+        private const uint CERT_KEY_PROV_INFO_PROP_ID = 2;
+        private const uint CERT_KEY_CONTEXT_PROP_ID = 5;
+        private const uint CERT_NCRYPT_KEY_HANDLE_PROP_ID = 78;
+        private const uint CERT_NCRYPT_KEY_HANDLE_TRANSFER_PROP_ID = 99;
+        private const uint CRYPT_ACQUIRE_SILENT_FLAG = 0x40;
+        private const uint CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG = 0x10000;
+        private const uint CERT_NCRYPT_KEY_SPEC = 0xFFFFFFFF;
+        private const uint PP_KEYSET_SEC_DESCR = 8;
+        private const uint DACL_SECURITY_INFORMATION = 4;
+        private const uint NCRYPT_SILENT_FLAG = 0x40;
+        private const string NCRYPT_SECURITY_DESCR_PROPERTY = "Security Descr";
+        // GENERIC_READ | FILE_GENERIC_READ, what ansible.windows win_acl grants as 'Read' on a key.
+        private const int ReadAccessMask = unchecked((int)0x80120089);
+
+        public const uint CRYPT_EXPORTABLE = 0x1;
+        public const uint CRYPT_MACHINE_KEYSET = 0x20;
+        public const uint PKCS12_ALWAYS_CNG_KSP = 0x200;
+
+        /// <summary>Whether the certificate context has a private key attached (persisted or not).</summary>
+        public static bool HasKey(X509Certificate2 certificate)
+        {
+            foreach (uint id in new uint[] { CERT_KEY_PROV_INFO_PROP_ID, CERT_KEY_CONTEXT_PROP_ID,
+                CERT_NCRYPT_KEY_HANDLE_PROP_ID, CERT_NCRYPT_KEY_HANDLE_TRANSFER_PROP_ID })
+            {
+                uint size = 0;
+                if (NativeMethods.CertGetCertificateContextProperty(certificate.Handle, id, IntPtr.Zero, ref size))
+                    return true;
+            }
+            return false;
+        }
+
+        /// <summary>The CRYPT_KEY_PROV_INFO of the certificate, or null when it has none.</summary>
+        public static KeyProvInfo GetKeyProvInfo(X509Certificate2 certificate)
+        {
+            uint size = 0;
+            if (!NativeMethods.CertGetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID,
+                    IntPtr.Zero, ref size))
+                return null;
+            IntPtr buffer = Marshal.AllocHGlobal((int)size);
+            try
+            {
+                if (!NativeMethods.CertGetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID,
+                        buffer, ref size))
+                    throw new Win32Exception(Marshal.GetLastWin32Error(), "CertGetCertificateContextProperty failed");
+                CRYPT_KEY_PROV_INFO raw = (CRYPT_KEY_PROV_INFO)Marshal.PtrToStructure(buffer, typeof(CRYPT_KEY_PROV_INFO));
+                KeyProvInfo info = new KeyProvInfo();
+                info.ContainerName = raw.pwszContainerName == IntPtr.Zero ? null : Marshal.PtrToStringUni(raw.pwszContainerName);
+                info.ProviderName = raw.pwszProvName == IntPtr.Zero ? null : Marshal.PtrToStringUni(raw.pwszProvName);
+                info.ProviderType = raw.dwProvType;
+                info.Flags = raw.dwFlags;
+                info.KeySpec = raw.dwKeySpec;
+                return info;
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(buffer);
+            }
+        }
+
+        /// <summary>Points the certificate at a key container through another provider (no provider parameters).</summary>
+        public static void SetKeyProvInfo(X509Certificate2 certificate, KeyProvInfo info)
+        {
+            CRYPT_KEY_PROV_INFO raw = new CRYPT_KEY_PROV_INFO();
+            raw.pwszContainerName = Marshal.StringToHGlobalUni(info.ContainerName);
+            raw.pwszProvName = Marshal.StringToHGlobalUni(info.ProviderName);
+            raw.dwProvType = info.ProviderType;
+            raw.dwFlags = info.Flags;
+            raw.cProvParam = 0;
+            raw.rgProvParam = IntPtr.Zero;
+            raw.dwKeySpec = info.KeySpec;
+            IntPtr buffer = Marshal.AllocHGlobal(Marshal.SizeOf(typeof(CRYPT_KEY_PROV_INFO)));
+            try
+            {
+                Marshal.StructureToPtr(raw, buffer, false);
+                if (!NativeMethods.CertSetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID, 0, buffer))
+                    throw new Win32Exception(Marshal.GetLastWin32Error(), "CertSetCertificateContextProperty failed");
+            }
+            finally
+            {
+                Marshal.FreeHGlobal(buffer);
+                Marshal.FreeHGlobal(raw.pwszContainerName);
+                Marshal.FreeHGlobal(raw.pwszProvName);
+            }
+        }
+
+        /// <summary>Opens a CryptoAPI key container through the given provider: true when that works.</summary>
+        public static bool CanOpenCspKey(KeyProvInfo info, string providerName, int providerType)
+        {
+            CspParameters parameters = new CspParameters(providerType, providerName, info.ContainerName);
+            parameters.KeyNumber = (int)info.KeySpec;
+            parameters.Flags = CspProviderFlags.UseExistingKey | CspProviderFlags.NoPrompt;
+            if ((info.Flags & CRYPT_MACHINE_KEYSET) != 0)
+                parameters.Flags |= CspProviderFlags.UseMachineKeyStore;
+            try
+            {
+                using (RSACryptoServiceProvider rsa = new RSACryptoServiceProvider(parameters))
+                {
+                    rsa.PersistKeyInCsp = true;
+                    return rsa.KeySize > 0;
+                }
+            }
+            catch (Exception)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>Whether the private key may be exported; null when that cannot be read.</summary>
+        public static bool? IsExportable(KeyProvInfo info)
+        {
+            try
+            {
+                if (info.ProviderType == 0)
+                {
+                    CngKeyOpenOptions options = (info.Flags & CRYPT_MACHINE_KEYSET) != 0
+                        ? CngKeyOpenOptions.MachineKey : CngKeyOpenOptions.None;
+                    using (CngKey key = CngKey.Open(info.ContainerName, new CngProvider(info.ProviderName), options | CngKeyOpenOptions.Silent))
+                    {
+                        return (key.ExportPolicy & (CngExportPolicies.AllowExport | CngExportPolicies.AllowPlaintextExport)) != 0;
+                    }
+                }
+                CspParameters parameters = new CspParameters((int)info.ProviderType, info.ProviderName, info.ContainerName);
+                parameters.KeyNumber = (int)info.KeySpec;
+                parameters.Flags = CspProviderFlags.UseExistingKey | CspProviderFlags.NoPrompt;
+                if ((info.Flags & CRYPT_MACHINE_KEYSET) != 0)
+                    parameters.Flags |= CspProviderFlags.UseMachineKeyStore;
+                return new CspKeyContainerInfo(parameters).Exportable;
+            }
+            catch (Exception)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>Deletes a persisted CNG key (a key this module has just imported and cannot use).</summary>
+        public static void DeleteCngKey(KeyProvInfo info)
+        {
+            CngKeyOpenOptions options = (info.Flags & CRYPT_MACHINE_KEYSET) != 0
+                ? CngKeyOpenOptions.MachineKey : CngKeyOpenOptions.None;
+            using (CngKey key = CngKey.Open(info.ContainerName, new CngProvider(info.ProviderName), options | CngKeyOpenOptions.Silent))
+            {
+                key.Delete();
+            }
+        }
+
+        /// <summary>Imports a PFX with PFXImportCertStore and the given flags (the keys are persisted).</summary>
+        public static X509Certificate2Collection ImportPfx(byte[] pfx, string password, uint flags)
+        {
+            X509Certificate2Collection result = new X509Certificate2Collection();
+            GCHandle pin = GCHandle.Alloc(pfx, GCHandleType.Pinned);
+            try
+            {
+                CRYPT_DATA_BLOB blob = new CRYPT_DATA_BLOB();
+                blob.cbData = pfx.Length;
+                blob.pbData = pin.AddrOfPinnedObject();
+                IntPtr store = NativeMethods.PFXImportCertStore(ref blob, password == null ? "" : password, flags);
+                if (store == IntPtr.Zero && String.IsNullOrEmpty(password))
+                {
+                    // a PFX without password may have been protected with an empty or with a NULL password
+                    store = NativeMethods.PFXImportCertStore(ref blob, null, flags);
+                }
+                if (store == IntPtr.Zero)
+                {
+                    int error = Marshal.GetLastWin32Error();
+                    // a Win32 code (ERROR_INVALID_PASSWORD = 86) as HRESULT_FROM_WIN32, like .NET reports it
+                    if (error > 0 && error < 0x10000)
+                        error = unchecked((int)(0x80070000 | (uint)error));
+                    throw new CryptographicException(error);
+                }
+                try
+                {
+                    IntPtr context = IntPtr.Zero;
+                    while ((context = NativeMethods.CertEnumCertificatesInStore(store, context)) != IntPtr.Zero)
+                        result.Add(new X509Certificate2(context));
+                }
+                finally
+                {
+                    NativeMethods.CertCloseStore(store, 0);
+                }
+            }
+            finally
+            {
+                pin.Free();
+            }
+            return result;
+        }
+
+        /// <summary>
+        /// The identities in sids that cannot read the private key yet. With apply, grants them read access
+        /// (GENERIC_READ | FILE_GENERIC_READ) on the CSP or CNG key.
+        /// </summary>
+        public static List<string> GrantRead(X509Certificate2 certificate, SecurityIdentifier[] sids, bool apply)
+        {
+            List<string> missing = new List<string>();
+            IntPtr handle;
+            uint keySpec;
+            bool free;
+            if (!NativeMethods.CryptAcquireCertificatePrivateKey(certificate.Handle,
+                    CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG, IntPtr.Zero, out handle, out keySpec, out free))
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptAcquireCertificatePrivateKey failed");
+            bool ncrypt = keySpec == CERT_NCRYPT_KEY_SPEC;
+            try
+            {
+                FileSecurity security = new FileSecurity();
+                security.SetSecurityDescriptorBinaryForm(GetSecurityDescriptor(handle, ncrypt));
+                foreach (SecurityIdentifier sid in sids)
+                {
+                    if (CanRead(security, sid))
+                        continue;
+                    missing.Add(sid.Value);
+                    security.AddAccessRule((FileSystemAccessRule)security.AccessRuleFactory(sid, ReadAccessMask, false,
+                        InheritanceFlags.None, PropagationFlags.None, AccessControlType.Allow));
+                }
+                if (apply && missing.Count > 0)
+                    SetSecurityDescriptor(handle, ncrypt, security.GetSecurityDescriptorBinaryForm());
+            }
+            finally
+            {
+                if (free)
+                {
+                    if (ncrypt)
+                        NativeMethods.NCryptFreeObject(handle);
+                    else
+                        NativeMethods.CryptReleaseContext(handle, 0);
+                }
+            }
+            return missing;
+        }
+
+        private static bool CanRead(FileSecurity security, SecurityIdentifier sid)
+        {
+            foreach (FileSystemAccessRule rule in security.GetAccessRules(true, true, typeof(SecurityIdentifier)))
+            {
+                if (rule.AccessControlType != AccessControlType.Allow || !sid.Equals(rule.IdentityReference))
+                    continue;
+                uint mask = unchecked((uint)rule.FileSystemRights);
+                // GENERIC_READ, GENERIC_ALL, or every bit of FILE_GENERIC_READ
+                if ((mask & 0x80000000) != 0 || (mask & 0x10000000) != 0 || (mask & 0x120089) == 0x120089)
+                    return true;
+            }
+            return false;
+        }
+
+        private static byte[] GetSecurityDescriptor(IntPtr handle, bool ncrypt)
+        {
+            uint size = 0;
+            if (ncrypt)
+            {
+                int status = NativeMethods.NCryptGetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, null, 0, out size,
+                    DACL_SECURITY_INFORMATION | NCRYPT_SILENT_FLAG);
+                if (status != 0)
+                    throw new Win32Exception(status, "NCryptGetProperty(Security Descr) failed");
+                byte[] buffer = new byte[size];
+                status = NativeMethods.NCryptGetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, buffer, size, out size,
+                    DACL_SECURITY_INFORMATION | NCRYPT_SILENT_FLAG);
+                if (status != 0)
+                    throw new Win32Exception(status, "NCryptGetProperty(Security Descr) failed");
+                return buffer;
+            }
+            if (!NativeMethods.CryptGetProvParam(handle, PP_KEYSET_SEC_DESCR, null, ref size, DACL_SECURITY_INFORMATION))
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptGetProvParam(PP_KEYSET_SEC_DESCR) failed");
+            byte[] data = new byte[size];
+            if (!NativeMethods.CryptGetProvParam(handle, PP_KEYSET_SEC_DESCR, data, ref size, DACL_SECURITY_INFORMATION))
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptGetProvParam(PP_KEYSET_SEC_DESCR) failed");
+            return data;
+        }
+
+        private static void SetSecurityDescriptor(IntPtr handle, bool ncrypt, byte[] descriptor)
+        {
+            if (ncrypt)
+            {
+                int status = NativeMethods.NCryptSetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, descriptor,
+                    (uint)descriptor.Length, DACL_SECURITY_INFORMATION | NCRYPT_SILENT_FLAG);
+                if (status != 0)
+                    throw new Win32Exception(status, "NCryptSetProperty(Security Descr) failed");
+                return;
+            }
+            if (!NativeMethods.CryptSetProvParam(handle, PP_KEYSET_SEC_DESCR, descriptor, DACL_SECURITY_INFORMATION))
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptSetProvParam(PP_KEYSET_SEC_DESCR) failed");
+        }
+    }
+}
+'@
+
+$X509 = 'System.Security.Cryptography.X509Certificates'
+$aesProvider = 'Microsoft Enhanced RSA and AES Cryptographic Provider'
+$aesProviderType = 24
+$kspProvider = 'Microsoft Software Key Storage Provider'
+# The CryptoAPI providers of rsaenh.dll: they share one key container format, so a key created through one of
+# them opens through the AES provider too.
+$rsaenhProviders = @(
+    'Microsoft Base Cryptographic Provider v1.0'
+    'Microsoft Enhanced Cryptographic Provider v1.0'
+    'Microsoft Strong Cryptographic Provider'
+    'Microsoft RSA SChannel Cryptographic Provider'
+    'Microsoft Enhanced RSA and AES Cryptographic Provider'
+)
+$certKey = [ansible_collections.apexone.certificates.win_webhost_cert.CertKey]
+
+$state = $module.Params.state
+$module.Result.changed = $false
+$module.Result.thumbprint = $null
+
+Function Open-CertificateStore {
+    <#
+    .SYNOPSIS
+    Opens a LocalMachine store, read-only in check mode.
+    #>
+    param ([string]$Name)
+
+    $store = New-Object -TypeName "$X509.X509Store" -ArgumentList @($Name, [System.Security.Cryptography.X509Certificates.StoreLocation]::LocalMachine)
+    $flags = if ($module.CheckMode) { 'ReadOnly' } else { 'ReadWrite' }
+    try {
+        $store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]$flags)
+    }
+    catch {
+        $module.FailJson("Cannot open the certificate store LocalMachine\$($Name): $($_.Exception.Message)", $_)
+    }
+    $store
+}
+
+Function Find-Certificate {
+    <#
+    .SYNOPSIS
+    The certificate with this thumbprint in an open store, or $null.
+    #>
+    param ([object]$Store, [string]$Thumbprint)
+
+    $found = $Store.Certificates.Find([System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $Thumbprint, $false)
+    if ($found.Count -eq 0) {
+        return $null
+    }
+    $found[0]
+}
+
+Function Get-ImportFailureMessage {
+    <#
+    .SYNOPSIS
+    A message for a failed PFX import that points to the usual causes (double hop, AES PFX on old Windows).
+    #>
+    param ([System.Management.Automation.ErrorRecord]$ErrorRecord)
+
+    $exception = $ErrorRecord.Exception
+    while ($exception -is [System.Management.Automation.MethodInvocationException] -and $null -ne $exception.InnerException) {
+        $exception = $exception.InnerException
+    }
+    $hresult = $exception.HResult
+    $windows = [System.Environment]::OSVersion.Version.ToString()
+    $doubleHop = -join @(
+        "the WinRM session cannot use the machine key store (the double hop): run the task with become: true "
+        "(become_method: runas, become_user: SYSTEM), or connect with CredSSP or Kerberos delegation"
+    )
+    if ($exception -is [System.FormatException]) {
+        return "The internal option _pfx_b64 is not valid base64: $($exception.Message)"
+    }
+    if ($hresult -eq -2147024810) {
+        # 0x80070056 ERROR_INVALID_PASSWORD
+        return -join @(
+            "Windows refused the PFX with '$($exception.Message)'. The action plugin checked the password on the "
+            "controller before connecting, so the password is right and one of two things is wrong: (1) Windows "
+            "$windows cannot read the PFX encryption - OpenSSL 3 writes AES-256/PBES2 PFX files that Windows Server "
+            "2016 and older reject with exactly this message; set pfx_legacy_encryption=always (auto does it when "
+            "the target's Windows build is known to be older than 17763); or (2) $doubleHop."
+        )
+    }
+    if ($hresult -in @(-2147024891, -2146893802, -2147024894, -2146893811)) {
+        # 0x80070005 access denied, 0x80090016 keyset does not exist, 0x80070002 file not found, 0x8009000D no key
+        return -join @(
+            "Windows could not store the private key: '$($exception.Message)'. The module needs administrator "
+            "rights and the machine key store; over WinRM $doubleHop."
+        )
+    }
+    "Failed to import the PFX: $($exception.Message) (HRESULT 0x$('{0:X8}' -f $hresult))"
+}
+
+Function Import-PfxCollection {
+    <#
+    .SYNOPSIS
+    Imports the PFX of the _pfx_b64 option with .NET (X509Certificate2Collection.Import) or, for CNG,
+    with PFXImportCertStore and PKCS12_ALWAYS_CNG_KSP. The PFX is never written to disk.
+    #>
+    param ([object]$Flags, [switch]$Cng)
+
+    if ($Cng) {
+        return , $certKey::ImportPfx([System.Convert]::FromBase64String($module.Params._pfx_b64), $module.Params.password, [uint32]$Flags)
+    }
+    $collection = New-Object -TypeName "$X509.X509Certificate2Collection"
+    $collection.Import([System.Convert]::FromBase64String($module.Params._pfx_b64), $module.Params.password,
+        [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]$Flags)
+    , $collection
+}
+
+Function Get-KeyState {
+    <#
+    .SYNOPSIS
+    Where the private key of a certificate is: @{ has_key; kind ('legacy'/'cng'/$null); info; exportable }.
+    #>
+    param ([object]$Certificate)
+
+    $info = $certKey::GetKeyProvInfo($Certificate)
+    $kind = $null
+    $exportable = $null
+    if ($null -ne $info) {
+        $kind = if ($info.ProviderType -eq 0) { 'cng' } else { 'legacy' }
+        $exportable = $certKey::IsExportable($info)
+    }
+    @{
+        has_key = $Certificate.HasPrivateKey
+        kind = $kind
+        info = $info
+        provider = if ($null -ne $info) { $info.ProviderName } else { $null }
+        exportable = $exportable
+    }
+}
+
+Function Resolve-Identity {
+    <#
+    .SYNOPSIS
+    SecurityIdentifier of an account name ('IIS AppPool\OfficeScan', 'NT AUTHORITY\NETWORK SERVICE') or SID string.
+    #>
+    param ([string]$Identity)
+
+    if ($Identity -match '^S-1-\d+(-\d+)+$') {
+        return New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $Identity
+    }
+    $account = New-Object -TypeName System.Security.Principal.NTAccount -ArgumentList $Identity
+    $account.Translate([System.Security.Principal.SecurityIdentifier])
+}
+
+Function Get-ReferenceList {
+    <#
+    .SYNOPSIS
+    What still uses a certificate: IIS https bindings, http.sys SSL records, Service.ini and apricot_config.
+    #>
+    param ([string]$Thumbprint, [string]$FriendlyName)
+
+    $references = [System.Collections.Generic.List[string]]@()
+    try {
+        $manager = Get-ApexOneIisServerManager
+        try {
+            foreach ($site in $manager.Sites) {
+                foreach ($binding in $site.Bindings) {
+                    if ($binding.Protocol -eq 'https' -and (ConvertTo-ApexOneHex -Bytes $binding.CertificateHash) -eq $Thumbprint) {
+                        $references.Add("IIS site '$($site.Name)' binding '$($binding.BindingInformation)'")
+                    }
+                }
+            }
+        }
+        finally {
+            $manager.Dispose()
+        }
+    }
+    catch [System.IO.FileNotFoundException] {
+        # IIS is not installed: the http.sys records below still tell
+        $null = $_
+    }
+    foreach ($entry in [ApexOne.HttpSys.SslConfig]::GetBindings()) {
+        if ($entry.Thumbprint -eq $Thumbprint) {
+            $references.Add("http.sys SSL record $($entry.Kind)=$($entry.Key)")
+        }
+    }
+    if (-not [string]::IsNullOrEmpty($FriendlyName)) {
+        $install = $null
+        try {
+            $install = Get-ApexOneInstallPath -InstallPath $module.Params.install_path
+        }
+        catch {
+            $module.Warn("Service.ini and apricot_config were not checked: $($_.Exception.Message)")
+        }
+        if ($null -ne $install) {
+            $serviceIni = Join-Path -Path $install.path -ChildPath 'WSS\Service.ini'
+            if (Test-Path -LiteralPath $serviceIni -PathType Leaf) {
+                $values = Get-ApexOneIniContentValue -Data ([System.IO.File]::ReadAllBytes($serviceIni)) -Key 'HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME'
+                foreach ($key in @('HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME')) {
+                    if ($values[$key] -eq $FriendlyName) {
+                        $references.Add("$key in '$serviceIni'")
+                    }
+                }
+            }
+            $apricot = Join-Path -Path $install.path -ChildPath 'SRS\apricot_config'
+            if (Test-Path -LiteralPath $apricot -PathType Leaf) {
+                $values = Get-ApexOneApricotCert -Data ([System.IO.File]::ReadAllBytes($apricot))
+                if ($values.cert_friendly_name -eq $FriendlyName) {
+                    $references.Add("<cert_friendly_name> in '$apricot'")
+                }
+            }
+        }
+    }
+    , $references.ToArray()
+}
+
+# --- state=absent: remove by thumbprint, only when nothing uses the certificate -------------------------
+if ($state -eq 'absent') {
+    try {
+        $thumbprint = ConvertTo-ApexOneThumbprint -Thumbprint $module.Params.thumbprint
+    }
+    catch {
+        $module.FailJson("thumbprint: $($_.Exception.Message)", $_)
+    }
+    $module.Result.thumbprint = $thumbprint
+    $module.Result.removed_from = @()
+    $module.Result.references = @()
+    $stores = @(
+        @{ name = 'My'; store = (Open-CertificateStore -Name 'My') }
+        @{ name = 'TrustedPeople'; store = (Open-CertificateStore -Name 'TrustedPeople') }
+    )
+    try {
+        $present = @(foreach ($item in $stores) {
+                $certificate = Find-Certificate -Store $item.store -Thumbprint $thumbprint
+                if ($null -ne $certificate) {
+                    @{ name = $item.name; store = $item.store; certificate = $certificate }
+                }
+            })
+        $module.Diff.before = @{ stores = @($present | ForEach-Object { $_.name }) }
+        $module.Diff.after = @{ stores = @() }
+        if ($present.Count -eq 0) {
+            $module.ExitJson()
+        }
+        try {
+            $references = @(Get-ReferenceList -Thumbprint $thumbprint -FriendlyName $present[0].certificate.FriendlyName)
+        }
+        catch {
+            $module.FailJson("Cannot check what uses certificate $($thumbprint), so it was not removed: $($_.Exception.Message)", $_)
+        }
+        $module.Result.references = $references
+        if ($references.Count -gt 0) {
+            $msg = -join @(
+                "Certificate $thumbprint is still in use, so it was not removed: $($references -join '; '). "
+                "Move these to another certificate first (apexone.certificates.win_iis_https_binding, win_cert_persistence)."
+            )
+            $module.FailJson($msg)
+        }
+        foreach ($item in $present) {
+            if (-not $module.CheckMode) {
+                try {
+                    $item.store.Remove($item.certificate)
+                }
+                catch {
+                    $module.FailJson("Failed to remove certificate $thumbprint from LocalMachine\$($item.name): $($_.Exception.Message)", $_)
+                }
+            }
+            $module.Result.removed_from += $item.name
+            $module.Result.changed = $true
+        }
+    }
+    finally {
+        foreach ($item in $stores) {
+            $item.store.Close()
+        }
+    }
+    $module.ExitJson()
+}
+
+# --- state=present ---------------------------------------------------------------------------------------
+if ([string]::IsNullOrEmpty($module.Params._pfx_b64)) {
+    $module.FailJson("state=present needs the PFX: give its path on the controller in src (the action plugin reads it and sends it in _pfx_b64)")
+}
+$friendlyName = $module.Params.friendly_name
+$exportable = $module.Params.exportable
+$wantedProvider = $module.Params.key_provider
+$expected = $null
+if (-not [string]::IsNullOrEmpty($module.Params.thumbprint)) {
+    try {
+        $expected = ConvertTo-ApexOneThumbprint -Thumbprint $module.Params.thumbprint
+    }
+    catch {
+        $module.FailJson("thumbprint: $($_.Exception.Message)", $_)
+    }
+}
+
+# Everyone who must read the private key, resolved before anything changes.
+$readers = [System.Collections.Generic.List[System.Security.Principal.SecurityIdentifier]]@()
+$readerNames = @{}
+$unresolved = [System.Collections.Generic.List[string]]@()
+foreach ($identity in $module.Params.key_readers) {
+    try {
+        $sid = Resolve-Identity -Identity $identity
+        $readers.Add($sid)
+        $readerNames[$sid.Value] = $identity
+    }
+    catch {
+        $unresolved.Add("'$identity' ($($_.Exception.Message))")
+    }
+}
+if ($unresolved.Count -gt 0) {
+    $module.FailJson("Nothing was changed: key_readers has identities that do not exist on this server: $($unresolved -join ', ')")
+}
+
+# Look into the PFX without keeping its keys: EphemeralKeySet (.NET 4.7.2+) keeps them in memory only; the
+# fallback imports them into a temporary machine key container that Reset() deletes.
+$inspectFlags = @()
+if ([Enum]::GetNames([System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]) -contains 'EphemeralKeySet') {
+    $inspectFlags += [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'EphemeralKeySet'
+}
+$inspectFlags += [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'MachineKeySet'
+$inspection = $null
+$inspectError = $null
+foreach ($flags in $inspectFlags) {
+    try {
+        $inspection = Import-PfxCollection -Flags $flags
+        break
+    }
+    catch {
+        $inspectError = $_
+    }
+}
+if ($null -eq $inspection) {
+    $module.FailJson((Get-ImportFailureMessage -ErrorRecord $inspectError), $inspectError)
+}
+try {
+    $withKey = @($inspection | Where-Object { $_.HasPrivateKey -or $certKey::HasKey($_) })
+    if ($null -ne $expected) {
+        $leaf = $inspection | Where-Object { $_.Thumbprint -eq $expected } | Select-Object -First 1
+        if ($null -eq $leaf) {
+            $found = ($inspection | ForEach-Object { $_.Thumbprint }) -join ', '
+            $module.FailJson("The PFX does not hold certificate $expected (thumbprint); it holds $found.")
+        }
+        if (@($withKey | Where-Object { $_.Thumbprint -eq $expected }).Count -eq 0) {
+            $module.FailJson("The PFX holds certificate $expected without its private key; export it again with the key.")
+        }
+    }
+    elseif ($withKey.Count -eq 0) {
+        $module.FailJson("The PFX holds no private key; the web server certificate needs one (export it with 'Yes, export the private key').")
+    }
+    elseif ($withKey.Count -gt 1) {
+        $listed = ($withKey | ForEach-Object { $_.Thumbprint }) -join ', '
+        $module.FailJson("The PFX holds $($withKey.Count) certificates with a private key ($listed); set thumbprint to choose one.")
+    }
+    else {
+        $leaf = $withKey[0]
+    }
+    $thumbprint = $leaf.Thumbprint.ToUpperInvariant()
+    $leafRaw = $leaf.RawData
+    $isRsa = $leaf.PublicKey.Oid.Value -eq '1.2.840.113549.1.1.1'
+    $intermediates = [System.Collections.Generic.List[hashtable]]@()
+    $rootsSkipped = [System.Collections.Generic.List[string]]@()
+    foreach ($other in $inspection) {
+        if ($other.Thumbprint -eq $leaf.Thumbprint) {
+            continue
+        }
+        $selfSigned = [System.Convert]::ToBase64String($other.SubjectName.RawData) -ceq [System.Convert]::ToBase64String($other.IssuerName.RawData)
+        $constraints = $other.Extensions | Where-Object { $_ -is [System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension] } |
+            Select-Object -First 1
+        $isCa = ($null -ne $constraints) -and $constraints.CertificateAuthority
+        if ($selfSigned) {
+            $rootsSkipped.Add($other.Thumbprint.ToUpperInvariant())
+        }
+        elseif ($isCa) {
+            $intermediates.Add(@{ thumbprint = $other.Thumbprint.ToUpperInvariant(); subject = $other.Subject; raw = $other.RawData })
+        }
+        else {
+            $module.Warn("The PFX also holds certificate $($other.Thumbprint) ($($other.Subject)), which is not a CA certificate; it is not imported.")
+        }
+    }
+}
+finally {
+    foreach ($certificate in $inspection) {
+        $certificate.Reset()
+    }
+}
+$module.Result.thumbprint = $thumbprint
+$module.Result.intermediates = @($intermediates | ForEach-Object { $_.thumbprint })
+$module.Result.roots_skipped = @($rootsSkipped)
+if (-not $isRsa -and $wantedProvider -eq 'legacy') {
+    $module.Warn("The certificate has a non-RSA (ECC) key, which only CNG can store; it is kept in the CNG provider '$kspProvider'.")
+    $wantedProvider = 'cng'
+}
+
+# --- what is there, and what has to change ---------------------------------------------------------------
+$myStore = Open-CertificateStore -Name 'My'
+$trustedStore = Open-CertificateStore -Name 'TrustedPeople'
+$caStore = Open-CertificateStore -Name 'CA'
+try {
+    $existing = Find-Certificate -Store $myStore -Thumbprint $thumbprint
+    $before = @{ present = $false; has_private_key = $false; key_provider = $null; key_provider_name = $null; exportable = $null
+        friendly_name = $null; key_readers_missing = @(); trusted_people = $false; intermediates_missing = @()
+    }
+    $changes = [System.Collections.Generic.List[string]]@()
+    $reimport = $null
+    $rewriteProvider = $false
+    $keyState = $null
+    if ($null -eq $existing) {
+        $reimport = "certificate $thumbprint is not in LocalMachine\My"
+    }
+    else {
+        $keyState = Get-KeyState -Certificate $existing
+        $before.present = $true
+        $before.has_private_key = $keyState.has_key
+        $before.key_provider = $keyState.kind
+        $before.key_provider_name = $keyState.provider
+        $before.exportable = $keyState.exportable
+        $before.friendly_name = $existing.FriendlyName
+        if (-not $keyState.has_key -or $null -eq $keyState.info) {
+            $reimport = "the certificate in LocalMachine\My has no private key"
+        }
+        elseif ($keyState.kind -ne $wantedProvider) {
+            $reimport = "its private key is in the $($keyState.kind) provider '$($keyState.provider)', not a $wantedProvider one"
+        }
+        elseif ($null -ne $keyState.exportable -and $keyState.exportable -ne $exportable) {
+            $reimport = "its private key is $(if ($keyState.exportable) { '' } else { 'not ' })exportable"
+        }
+        elseif ($wantedProvider -eq 'legacy' -and $keyState.provider -ne $aesProvider -and $rsaenhProviders -contains $keyState.provider) {
+            $rewriteProvider = $true
+            $changes.Add("key provider '$($keyState.provider)' -> '$aesProvider'")
+        }
+    }
+    if ($null -ne $reimport) {
+        $changes.Add("import the PFX: $reimport")
+    }
+    if ($null -ne $friendlyName -and ($null -eq $existing -or $existing.FriendlyName -cne $friendlyName)) {
+        $changes.Add("friendly name '$(if ($null -ne $existing) { $existing.FriendlyName })' -> '$friendlyName'")
+    }
+    $missingReaders = @()
+    if ($readers.Count -gt 0) {
+        if ($null -eq $reimport) {
+            try {
+                $missingReaders = @($certKey::GrantRead($existing, $readers.ToArray(), $false))
+            }
+            catch {
+                $module.FailJson("Cannot read the access rules of the private key of certificate $($thumbprint): $($_.Exception.Message)", $_)
+            }
+        }
+        else {
+            $missingReaders = @($readers | ForEach-Object { $_.Value })
+        }
+        if ($missingReaders.Count -gt 0) {
+            $changes.Add("grant read on the private key to $(($missingReaders | ForEach-Object { $readerNames[$_] }) -join ', ')")
+        }
+    }
+    $before.key_readers_missing = @($missingReaders | ForEach-Object { $readerNames[$_] })
+    $before.trusted_people = $null -ne (Find-Certificate -Store $trustedStore -Thumbprint $thumbprint)
+    if (-not $before.trusted_people) {
+        $changes.Add("add the certificate to LocalMachine\TrustedPeople")
+    }
+    $caMissing = @($intermediates | Where-Object { $null -eq (Find-Certificate -Store $caStore -Thumbprint $_.thumbprint) })
+    $before.intermediates_missing = @($caMissing | ForEach-Object { $_.thumbprint })
+    foreach ($item in $caMissing) {
+        $changes.Add("add intermediate $($item.thumbprint) ($($item.subject)) to LocalMachine\CA")
+    }
+
+    $module.Result.changes = @($changes)
+    $module.Result.thumbprints = @($caMissing | ForEach-Object { $_.thumbprint })
+    $module.Result.key_readers_added = @($missingReaders | ForEach-Object { $readerNames[$_] })
+    $module.Diff.before = $before
+    $module.Diff.after = @{ present = $true; has_private_key = $true; key_provider = $wantedProvider; exportable = $exportable
+        friendly_name = if ($null -ne $friendlyName) { $friendlyName } else { $before.friendly_name }
+        key_readers_missing = @(); trusted_people = $true; intermediates_missing = @()
+    }
+    if ($changes.Count -gt 0) {
+        $module.Result.changed = $true
+    }
+
+    # --- change ----------------------------------------------------------------------------------------
+    if ($changes.Count -gt 0 -and -not $module.CheckMode) {
+        if ($null -ne $reimport) {
+            $persist = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'MachineKeySet, PersistKeySet'
+            $cngFlags = $certKey::CRYPT_MACHINE_KEYSET -bor $certKey::PKCS12_ALWAYS_CNG_KSP
+            if ($exportable) {
+                $persist = $persist -bor [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]::Exportable
+                $cngFlags = $cngFlags -bor $certKey::CRYPT_EXPORTABLE
+            }
+            try {
+                if ($wantedProvider -eq 'cng') {
+                    $imported = Import-PfxCollection -Flags $cngFlags -Cng
+                }
+                else {
+                    $imported = Import-PfxCollection -Flags $persist
+                }
+            }
+            catch {
+                $module.FailJson((Get-ImportFailureMessage -ErrorRecord $_), $_)
+            }
+            $newLeaf = $imported | Where-Object { $_.Thumbprint -eq $thumbprint } | Select-Object -First 1
+            $newKey = $certKey::GetKeyProvInfo($newLeaf)
+            if ($null -eq $newKey) {
+                $module.FailJson("Windows imported certificate $thumbprint without linking its private key; nothing was added to LocalMachine\My.")
+            }
+            if ($wantedProvider -eq 'legacy' -and $newKey.ProviderType -eq 0) {
+                # The PFX names a CNG key storage provider for its key: a CNG key cannot be moved into CryptoAPI.
+                try {
+                    $certKey::DeleteCngKey($newKey)
+                }
+                catch {
+                    $module.Warn("Could not delete the unused CNG key '$($newKey.ContainerName)': $($_.Exception.Message)")
+                }
+                $msg = -join @(
+                    "Nothing was added to LocalMachine\My: the PFX asks Windows to keep its key in the CNG provider "
+                    "'$($newKey.ProviderName)' (a provider-name attribute in the PFX), and a CNG key cannot be moved into a "
+                    "CryptoAPI provider. Use key_provider=cng, or export the PFX again without that attribute (OpenSSL, "
+                    "or pfx_legacy_encryption=always, which re-packs it on the controller)."
+                )
+                $module.FailJson($msg)
+            }
+            if ($wantedProvider -eq 'legacy' -and $newKey.ProviderName -ne $aesProvider -and $rsaenhProviders -contains $newKey.ProviderName) {
+                if ($certKey::CanOpenCspKey($newKey, $aesProvider, $aesProviderType)) {
+                    $newKey.ProviderName = $aesProvider
+                    $newKey.ProviderType = $aesProviderType
+                    $certKey::SetKeyProvInfo($newLeaf, $newKey)
+                }
+                else {
+                    $module.Warn("The private key stays in '$($newKey.ProviderName)': it does not open through '$aesProvider'.")
+                }
+            }
+            if ($null -ne $friendlyName) {
+                $newLeaf.FriendlyName = $friendlyName
+            }
+            try {
+                $myStore.Add($newLeaf)
+            }
+            catch {
+                $module.FailJson("Failed to add certificate $thumbprint to LocalMachine\My: $($_.Exception.Message)", $_)
+            }
+            foreach ($certificate in $imported) {
+                $certificate.Reset()
+            }
+        }
+        $stored = Find-Certificate -Store $myStore -Thumbprint $thumbprint
+        if ($null -eq $stored) {
+            $module.FailJson("Certificate $thumbprint is not in LocalMachine\My after the import.")
+        }
+        try {
+            if ($rewriteProvider) {
+                $storedKey = $certKey::GetKeyProvInfo($stored)
+                if ($certKey::CanOpenCspKey($storedKey, $aesProvider, $aesProviderType)) {
+                    $storedKey.ProviderName = $aesProvider
+                    $storedKey.ProviderType = $aesProviderType
+                    $certKey::SetKeyProvInfo($stored, $storedKey)
+                }
+                else {
+                    $module.Warn("The private key stays in '$($storedKey.ProviderName)': it does not open through '$aesProvider'.")
+                }
+            }
+            if ($null -ne $friendlyName -and $stored.FriendlyName -cne $friendlyName) {
+                $stored.FriendlyName = $friendlyName
+            }
+            if ($readers.Count -gt 0) {
+                $null = $certKey::GrantRead($stored, $readers.ToArray(), $true)
+            }
+        }
+        catch {
+            $module.FailJson("Failed to update certificate $thumbprint in LocalMachine\My: $($_.Exception.Message)", $_)
+        }
+        try {
+            if (-not $before.trusted_people) {
+                $public = New-Object -TypeName "$X509.X509Certificate2" -ArgumentList @(, [byte[]]$leafRaw)
+                $trustedStore.Add($public)
+            }
+            foreach ($item in $caMissing) {
+                $public = New-Object -TypeName "$X509.X509Certificate2" -ArgumentList @(, [byte[]]$item.raw)
+                $caStore.Add($public)
+            }
+        }
+        catch {
+            $module.FailJson("Failed to add the public certificate or an intermediate to its store: $($_.Exception.Message)", $_)
+        }
+    }
+
+    # --- report what is there now (the expected state in check mode) and check it --------------------
+    $now = $null
+    if (-not $module.CheckMode) {
+        $now = Find-Certificate -Store $myStore -Thumbprint $thumbprint
+    }
+    if ($null -ne $now) {
+        $nowKey = Get-KeyState -Certificate $now
+        $module.Result.key_provider = $nowKey.kind
+        $module.Result.key_provider_name = $nowKey.provider
+        $module.Result.exportable = $nowKey.exportable
+        $module.Result.friendly_name = $now.FriendlyName
+        $problems = [System.Collections.Generic.List[string]]@()
+        if (-not $nowKey.has_key) {
+            $problems.Add('it has no private key')
+        }
+        if ($nowKey.kind -ne $wantedProvider) {
+            $problems.Add("its key is in the $($nowKey.kind) provider '$($nowKey.provider)'")
+        }
+        if ($null -ne $friendlyName -and $now.FriendlyName -cne $friendlyName) {
+            $problems.Add("its friendly name is '$($now.FriendlyName)'")
+        }
+        if ($readers.Count -gt 0) {
+            $stillMissing = @($certKey::GrantRead($now, $readers.ToArray(), $false))
+            if ($stillMissing.Count -gt 0) {
+                $problems.Add("$(($stillMissing | ForEach-Object { $readerNames[$_] }) -join ', ') cannot read its private key")
+            }
+        }
+        if ($null -eq (Find-Certificate -Store $trustedStore -Thumbprint $thumbprint)) {
+            $problems.Add('it is not in LocalMachine\TrustedPeople')
+        }
+        if ($problems.Count -gt 0) {
+            $module.FailJson("Certificate $thumbprint in LocalMachine\My is not as requested after the change: $($problems -join '; ').")
+        }
+    }
+    else {
+        # check mode: what the import would give
+        $module.Result.key_provider = $wantedProvider
+        if ($null -eq $reimport -and $null -ne $keyState) {
+            $module.Result.key_provider_name = if ($rewriteProvider) { $aesProvider } else { $keyState.provider }
+            $module.Result.exportable = $keyState.exportable
+        }
+        else {
+            $module.Result.key_provider_name = if ($wantedProvider -eq 'cng') { $kspProvider } else { $aesProvider }
+            $module.Result.exportable = $exportable
+        }
+        $module.Result.friendly_name = if ($null -ne $friendlyName) { $friendlyName } else { $before.friendly_name }
+    }
+}
+finally {
+    $myStore.Close()
+    $trustedStore.Close()
+    $caStore.Close()
+}
+
+$module.ExitJson()

@@ -1,0 +1,399 @@
+# Copyright: (c) 2026, apexone.certificates maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The planner: facts of win_server_info + the desired certificate -> the list of actions needed.
+
+Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
+
+Pure Python, no Ansible imports, no I/O: every decision about *what* to change on an Apex One server is made
+here, on the controller, where it is unit-tested. The Windows modules only apply one well-defined change each.
+An action is ``{step, steps, module, reason, reasons, args}``: ``args`` are the module options the role passes
+(never a secret: the PFX and its password are added by the role).
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+# Windows Server 2019 is the first release that imports AES (PBES2) protected PFX files.
+FIRST_BUILD_WITH_AES_PFX = 17763
+# KA-0004491: the step-7 fix needs OfficeScan XG build 5417 or later (any Apex One build has it).
+STEP7_MIN_XG_BUILD = 5417
+# KA-0010488: builds before 1141 compare the certificate subject with Master_DomainName.
+MASTER_DOMAIN_NAME_CHECK_BEFORE_BUILD = 1141
+
+MODULE_CERT = "apexone.certificates.win_webhost_cert"
+MODULE_AGENT = "apexone.certificates.win_agent_cert"
+MODULE_BINDING = "apexone.certificates.win_iis_https_binding"
+MODULE_PERSISTENCE = "apexone.certificates.win_cert_persistence"
+MODULE_SCHANNEL = "apexone.certificates.win_schannel_trust"
+MODULE_ROOTS = "apexone.certificates.win_root_store_hygiene"
+
+# The order the role applies them in (KB order, the Schannel and root store changes before the binding so the
+# first TLS handshake after the rebinding already sees them).
+APPLY_ORDER = (MODULE_CERT, MODULE_ROOTS, MODULE_SCHANNEL, MODULE_AGENT, MODULE_BINDING, MODULE_PERSISTENCE)
+SERVICE_KEYS = ("master", "ad_integration", "smart_protection")
+
+
+class PlanError(Exception):
+    """The facts or the desired state are not usable; the message says what is missing."""
+
+
+def _norm(thumbprint: t.Any) -> str:
+    return re.sub(r"[^0-9A-Fa-f]", "", str(thumbprint or "")).upper()
+
+
+def _get(mapping: t.Any, *path: str, default: t.Any = None) -> t.Any:
+    for key in path:
+        if not isinstance(mapping, dict) or key not in mapping or mapping[key] is None:
+            return default
+        mapping = mapping[key]
+    return mapping
+
+
+def _int(value: t.Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+class _Plan:
+    def __init__(self) -> None:
+        self.actions: dict[str, dict[str, t.Any]] = {}
+        self.warnings: list[dict[str, str]] = []
+        self.blockers: list[dict[str, str]] = []
+
+    def add(self, module: str, step: int, reason: str, **args: t.Any) -> None:
+        action = self.actions.setdefault(
+            module, {"module": module, "step": step, "steps": [], "reasons": [], "args": {}}
+        )
+        if step not in action["steps"]:
+            action["steps"].append(step)
+        action["step"] = min(action["steps"])
+        action["reasons"].append(reason)
+        action["args"].update(args)
+
+    def warn(self, code: str, message: str) -> None:
+        self.warnings.append({"code": code, "severity": "warning", "message": message})
+
+    def block(self, code: str, message: str) -> None:
+        self.blockers.append({"code": code, "severity": "error", "message": message})
+
+
+def _validate_desired(desired: t.Any) -> dict[str, t.Any]:
+    if not isinstance(desired, dict):
+        raise PlanError("desired must be a dict (thumbprint, subject_cn, friendly_name, ...)")
+    missing = [k for k in ("thumbprint", "subject_cn", "friendly_name") if not desired.get(k)]
+    if missing:
+        raise PlanError(f"desired is missing {', '.join(missing)}")
+    thumbprint = _norm(desired["thumbprint"])
+    if len(thumbprint) != 40:
+        raise PlanError(f"desired.thumbprint {desired['thumbprint']!r} is not a SHA-1 thumbprint (40 hex characters)")
+    mode = desired.get("client_auth_trust_mode")
+    if mode not in (None, "") and _int(mode) not in (0, 1, 2):
+        raise PlanError(f"client_auth_trust_mode must be 0, 1 or 2 (or null to leave it), not {mode!r}")
+    ports = desired.get("ports") or []
+    for port in ports:
+        if _int(port) is None or not 1 <= _int(port) <= 65535:
+            raise PlanError(f"port {port!r} is out of range: give TCP ports between 1 and 65535")
+    return {
+        **desired,
+        "thumbprint": thumbprint,
+        "client_auth_trust_mode": None if mode in (None, "") else _int(mode),
+        "ports": [_int(p) for p in ports],
+    }
+
+
+def _validate_facts(facts: t.Any) -> None:
+    if not isinstance(facts, dict):
+        raise PlanError("server_info must be the result of apexone.certificates.win_server_info (a dict)")
+    if facts.get("failed"):
+        raise PlanError(f"win_server_info failed on this host: {facts.get('msg', 'no message')}")
+    for key in ("install", "certificates", "iis"):
+        if key not in facts:
+            raise PlanError(
+                f"server_info has no '{key}': pass the registered result of apexone.certificates.win_server_info"
+            )
+
+
+def _apex_sites(facts: dict, desired: dict) -> list[dict]:
+    sites = _get(facts, "iis", "sites", default=[]) or []
+    wanted = desired.get("site_name")
+    if wanted:
+        sites = [s for s in sites if str(s.get("name", "")).lower() == str(wanted).lower()]
+    return sites
+
+
+def _https_bindings(sites: list[dict], ports: list[int]) -> list[dict]:
+    found = []
+    for site in sites:
+        for binding in site.get("bindings") or []:
+            if str(binding.get("protocol", "")).lower() != "https":
+                continue
+            if ports and _int(binding.get("port")) not in ports:
+                continue
+            found.append({**binding, "site": site.get("name")})
+    return found
+
+
+def _cert_in(store: list[dict], thumbprint: str) -> dict | None:
+    return next((c for c in store or [] if _norm(c.get("thumbprint")) == thumbprint), None)
+
+
+def _site_accounts(sites: list[dict]) -> list[str]:
+    accounts = []
+    for site in sites:
+        for pool in site.get("application_pools") or []:
+            account = pool.get("account")
+            if account and account not in accounts:
+                accounts.append(account)
+    return accounts
+
+
+def _acl_identities(cert: dict | None) -> list[str]:
+    acl = _get(cert or {}, "private_key", "acl", default=[]) or []
+    return [str(entry.get("identity")) for entry in acl if str(entry.get("type", "allow")).lower() == "allow"]
+
+
+def _product_build(facts: dict) -> tuple[str | None, int | None]:
+    version = _get(facts, "product", "server_version")
+    return (str(version) if version is not None else None, _int(_get(facts, "product", "service_pack_build")))
+
+
+def plan(server_info: t.Any, desired: t.Any) -> dict[str, t.Any]:
+    """Compute the actions that bring one Apex One server to the desired web host certificate."""
+    desired = _validate_desired(desired)
+    _validate_facts(server_info)
+    facts = server_info
+    new = desired["thumbprint"]
+    friendly = str(desired["friendly_name"])
+    cn = str(desired["subject_cn"])
+    result = _Plan()
+
+    sites = _apex_sites(facts, desired)
+    if not sites:
+        known = ", ".join(str(s.get("name")) for s in _get(facts, "iis", "sites", default=[]) or []) or "none"
+        raise PlanError(
+            f"no Apex One IIS site {desired.get('site_name') or ''} found (sites seen: {known}); "
+            "set apexone_cert_site_name to the site that serves the Apex One console"
+        )
+    bindings = _https_bindings(sites, desired["ports"])
+    if not bindings:
+        ports = ", ".join(str(p) for p in desired["ports"]) or "any"
+        raise PlanError(f"the Apex One site has no https binding (ports: {ports}); add one in IIS first")
+
+    my = _get(facts, "certificates", "my", default=[]) or []
+    trusted_people = _get(facts, "certificates", "trusted_people", default=[]) or []
+    disallowed = _get(facts, "certificates", "disallowed", default=[]) or []
+    in_my = _cert_in(my, new)
+    old_thumbprints = sorted({_norm(b.get("certificate_hash")) for b in bindings if _norm(b.get("certificate_hash"))} - {new})
+
+    # Guard rails first: the plan refuses what the KB says breaks agents. KA-0004491: the Smart Protection Server
+    # re-imports the certificate whose name is HTTPS_CERT in Service.ini; a friendly name equal to the original
+    # certificate's name (or the CN it shares with it) lets it revert to the old certificate.
+    service_ini_name = _get(facts, "service_ini", "https_cert")
+    taken = {str(_get(_cert_in(my, t) or {}, "friendly_name") or "") for t in old_thumbprints} | {cn}
+    if service_ini_name and not _get(facts, "service_ini", "https_cert_friendly_name"):
+        taken.add(str(service_ini_name))
+    if friendly.strip().lower() in {n.strip().lower() for n in taken if n}:
+        result.block(
+            "friendly_name_reused",
+            f"the friendly name '{friendly}' is the original certificate's name; Apex One's Smart Protection Server "
+            "would re-import the old certificate on restart (KA-0004491): choose a friendly name of its own",
+        )
+    if _cert_in(disallowed, new):
+        result.block(
+            "certificate_disallowed",
+            "the new certificate is in the Untrusted Certificates store (Disallowed) of the server; remove it "
+            "there first (KA-0010488)",
+        )
+
+    # Steps 2 and 3: the certificate in My (with its key, exportable, friendly name) and in TrustedPeople.
+    cert_args: dict[str, t.Any] = {
+        "friendly_name": friendly,
+        "exportable": bool(desired.get("exportable", True)),
+        "key_provider": desired.get("key_provider") or "legacy",
+    }
+    readers = list(desired.get("key_readers") or []) or _site_accounts(sites)
+    for old in old_thumbprints:
+        for identity in _acl_identities(_cert_in(my, old)):
+            if identity not in readers and not identity.upper().startswith(("NT AUTHORITY\\SYSTEM", "BUILTIN\\ADMIN")):
+                readers.append(identity)
+    cert_args["key_readers"] = readers
+    build = _int(_get(facts, "windows", "build"))
+    encryption = str(desired.get("pfx_encryption") or "")
+    if encryption.startswith("PBES2") and (build is None or build < FIRST_BUILD_WITH_AES_PFX):
+        cert_args["pfx_legacy_encryption"] = "always"
+    if in_my is None:
+        result.add(MODULE_CERT, 2, f"certificate {new} is not in LocalMachine\\My", **cert_args)
+        if cert_args.get("pfx_legacy_encryption") == "always":
+            result.add(
+                MODULE_CERT, 2, f"the PFX uses {encryption}; Windows build {build or 'unknown'} needs it re-packed "
+                "with 3DES/SHA-1", **cert_args,
+            )
+    else:
+        if not in_my.get("has_private_key"):
+            result.add(MODULE_CERT, 2, "the certificate in My has no private key: re-import it with its key", **cert_args)
+        elif desired.get("exportable", True) and _get(in_my, "private_key", "exportable") is False:
+            result.add(MODULE_CERT, 2, "the private key in My is not exportable (the KB asks for it)", **cert_args)
+        if str(in_my.get("friendly_name") or "") != friendly:
+            result.add(
+                MODULE_CERT, 7, f"friendly name is '{in_my.get('friendly_name') or ''}', not '{friendly}'", **cert_args
+            )
+        missing = [r for r in readers if r.lower() not in {i.lower() for i in _acl_identities(in_my)}]
+        if in_my.get("private_key") and _get(in_my, "private_key", "acl") is not None and missing:
+            result.add(
+                MODULE_CERT, 2, f"the private key is not readable by {', '.join(missing)} (the site's identity)",
+                **cert_args,
+            )
+    if _cert_in(trusted_people, new) is None:
+        result.add(MODULE_CERT, 3, f"certificate {new} is not in LocalMachine\\TrustedPeople", **cert_args)
+
+    # Step 4: OfcIPCer.dat, the server certificate the agents receive.
+    ofcipcer = facts.get("ofcipcer") or {}
+    if _norm(ofcipcer.get("thumbprint")) != new:
+        current = _norm(ofcipcer.get("thumbprint")) or ("missing" if not ofcipcer.get("exists") else "unreadable")
+        agent_args = {"certificate": desired["certificate_pem"]} if desired.get("certificate_pem") else {}
+        result.add(MODULE_AGENT, 4, f"OfcIPCer.dat holds {current}, not {new}", **agent_args)
+
+    # Step 5: every https binding of the site and every http.sys entry on an old thumbprint.
+    changes = []
+    for binding in bindings:
+        old = _norm(binding.get("certificate_hash"))
+        if old != new:
+            changes.append(
+                {
+                    "site": binding.get("site"),
+                    "binding": binding.get("binding_information") or f"{binding.get('ip')}:{binding.get('port')}",
+                    "old_thumbprint": old or None,
+                    "new_thumbprint": new,
+                }
+            )
+    binding_ports = {_int(b.get("port")) for b in bindings}
+    for entry in _get(facts, "http_sys", "bindings", default=[]) or []:
+        old = _norm(entry.get("thumbprint"))
+        if old and old != new and (old in old_thumbprints or _int(entry.get("port")) in binding_ports):
+            changes.append(
+                {"site": None, "binding": f"http.sys {entry.get('endpoint')}", "old_thumbprint": old, "new_thumbprint": new}
+            )
+    if changes:
+        listed = "; ".join(f"{c['binding']} {c['old_thumbprint'] or 'none'} -> {new}" for c in changes)
+        binding_args: dict[str, t.Any] = {"thumbprint": new, "site_name": sites[0].get("name")}
+        if desired["ports"]:
+            binding_args["ports"] = desired["ports"]
+        result.add(MODULE_BINDING, 5, f"bindings to move: {listed}", **binding_args)
+    shared = [
+        b for b in _get(facts, "iis", "other_https_bindings", default=[]) or []
+        if not b.get("sni") and _int(b.get("port")) in binding_ports and _norm(b.get("certificate_hash")) in old_thumbprints
+    ]
+    for other in shared:
+        result.warn(
+            "shared_binding",
+            f"site '{other.get('site')}' binding {other.get('binding_information')} shares the http.sys entry and will "
+            "serve the new certificate too",
+        )
+
+    # Step 6a / 6b, only when asked for.
+    roots = _get(facts, "certificates", "root_non_self_signed", default=[]) or []
+    if desired.get("move_non_self_signed_roots") and roots:
+        subjects = ", ".join(str(r.get("subject")) for r in roots[:5])
+        result.add(MODULE_ROOTS, 6, f"{len(roots)} non-self-signed certificate(s) in Root cause 403.16: {subjects}")
+    elif roots:
+        result.warn(
+            "non_self_signed_roots",
+            f"{len(roots)} non-self-signed certificate(s) in LocalMachine\\Root can cause IIS 403.16; set "
+            "apexone_cert_move_non_self_signed_roots to move them to Intermediate",
+        )
+    mode = desired["client_auth_trust_mode"]
+    current_mode = _get(facts, "schannel", "client_auth_trust_mode")
+    if mode is not None and (_int(current_mode) if current_mode is not None else 0) != mode:
+        result.add(
+            MODULE_SCHANNEL, 6,
+            f"ClientAuthTrustMode is {current_mode if current_mode is not None else 'unset (0)'}, not {mode}",
+            client_auth_trust_mode=mode,
+        )
+
+    # Step 7: Service.ini and apricot_config name the new certificate so it is not reverted.
+    service_ini = facts.get("service_ini") or {}
+    apricot = facts.get("apricot_config") or {}
+    step7 = []
+    if service_ini.get("exists"):
+        if str(service_ini.get("https_cert") or "").lower() != cn.lower():
+            step7.append(f"Service.ini HTTPS_CERT is '{service_ini_name or ''}', not '{cn}'")
+        if service_ini.get("https_cert_friendly_name") != friendly:
+            step7.append(f"Service.ini HTTPS_CERT_FRIENDLY_NAME is '{service_ini.get('https_cert_friendly_name') or ''}'")
+    else:
+        result.warn("service_ini_missing", "PCCSRV\\WSS\\Service.ini was not found: step 7 cannot be applied there")
+    if apricot.get("exists"):
+        if str(apricot.get("cert_cn") or "").lower() != cn.lower():
+            step7.append(f"apricot_config cert_cn is '{apricot.get('cert_cn') or ''}'")
+        if apricot.get("cert_friendly_name") != friendly:
+            step7.append(f"apricot_config cert_friendly_name is '{apricot.get('cert_friendly_name') or ''}'")
+    else:
+        result.warn("apricot_config_missing", "PCCSRV\\SRS\\apricot_config was not found: step 7 cannot be applied there")
+    if step7:
+        result.add(
+            MODULE_PERSISTENCE, 7, "; ".join(step7),
+            certificate_name=cn, friendly_name=friendly, cert_cn=cn,
+        )
+
+    # Warnings that need a person, never an automatic change.
+    version, build_no = _product_build(facts)
+    if version and version.startswith("12") and build_no is not None and build_no < STEP7_MIN_XG_BUILD:
+        result.warn(
+            "old_build",
+            f"OfficeScan XG build {build_no} lacks the step-7 fix (needs {STEP7_MIN_XG_BUILD}+): the certificate may be "
+            "reverted when the services restart; upgrade first (KA-0004491)",
+        )
+    master = _get(facts, "ofcscan_ini", "master_domain_name")
+    if master and str(master).lower() != cn.lower() and (
+        version and version.startswith(("10", "11", "12")) and (build_no or 0) < MASTER_DOMAIN_NAME_CHECK_BEFORE_BUILD
+    ):
+        result.warn("master_domain_name", f"Master_DomainName is '{master}', not the certificate CN '{cn}' (KA-0010488)")
+    warn_days = _int(desired.get("agent_cert_warn_days")) or 60
+    for agent in facts.get("agent_auth_certificates") or []:
+        days = _int(agent.get("days_left"))
+        if days is not None and days < warn_days:
+            result.warn(
+                "agent_auth_certificate_expiring",
+                f"the agent-authentication certificate '{agent.get('subject')}' expires in {days} days; it is never "
+                "changed by this collection, renew it with Trend Micro's procedure (agents become unmanaged when it lapses)",
+            )
+    services = facts.get("services") or {}
+    missing = [k for k in ("master", "smart_protection") if not _get(services, k, "exists")]
+    if missing:
+        result.warn("service_missing", f"Apex One service(s) not found: {', '.join(missing)}")
+
+    actions = [
+        {
+            "step": a["step"],
+            "steps": sorted(a["steps"]),
+            "module": a["module"],
+            "reason": "; ".join(a["reasons"]),
+            "reasons": a["reasons"],
+            "args": a["args"],
+        }
+        for module in APPLY_ORDER
+        if (a := result.actions.get(module))
+    ]
+    restart = bool(actions)
+    lines = [f"step {'+'.join(str(x) for x in a['steps'])}: {a['module'].rsplit('.', 1)[-1]} - {a['reason']}" for a in actions]
+    lines += [f"binding {c['binding']}: {c['old_thumbprint'] or 'none'} -> {c['new_thumbprint']}" for c in changes]
+    lines += [f"{p['severity']}: {p['code']}: {p['message']}" for p in result.blockers + result.warnings]
+    if not actions and not result.blockers:
+        lines.insert(0, f"compliant: {new} is in place, nothing to change")
+    return {
+        "compliant": not actions and not result.blockers,
+        "applicable": not result.blockers,
+        "actions": actions,
+        "modules": [a["module"] for a in actions],
+        "binding_changes": changes,
+        "old_thumbprints": old_thumbprints,
+        "new_thumbprint": new,
+        "restart_services": restart,
+        "services": [k for k in SERVICE_KEYS if _get(services, k, "exists")],
+        "warnings": result.warnings,
+        "blockers": result.blockers,
+        "lines": lines,
+    }

@@ -1,0 +1,460 @@
+"""A simulated Apex One server: the test double behind the role and playbook tests.
+
+There is no Windows host in CI. This model holds the state that matters to the procedure (certificate stores,
+IIS bindings, http.sys entries, the Apex One files, Schannel, services) and answers each module the way its
+documentation says the real module behaves, so that the real role can run end to end under ansible-playbook
+(through the ``apexone_double`` connection plugin) and every remote call can be counted and checked.
+
+The file edits use the collection's own pure-Python reference implementation (module_utils/_apexone_files.py),
+the same algorithm the PowerShell mirrors; certificates are parsed with cryptography.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime
+import hashlib
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from ansible_collections.apexone.certificates.plugins.module_utils import _apexone_files as files_ref
+from ansible_collections.apexone.certificates.plugins.module_utils import _x509
+
+INSTALL = "C:\\Program Files (x86)\\Trend Micro\\Apex One\\PCCSRV"
+OFCIPCER = "Pccnt\\Common\\OfcIPCer.dat"
+SERVICE_INI = "WSS\\Service.ini"
+APRICOT = "SRS\\apricot_config"
+OFCSCAN_INI = "ofcscan.ini"
+SERVICES = {
+    "master": ("ofcservice", "Apex One Master Service"),
+    "ad_integration": ("OSCEIntegrationService", "OfficeScan Active Directory Integration Service"),
+    "smart_protection": ("TMiCRCScanService", "Trend Micro Smart Protection Server"),
+}
+NOW = datetime.datetime.now(datetime.timezone.utc)
+
+
+class ModuleFailure(Exception):
+    """The simulated module fails (as FailJson would)."""
+
+
+def cert_record(cert: x509.Certificate, *, has_key: bool = False, friendly_name: str = "", exportable: bool = True,
+                provider_type: str = "csp", acl: list | None = None) -> dict:
+    info = _x509.describe_certificate(cert)
+    return {
+        "thumbprint": info["thumbprint"],
+        "subject": "CN=" + (info["subject_cn"] or ""),
+        "subject_cn": info["subject_cn"],
+        "issuer": info["issuer"],
+        "friendly_name": friendly_name,
+        "not_before": info["not_before"],
+        "not_after": info["not_after"],
+        "dns_names": info["san_dns"],
+        "self_signed": info["self_signed"],
+        "has_private_key": has_key,
+        "exportable": exportable if has_key else None,
+        "provider_type": provider_type if has_key else None,
+        "acl": list(acl or [{"identity": "BUILTIN\\Administrators", "rights": "FullControl", "type": "allow"}]),
+        "pem": info["certificate_pem"],
+    }
+
+
+def new_state(self_signed: x509.Certificate, *, hostname: str, build: int = 17763, server_version: str = "14.0",
+              service_pack_build: str = "12526", ofcipcer_encoding: str = "der") -> dict:
+    """A freshly installed Apex One server: self-signed web host certificate bound on 4343, as setup leaves it."""
+    original = cert_record(self_signed, has_key=True, friendly_name="")
+    der = self_signed.public_bytes(serialization.Encoding.DER)
+    ofcipcer = der if ofcipcer_encoding == "der" else self_signed.public_bytes(serialization.Encoding.PEM)
+    short = hostname.split(".")[0]
+    service_ini = (
+        "[WSS]\r\nHTTP=8080\r\nHTTPS=4343\r\nHTTPS_CERT=" + short + "\r\nLOG_LEVEL=1\r\n"
+    ).encode()
+    apricot = (
+        '<?xml version="1.0" encoding="utf-8"?>\r\n<config>\r\n  <https>\r\n    <port>4343</port>\r\n'
+        "    <cert_cn>" + short + "</cert_cn>\r\n  </https>\r\n</config>\r\n"
+    ).encode()
+    ofcscan = ("[INI_SERVER_SECTION]\r\nMaster_DomainName=" + hostname + "\r\nMaster_DomainPort=8080\r\n").encode()
+    return {
+        "hostname": hostname,
+        "windows_build": build,
+        "product": {"server_version": server_version, "service_pack_build": service_pack_build},
+        "install_path": INSTALL,
+        "stores": {"My": [original], "TrustedPeople": [dict(original, has_private_key=False)], "CA": [], "Root": [],
+                   "Disallowed": []},
+        "files": {
+            OFCIPCER: base64.b64encode(ofcipcer).decode(),
+            SERVICE_INI: base64.b64encode(service_ini).decode(),
+            APRICOT: base64.b64encode(apricot).decode(),
+            OFCSCAN_INI: base64.b64encode(ofcscan).decode(),
+        },
+        "backups": {},
+        "sites": [
+            {
+                "name": "OfficeScan",
+                "id": 2,
+                "application_pools": [
+                    {"name": "OfficeScan", "identity_type": "ApplicationPoolIdentity", "account": "IIS AppPool\\OfficeScan"}
+                ],
+                "bindings": [
+                    {"protocol": "http", "ip": "*", "port": 8080, "hostname": "", "certificate_hash": None},
+                    {"protocol": "https", "ip": "*", "port": 4343, "hostname": "",
+                     "certificate_hash": original["thumbprint"], "certificate_store_name": "My", "ssl_flags": 0},
+                ],
+            }
+        ],
+        "other_sites": [],
+        "http_sys": [
+            {"endpoint": "0.0.0.0:4343", "ip": "0.0.0.0", "port": 4343, "thumbprint": original["thumbprint"],
+             "ctl_store_name": None, "negotiate_client_certificate": False}
+        ],
+        "schannel": {"client_auth_trust_mode": None},
+        "services": {key: "started" for key in SERVICES},
+        "fail": {},
+    }
+
+
+class ApexOneServer:
+    """Answers module calls from and onto ``state`` (a JSON-able dict)."""
+
+    def __init__(self, state: dict):
+        self.state = state
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _file(self, rel: str) -> bytes | None:
+        value = self.state["files"].get(rel)
+        return base64.b64decode(value) if value is not None else None
+
+    def _write(self, rel: str, data: bytes, backup: bool = True) -> str | None:
+        backup_path = None
+        if backup and rel in self.state["files"]:
+            stamp = f"{len(self.state['backups']) + 1:04d}"
+            backup_path = f"{self.state['install_path']}\\{rel}.{stamp}.bak"
+            self.state["backups"][backup_path] = self.state["files"][rel]
+        self.state["files"][rel] = base64.b64encode(data).decode()
+        return backup_path
+
+    def _path(self, rel: str) -> str:
+        return f"{self.state['install_path']}\\{rel}"
+
+    def _store(self, name: str) -> list:
+        return self.state["stores"][name]
+
+    def _find(self, store: str, thumbprint: str) -> dict | None:
+        return next((c for c in self._store(store) if c["thumbprint"] == thumbprint), None)
+
+    def _references(self, thumbprint: str) -> list[str]:
+        refs = []
+        for site in self.state["sites"]:
+            for b in site["bindings"]:
+                if b.get("certificate_hash") == thumbprint:
+                    refs.append(f"IIS binding {site['name']} {b['ip']}:{b['port']}")
+        for entry in self.state["http_sys"]:
+            if entry["thumbprint"] == thumbprint:
+                refs.append(f"http.sys {entry['endpoint']}")
+        ini = files_ref.get_ini_values(self._file(SERVICE_INI) or b"", ["HTTPS_CERT_FRIENDLY_NAME"])
+        cert = self._find("My", thumbprint)
+        if cert and cert["friendly_name"] and ini.get("HTTPS_CERT_FRIENDLY_NAME") == cert["friendly_name"]:
+            refs.append("Service.ini HTTPS_CERT_FRIENDLY_NAME")
+        return refs
+
+    def _maybe_fail(self, module: str) -> None:
+        """Injected failures: ``fail[module]`` is a message (every call fails) or {message, times} (the next N)."""
+        rule = self.state.get("fail", {}).get(module)
+        if not rule:
+            return
+        if isinstance(rule, dict):
+            if rule.get("times", 1) <= 0:
+                return
+            rule["times"] = rule.get("times", 1) - 1
+            raise ModuleFailure(rule["message"])
+        raise ModuleFailure(rule)
+
+    # ------------------------------------------------------------------------------------------ dispatch
+    def call(self, module: str, args: dict, check_mode: bool = False) -> dict:
+        short = module.rsplit(".", 1)[-1]
+        handler = getattr(self, "m_" + short, None)
+        if handler is None:
+            raise ModuleFailure(f"the test double does not simulate module {module}")
+        before = copy.deepcopy(self.state)
+        try:
+            if short != "win_server_info":
+                self._maybe_fail(short)
+            result = handler(args, check_mode)
+        except ModuleFailure:
+            # A failed module changes nothing, but a consumed one-shot failure stays consumed.
+            fail_rules = copy.deepcopy(self.state.get("fail", {}))
+            self.state.clear()
+            self.state.update(before)
+            self.state["fail"] = fail_rules
+            raise
+        if check_mode:
+            self.state.clear()
+            self.state.update(before)
+        result.setdefault("changed", False)
+        return result
+
+    # ------------------------------------------------------------------------------------------ modules
+    def m_win_server_info(self, args: dict, check_mode: bool) -> dict:
+        def entry(cert: dict, store: str) -> dict:
+            refs = []
+            if any(b.get("certificate_hash") == cert["thumbprint"] for s in self.state["sites"] for b in s["bindings"]):
+                refs.append("iis_binding")
+            if any(e["thumbprint"] == cert["thumbprint"] for e in self.state["http_sys"]):
+                refs.append("http_sys")
+            ofc = self._file(OFCIPCER)
+            if ofc and _thumb_of(ofc) == cert["thumbprint"]:
+                refs.append("ofcipcer")
+            not_after = datetime.datetime.fromisoformat(cert["not_after"].replace("Z", "+00:00"))
+            private = None
+            if cert["has_private_key"] and store == "My":
+                private = {"provider_type": cert["provider_type"], "exportable": cert["exportable"],
+                           "acl": cert["acl"] if refs else None, "error": None}
+            return {
+                "store": store, "thumbprint": cert["thumbprint"], "subject": cert["subject"],
+                "subject_cn": cert["subject_cn"], "issuer": cert["issuer"], "friendly_name": cert["friendly_name"],
+                "not_before": cert["not_before"], "not_after": cert["not_after"],
+                "days_left": (not_after - NOW).days, "has_private_key": cert["has_private_key"],
+                "self_signed": cert["self_signed"], "dns_names": cert["dns_names"], "server_auth": True,
+                "references": refs, "private_key": private,
+            }
+
+        ofc = self._file(OFCIPCER)
+        ini = files_ref.get_ini_values(self._file(SERVICE_INI) or b"", ["HTTPS", "HTTPS_CERT", "HTTPS_CERT_FRIENDLY_NAME"])
+        apricot = files_ref.get_apricot_cert(self._file(APRICOT) or b"")
+        master = files_ref.get_ini_values(self._file(OFCSCAN_INI) or b"", ["Master_DomainName", "Master_DomainPort"])
+        return {
+            "changed": False,
+            "install": {"path": self.state["install_path"], "source": "registry", "candidates": []},
+            "product": dict(self.state["product"], registry_view="registry32"),
+            "windows": {"caption": "Microsoft Windows Server", "version": f"10.0.{self.state['windows_build']}",
+                        "build": self.state["windows_build"], "ubr": 1, "architecture": "64-bit", "error": None},
+            "hostname": {"fqdn": self.state["hostname"], "host_name": self.state["hostname"].split(".")[0]},
+            "ofcipcer": {
+                "path": f"{self.state['install_path']}\\{OFCIPCER}", "exists": ofc is not None,
+                "sha256": hashlib.sha256(ofc).hexdigest().upper() if ofc else None,
+                "encoding": files_ref.ofcipcer_encoding(ofc) if ofc else None,
+                "thumbprint": _thumb_of(ofc) if ofc else None, "error": None,
+            },
+            "service_ini": {"exists": SERVICE_INI in self.state["files"], "https": ini.get("HTTPS"),
+                            "https_cert": ini.get("HTTPS_CERT"),
+                            "https_cert_friendly_name": ini.get("HTTPS_CERT_FRIENDLY_NAME"), "error": None},
+            "apricot_config": {"exists": APRICOT in self.state["files"], "cert_cn": apricot.get("cert_cn"),
+                               "cert_friendly_name": apricot.get("cert_friendly_name"), "error": None},
+            "ofcscan_ini": {"exists": True, "master_domain_name": master.get("Master_DomainName"),
+                            "master_domain_port": master.get("Master_DomainPort"), "error": None},
+            "schannel": {"client_auth_trust_mode": self.state["schannel"]["client_auth_trust_mode"],
+                         "send_trusted_issuer_list": None},
+            "services": {
+                key: {"key": key, "exists": key in self.state["services"], "name": SERVICES[key][0],
+                      "display_name": SERVICES[key][1], "state": self.state["services"].get(key)}
+                for key in SERVICES
+            },
+            "iis": {
+                "installed": True, "version": "10.0", "error": None,
+                "sites": [
+                    {
+                        "name": s["name"], "id": s["id"], "matched_by": "physical_path", "state": "started",
+                        "application_pools": s["application_pools"],
+                        "bindings": [
+                            dict(b, binding_information=f"{b['ip']}:{b['port']}:{b.get('hostname', '')}",
+                                 sni=bool((b.get("ssl_flags") or 0) & 1))
+                            for b in s["bindings"]
+                        ],
+                    }
+                    for s in self.state["sites"]
+                ],
+                "other_https_bindings": copy.deepcopy(self.state["other_sites"]),
+            },
+            "http_sys": {"source": "registry", "error": None, "bindings": copy.deepcopy(self.state["http_sys"])},
+            "certificates": {
+                "my": [entry(c, "My") for c in self._store("My")],
+                "trusted_people": [entry(c, "TrustedPeople") for c in self._store("TrustedPeople")],
+                "ca": [entry(c, "CA") for c in self._store("CA")],
+                "disallowed": [entry(c, "Disallowed") for c in self._store("Disallowed")],
+                "root_non_self_signed": [entry(c, "Root") for c in self._store("Root") if not c["self_signed"]],
+            },
+            "agent_auth_certificates": [],
+        }
+
+    def m_win_webhost_cert(self, args: dict, check_mode: bool) -> dict:
+        if args.get("state", "present") == "absent":
+            thumbprint = _x509.normalize_thumbprint(args["thumbprint"])
+            refs = self._references(thumbprint)
+            if refs:
+                raise ModuleFailure(f"certificate {thumbprint} is still in use: {', '.join(refs)}")
+            changed = False
+            for store in ("My", "TrustedPeople"):
+                before = len(self._store(store))
+                self.state["stores"][store] = [c for c in self._store(store) if c["thumbprint"] != thumbprint]
+                changed = changed or len(self._store(store)) != before
+            return {"changed": changed, "thumbprint": thumbprint}
+        raw = base64.b64decode(args["_pfx_b64"])
+        try:
+            bundle = pkcs12.load_pkcs12(raw, (args.get("password") or "").encode() or None)
+        except ValueError as exc:
+            raise ModuleFailure("Failed to import the PFX: The specified network password is not correct.") from exc
+        leaf = bundle.cert.certificate
+        thumbprint = _x509.thumbprint(leaf)
+        friendly = args.get("friendly_name") or ""
+        readers = list(args.get("key_readers") or [])
+        acl = [{"identity": "BUILTIN\\Administrators", "rights": "FullControl", "type": "allow"}] + [
+            {"identity": r, "rights": "Read", "type": "allow"} for r in readers
+        ]
+        record = cert_record(leaf, has_key=True, friendly_name=friendly, exportable=bool(args.get("exportable", True)),
+                             provider_type="cng" if args.get("key_provider") == "cng" else "csp", acl=acl)
+        changed = False
+        existing = self._find("My", thumbprint)
+        if existing is None or not existing["has_private_key"] or existing["friendly_name"] != friendly or any(
+            r not in [a["identity"] for a in existing["acl"]] for r in readers
+        ):
+            self.state["stores"]["My"] = [c for c in self._store("My") if c["thumbprint"] != thumbprint] + [record]
+            changed = True
+        if self._find("TrustedPeople", thumbprint) is None:
+            self._store("TrustedPeople").append(dict(record, has_private_key=False))
+            changed = True
+        for extra in bundle.additional_certs:
+            ca = extra.certificate
+            if not _x509.is_self_signed(ca) and self._find("CA", _x509.thumbprint(ca)) is None:
+                self._store("CA").append(cert_record(ca))
+                changed = True
+        return {"changed": changed, "thumbprint": thumbprint, "friendly_name": friendly,
+                "key_provider": record["provider_type"], "exportable": record["exportable"]}
+
+    def m_win_agent_cert(self, args: dict, check_mode: bool) -> dict:
+        cert = _x509.load_certificates(args["certificate"])[0]
+        current = self._file(OFCIPCER)
+        encoding = args.get("encoding", "auto")
+        if encoding == "auto":
+            encoding = files_ref.ofcipcer_encoding(current) if current else "der"
+            encoding = encoding if encoding in ("der", "pem") else "der"
+        data = cert.public_bytes(serialization.Encoding.DER if encoding == "der" else serialization.Encoding.PEM)
+        if current == data:
+            return {"changed": False, "thumbprint": _x509.thumbprint(cert), "backup_file": None}
+        previous = _thumb_of(current) if current else None
+        backup = self._write(OFCIPCER, data, backup=args.get("backup", True))
+        return {"changed": True, "thumbprint": _x509.thumbprint(cert), "previous_thumbprint": previous,
+                "encoding": encoding, "backup_file": backup, "path": self._path(OFCIPCER)}
+
+    def m_win_iis_https_binding(self, args: dict, check_mode: bool) -> dict:
+        new = _x509.normalize_thumbprint(args["thumbprint"])
+        old = _x509.normalize_thumbprint(args["old_thumbprint"]) if args.get("old_thumbprint") else None
+        if self._find("My", new) is None or not self._find("My", new)["has_private_key"]:
+            raise ModuleFailure(f"certificate {new} with a private key was not found in Cert:\\LocalMachine\\My")
+        site_name = args.get("site_name") or self.state["sites"][0]["name"]
+        site = next((s for s in self.state["sites"] if s["name"].lower() == site_name.lower()), None)
+        if site is None:
+            raise ModuleFailure(f"IIS site '{site_name}' does not exist")
+        ports = args.get("ports") or []
+        previous, affected = [], []
+        touched_ports = set()
+        for b in site["bindings"]:
+            if b["protocol"] != "https" or (ports and b["port"] not in ports):
+                continue
+            if old and b.get("certificate_hash") != old:
+                continue
+            if b.get("certificate_hash") != new:
+                previous.append({"binding": f"{b['ip']}:{b['port']}:{b.get('hostname', '')}",
+                                 "thumbprint": b.get("certificate_hash")})
+                affected.append({"site": site["name"], "binding": f"{b['ip']}:{b['port']}"})
+                b["certificate_hash"] = new
+                touched_ports.add(b["port"])
+        for entry in self.state["http_sys"]:
+            if entry["thumbprint"] != new and (entry["port"] in touched_ports or (old and entry["thumbprint"] == old)):
+                previous.append({"binding": f"http.sys {entry['endpoint']}", "thumbprint": entry["thumbprint"]})
+                entry["thumbprint"] = new
+        return {"changed": bool(previous), "previous": previous, "affected": affected, "thumbprint": new}
+
+    def m_win_cert_persistence(self, args: dict, check_mode: bool) -> dict:
+        backups = []
+        changed = False
+        ini = self._file(SERVICE_INI)
+        if ini is not None:
+            updated = files_ref.set_ini_values(
+                ini, {"HTTPS_CERT": args["certificate_name"], "HTTPS_CERT_FRIENDLY_NAME": args["friendly_name"]}
+            )
+            if updated != ini:
+                backups.append((SERVICE_INI, self._write(SERVICE_INI, updated, backup=args.get("backup", True))))
+                changed = True
+        apricot = self._file(APRICOT)
+        if apricot is not None:
+            updated = files_ref.set_apricot_cert(apricot, args["cert_cn"], args["friendly_name"])
+            if updated != apricot:
+                backups.append((APRICOT, self._write(APRICOT, updated, backup=args.get("backup", True))))
+                changed = True
+        return {
+            "changed": changed,
+            "backups": [{"path": self._path(rel), "backup_file": b} for rel, b in backups if b],
+        }
+
+    def m_win_schannel_trust(self, args: dict, check_mode: bool) -> dict:
+        previous = self.state["schannel"]["client_auth_trust_mode"]
+        value = None if args.get("state") == "absent" else args.get("client_auth_trust_mode")
+        self.state["schannel"]["client_auth_trust_mode"] = value
+        return {"changed": previous != value, "previous_value": previous, "value": value}
+
+    def m_win_root_store_hygiene(self, args: dict, check_mode: bool) -> dict:
+        excluded = {_x509.normalize_thumbprint(t) for t in args.get("exclude_thumbprints") or []}
+        moved = [c for c in self._store("Root") if not c["self_signed"] and c["thumbprint"] not in excluded]
+        for cert in moved:
+            if self._find("CA", cert["thumbprint"]) is None:
+                self._store("CA").append(cert)
+        self.state["stores"]["Root"] = [c for c in self._store("Root") if c not in moved]
+        return {"changed": bool(moved), "moved": [{"thumbprint": c["thumbprint"], "subject": c["subject"]} for c in moved]}
+
+    # Generic ansible.windows modules the role uses around the procedure.
+    def m_win_service(self, args: dict, check_mode: bool) -> dict:
+        key = next((k for k, (name, _d) in SERVICES.items() if name.lower() == str(args["name"]).lower()), None)
+        if key is None or key not in self.state["services"]:
+            raise ModuleFailure(f"Service '{args['name']}' is not installed")
+        wanted = args.get("state")
+        if wanted in ("stopped", "started"):
+            changed = self.state["services"][key] != wanted
+            self.state["services"][key] = wanted
+            return {"changed": changed, "state": wanted}
+        return {"changed": False, "state": self.state["services"][key]}
+
+    def m_win_powershell(self, args: dict, check_mode: bool) -> dict:
+        """The role's service stop/start script (roles/webhost_certificate/files/apexone_services.ps1)."""
+        params = args.get("parameters") or {}
+        action = params.get("Action")
+        if action not in ("stop", "start") or "apexone_services" not in str(args.get("script", "")):
+            raise ModuleFailure("the test double only simulates the role's apexone_services.ps1 script")
+        wanted = "stopped" if action == "stop" else "started"
+        changed = False
+        for name in params.get("Names") or []:
+            key = next((k for k, (short, _d) in SERVICES.items() if short.lower() == str(name).lower()), None)
+            if key in self.state["services"] and self.state["services"][key] != wanted:
+                self.state["services"][key] = wanted
+                changed = True
+        return {"changed": changed, "output": [], "error": [], "result": {}}
+
+    def m_win_copy(self, args: dict, check_mode: bool) -> dict:
+        if not args.get("remote_src"):
+            raise ModuleFailure("the test double only simulates win_copy with remote_src (backup restores)")
+        src, dest = args["src"], args["dest"]
+        if src not in self.state["backups"]:
+            raise ModuleFailure(f"Cannot copy src file: '{src}' as it does not exist")
+        rel = dest.replace(self.state["install_path"] + "\\", "")
+        changed = self.state["files"].get(rel) != self.state["backups"][src]
+        self.state["files"][rel] = self.state["backups"][src]
+        return {"changed": changed, "dest": dest}
+
+
+def _thumb_of(data: bytes) -> str | None:
+    try:
+        return _x509.thumbprint(_x509.load_certificates(data)[0])
+    except _x509.CertificateError:
+        return None
+
+
+def comparable(state: dict) -> dict:
+    """The part of a state that must be equal after a rollback.
+
+    Allowed to differ: the backups made on the way, and intermediates added to the CA store (win_webhost_cert
+    keeps them on removal, by design: they may be shared by other certificates and are harmless).
+    """
+    kept = {k: v for k, v in copy.deepcopy(state).items() if k not in ("backups", "fail")}
+    kept["stores"].pop("CA", None)
+    return kept

@@ -1,0 +1,37 @@
+"""PowerShell scripts shipped in roles (run through ansible.windows.win_powershell) pass the same static checks."""
+
+import glob
+import os
+
+import pwsh_static as ps
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+SCRIPTS = sorted(glob.glob(os.path.join(REPO, "roles", "*", "files", "*.ps1")))
+
+
+def test_roles_ship_the_service_script():
+    assert [os.path.basename(p) for p in SCRIPTS] == ["apexone_services.ps1"]
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=os.path.basename)
+def test_role_script_parses_and_has_no_footgun(path):
+    with open(path, "rb") as handle:
+        source = handle.read()
+    findings = ps.syntax_errors(path, source)
+    assert findings == []
+    findings = ps.footgun_findings(ps.load_module(path, source), is_module=False)
+    assert [str(f) for f in findings] == []
+    text = source.decode()
+    assert "Set-StrictMode -Version 2.0" in text
+    assert "$Ansible.Changed" in text  # win_powershell reports change through $Ansible
+
+
+def test_a_broken_script_is_caught(tmp_path):
+    broken = tmp_path / "broken.ps1"
+    broken.write_text("param([string]$Action)\nforeach ($x in $y) {\n  gsv -Name $x\n")
+    assert ps.syntax_errors(str(broken), broken.read_bytes())
+    ok_syntax = tmp_path / "alias.ps1"
+    ok_syntax.write_text("param([string[]]$Names)\nforeach ($n in $Names) { gsv -Name $n | Write-Host }\n")
+    findings = ps.footgun_findings(ps.load_module(str(ok_syntax), ok_syntax.read_bytes()), is_module=False)
+    assert {f.code for f in findings} == {"alias", "write-host"}

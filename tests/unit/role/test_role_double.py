@@ -1,0 +1,177 @@
+"""The real role and playbooks under ansible-playbook against simulated Apex One servers (tests/double).
+
+The remote side is the apexone_double connection plugin: Ansible builds the real PowerShell payload for every
+Windows module, the double answers from winsim.py and records each call. This proves the round-trip claims
+(compliant host: 1 call; full replacement: 7), check mode, rollback on failure and the rollback playbook.
+"""
+
+import json
+import os
+import subprocess
+
+import pki
+import pytest
+import winsim
+
+from ansible_collections.apexone.certificates.plugins.module_utils import _x509
+
+pytestmark = pytest.mark.slow
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+CONNECTIONS = os.path.join(REPO, "tests", "double", "connection_plugins")
+PASSWORD = "Double-Pfx-Secret-42"
+HOSTS = {"apex01": "apex01.corp.example", "apex02": "apex02.corp.example"}
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    lab = pki.LabPki()
+    (tmp_path / "root.pem").write_text(lab.root.pem)
+    hosts = {}
+    for index, (name, fqdn) in enumerate(HOSTS.items()):
+        _k, old = pki.make_cert(fqdn, issuer=None, key=pki.rsa_key(2048, slot=700 + index))
+        key, new = lab.server(fqdn, key=pki.rsa_key(2048, slot=710 + index))
+        (tmp_path / f"{name}.pfx").write_bytes(pki.make_pfx(key, new, [lab.intermediate.cert], password=PASSWORD))
+        state = winsim.new_state(old, hostname=fqdn)
+        (tmp_path / f"{name}.json").write_text(json.dumps(state))
+        hosts[name] = {
+            "ansible_connection": "apexone_double",
+            "apexone_double_state_dir": str(tmp_path),
+            "apexone_cert_hostname": fqdn,
+            "apexone_cert_pfx_path": str(tmp_path / f"{name}.pfx"),
+            "initial": winsim.comparable(state),
+            "new": _x509.thumbprint(new),
+            "old": _x509.thumbprint(old),
+        }
+    inventory = {"all": {"hosts": {n: {k: v for k, v in h.items() if k not in ("initial", "new", "old")}
+                                   for n, h in hosts.items()},
+                         "vars": {"apexone_cert_pfx_password": PASSWORD,
+                                  "apexone_cert_ca_bundle_path": str(tmp_path / "root.pem"),
+                                  "apexone_cert_verify_tls": False,
+                                  "apexone_cert_friendly_name": "Apex One web host 2026",
+                                  "apexone_cert_run_record_dir": str(tmp_path / "runs")}}}
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    return {"dir": tmp_path, "hosts": hosts, "inventory": str(tmp_path / "inventory.json")}
+
+
+def run(ansible_env, fleet, playbook, *extra):
+    env = dict(ansible_env, ANSIBLE_CONNECTION_PLUGINS=CONNECTIONS)
+    cmd = ["ansible-playbook", "-i", fleet["inventory"], os.path.join(REPO, "playbooks", playbook), *extra]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=300, cwd=str(fleet["dir"]))
+
+
+def calls(fleet, host):
+    path = fleet["dir"] / f"{host}.calls.jsonl"
+    if not path.exists():
+        return []
+    entries = [json.loads(line) for line in path.read_text().splitlines()]
+    path.unlink()
+    return entries
+
+
+def names(entries):
+    return [e["module"].rsplit(".", 1)[-1] for e in entries]
+
+
+def state(fleet, host):
+    return json.loads((fleet["dir"] / f"{host}.json").read_text())
+
+
+def test_check_mode_prints_the_plan_and_costs_one_read(ansible_env, fleet):
+    proc = run(ansible_env, fleet, "replace.yml", "--check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for host, facts in fleet["hosts"].items():
+        assert names(calls(fleet, host)) == ["win_server_info"]
+        assert winsim.comparable(state(fleet, host)) == facts["initial"]
+        assert f"binding *:4343:: {facts['old']} -> {facts['new']}" in proc.stdout
+    assert "step 2+3: win_webhost_cert" in proc.stdout
+    assert "step 7: win_cert_persistence" in proc.stdout
+
+
+def test_full_replacement_then_compliant(ansible_env, fleet):
+    proc = run(ansible_env, fleet, "replace.yml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for host, facts in fleet["hosts"].items():
+        recorded = calls(fleet, host)
+        assert names(recorded) == [
+            "win_server_info", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
+            "win_powershell", "win_cert_persistence", "win_powershell",
+        ]
+        assert len(recorded) <= 7
+        final = state(fleet, host)
+        assert all(b.get("certificate_hash") == facts["new"] for b in final["sites"][0]["bindings"] if b["protocol"] == "https")
+        assert final["services"] == {"master": "started", "ad_integration": "started", "smart_protection": "started"}
+        record = json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text())
+        assert record["status"] == "applied" and record["old_thumbprint"] == facts["old"]
+    # Second run: every host is compliant and costs exactly one remote call.
+    proc = run(ansible_env, fleet, "replace.yml")
+    assert proc.returncode == 0, proc.stdout
+    for host in fleet["hosts"]:
+        assert names(calls(fleet, host)) == ["win_server_info"]
+    assert "compliant:" in proc.stdout
+
+
+@pytest.mark.parametrize("failing", ["win_agent_cert", "win_iis_https_binding", "win_cert_persistence"])
+def test_failure_in_the_middle_rolls_back_to_the_start(ansible_env, fleet, failing):
+    host = "apex01"
+    current = state(fleet, host)
+    current["fail"] = {failing: {"message": "simulated failure: access denied", "times": 1}}
+    (fleet["dir"] / f"{host}.json").write_text(json.dumps(current))
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
+    assert proc.returncode == 2, proc.stdout
+    assert "the replacement failed at" in proc.stdout and "simulated failure: access denied" in proc.stdout
+    final = state(fleet, host)
+    assert winsim.comparable(final) == fleet["hosts"][host]["initial"]
+    recorded = names(calls(fleet, host))
+    assert recorded.count(failing) >= 1 and recorded[0] == "win_server_info"
+    record = json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text())
+    assert record["status"] == "rolled_back"
+    # Once the cause is fixed, a second run converges.
+    final["fail"] = {}
+    (fleet["dir"] / f"{host}.json").write_text(json.dumps(final))
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
+    assert proc.returncode == 0, proc.stdout
+    calls(fleet, host)
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
+    assert names(calls(fleet, host)) == ["win_server_info"]
+
+
+def test_rollback_that_cannot_finish_says_what_is_left(ansible_env, fleet):
+    host = "apex01"
+    current = state(fleet, host)
+    current["fail"] = {"win_iis_https_binding": "the binding is locked"}
+    (fleet["dir"] / f"{host}.json").write_text(json.dumps(current))
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
+    assert proc.returncode == 2
+    assert "NOT restored" in proc.stdout and "bindings: the binding is locked" in proc.stdout
+    record = json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text())
+    assert record["status"] == "rollback_incomplete"
+    final = state(fleet, host)
+    # Everything else was put back: OfcIPCer.dat and the services.
+    assert final["files"][winsim.OFCIPCER] == current["files"][winsim.OFCIPCER]
+    assert set(final["services"].values()) == {"started"}
+
+
+def test_rollback_playbook_restores_the_recorded_start(ansible_env, fleet):
+    host = "apex02"
+    assert run(ansible_env, fleet, "replace.yml", "--limit", host).returncode == 0
+    calls(fleet, host)
+    proc = run(ansible_env, fleet, "rollback.yml", "--limit", host)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert winsim.comparable(state(fleet, host)) == fleet["hosts"][host]["initial"]
+    assert "rolled back" in proc.stdout
+
+
+def test_no_secret_reaches_output_or_remote_record(ansible_env, fleet):
+    proc = run(ansible_env, fleet, "replace.yml", "-vvv")
+    assert proc.returncode == 0, proc.stdout
+    pfx = (fleet["dir"] / "apex01.pfx").read_bytes()
+    import base64
+
+    b64 = base64.b64encode(pfx).decode()
+    text = proc.stdout + proc.stderr
+    for host in fleet["hosts"]:
+        text += json.dumps(calls(fleet, host))
+        text += (fleet["dir"] / "runs" / f"{host}.json").read_text()
+    assert PASSWORD not in text
+    assert b64[:48] not in text and b64[-48:] not in text
