@@ -18,6 +18,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.apexone.certificates.plugins.module_utils._x509 import (
     CertificateError,
     check_from_input,
+    decode_pfx_text,
     is_modern_pfx_encryption,
     pfx_info,
     repack_pfx_legacy,
@@ -95,6 +96,8 @@ class ActionModule(ActionBase):
         data = self._read_controller_file(src)
         password = args.get("password")
         try:
+            if args.get("src_encoding", "binary") == "base64":
+                data = decode_pfx_text(data)
             info = pfx_info(data, password)
         except CertificateError as exc:
             raise AnsibleActionFail(f"{src}: {exc}") from None

@@ -22,6 +22,13 @@ options:
     type: list
     elements: path
     required: true
+  encoding:
+    description:
+      - V(binary) for a PFX file as exported; V(base64) for a file holding the base64 text of the PFX (as an AWX
+        credential injects it). Decoded in memory.
+    type: str
+    choices: [binary, base64]
+    default: binary
   password:
     description:
       - Password of the PFX. Omit it (or give an empty string) for a PFX without password; both the empty
@@ -149,7 +156,11 @@ from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 
-from ansible_collections.apexone.certificates.plugins.module_utils._x509 import CertificateError, pfx_info
+from ansible_collections.apexone.certificates.plugins.module_utils._x509 import (
+    CertificateError,
+    decode_pfx_text,
+    pfx_info,
+)
 
 
 class LookupModule(LookupBase):
@@ -170,6 +181,8 @@ class LookupModule(LookupBase):
             finally:
                 self._loader.cleanup_tmp_file(real)
             try:
+                if self.get_option("encoding") == "base64":
+                    data = decode_pfx_text(data)
                 results.append(pfx_info(data, password))
             except CertificateError as exc:
                 raise AnsibleLookupError(f"pfx_info: '{term}': {exc}") from None

@@ -484,6 +484,23 @@ def _short(exc: BaseException) -> str:
     return text[:160]
 
 
+def decode_pfx_text(data: t.Any) -> bytes:
+    """The PFX from its base64 text (an AWX credential injects file content as text); a clear error otherwise."""
+    raw = _to_bytes(data, "base64 PFX")
+    compact = re.sub(rb"\s+", b"", raw)
+    if compact.startswith(b"-----BEGIN"):
+        raise CertificateError("the base64 PFX is PEM text: give the base64 of the binary PFX file (base64 -w0 cert.pfx)")
+    try:
+        decoded = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise CertificateError(
+            "the base64 PFX is not valid base64: give the output of 'base64 -w0 cert.pfx' (or certutil -encode)"
+        ) from exc
+    if decoded[:1] != b"\x30":
+        raise CertificateError("the base64 PFX does not decode to a PKCS#12 (PFX) file")
+    return decoded
+
+
 def is_modern_pfx_encryption(encryption: str | None) -> bool:
     """True for PBES2 (AES) protection, which Windows Server 2016 and older cannot import."""
     return bool(encryption) and encryption.startswith(_MODERN_PFX_ALGORITHMS)

@@ -16,6 +16,7 @@ $spec = @{
         state = @{ type = 'str'; default = 'present'; choices = 'absent', 'present' }
         # read by the action plugin on the controller; the module ignores them
         src = @{ type = 'path' }
+        src_encoding = @{ type = 'str'; default = 'binary'; choices = 'base64', 'binary' }
         hostname = @{ type = 'str' }
         ca_path = @{ type = 'path' }
         min_days = @{ type = 'int' }

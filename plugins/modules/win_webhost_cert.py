@@ -49,6 +49,13 @@ options:
       searched in the role or playbook C(files) folder. Vault-encrypted files are decrypted.
     - Required with O(state=present).
     type: path
+  src_encoding:
+    description:
+    - V(binary) for a PFX file as exported; V(base64) when O(src) holds the base64 text of the PFX, as an AWX
+      credential injects it (see docs/awx.md). Decoded in memory on the controller.
+    type: str
+    choices: [ base64, binary ]
+    default: binary
   password:
     description:
     - Password of the PFX.

@@ -468,3 +468,15 @@ def test_normalize_thumbprint_rejects(bad):
 def test_format_time_is_utc_z():
     value = datetime.datetime(2027, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
     assert _x509.format_time(value) == "2027-01-02T01:04:05Z"
+
+
+def test_decode_pfx_text(server):
+    data = _pfx(server)
+    assert _x509.decode_pfx_text(base64.encodebytes(data)) == data
+    assert _x509.decode_pfx_text(base64.b64encode(data).decode()) == data
+    with pytest.raises(_x509.CertificateError, match="not valid base64"):
+        _x509.decode_pfx_text("%%% not base64")
+    with pytest.raises(_x509.CertificateError, match="is PEM text"):
+        _x509.decode_pfx_text(pki.pem(server[1]))
+    with pytest.raises(_x509.CertificateError, match="does not decode to a PKCS#12"):
+        _x509.decode_pfx_text(base64.b64encode(b"hello world"))

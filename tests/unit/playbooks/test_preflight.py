@@ -93,3 +93,21 @@ def test_missing_certificate_variables_fail_clearly(ansible_env, lab, tmp_path):
     assert "set either apexone_cert_pfx_path (a PFX) or apexone_cert_cert_path" in proc.stdout
     verdict = json.loads(summary.read_text())["hosts"]["apex-nocert"]
     assert [p["code"] for p in verdict["problems"]] == ["unreadable"]
+
+
+def test_pfx_as_base64_text_like_an_awx_credential(ansible_env, lab, tmp_path):
+    encoded = tmp_path / "pfx.b64"
+    encoded.write_text(base64.encodebytes((lab["dir"] / "certs" / "apex-good01.pfx").read_bytes()).decode())
+    proc, summary = run_preflight(
+        ansible_env, lab, tmp_path, "--limit", "apex-good01",
+        "-e", '{"apexone_cert_pfx_path": ""}', "-e", f"apexone_cert_pfx_base64_path={encoded}",
+    )
+    assert proc.returncode == 0, proc.stdout
+    assert summary["hosts"]["apex-good01"]["ok"] is True
+    encoded.write_text("this is not base64 !!")
+    proc, summary = run_preflight(
+        ansible_env, lab, tmp_path, "--limit", "apex-good01",
+        "-e", '{"apexone_cert_pfx_path": ""}', "-e", f"apexone_cert_pfx_base64_path={encoded}",
+    )
+    assert proc.returncode == 2
+    assert "not valid base64" in summary["hosts"]["apex-good01"]["problems"][0]["message"]

@@ -87,6 +87,18 @@ def test_bad_input_is_refused_before_any_connection(pfx_files, name, args, messa
     action._execute_module.assert_not_called()
 
 
+def test_base64_src_is_decoded_in_memory(pfx_files, tmp_path):
+    encoded = tmp_path / "good.b64"
+    encoded.write_text(base64.encodebytes(open(pfx_files["good"], "rb").read()).decode())
+    action = make_action({"src": str(encoded), "src_encoding": "base64", "password": PASSWORD, "hostname": HOST})
+    action.run(task_vars={"ansible_facts": {"distribution_version": "10.0.20348.0"}})
+    sent = action._execute_module.call_args.kwargs["module_args"]
+    assert base64.b64decode(sent["_pfx_b64"]) == open(pfx_files["good"], "rb").read()
+    refused = make_action({"src": pfx_files["good"], "src_encoding": "base64", "password": PASSWORD})
+    with pytest.raises(AnsibleActionFail, match="not valid base64"):
+        refused.run(task_vars={})
+
+
 def test_internal_option_cannot_be_set(pfx_files):
     action = make_action({"src": pfx_files["good"], "_pfx_b64": "AAAA"})
     with pytest.raises(AnsibleActionFail, match="_pfx_b64 is an internal option"):

@@ -175,3 +175,27 @@ def test_no_secret_reaches_output_or_remote_record(ansible_env, fleet):
         text += (fleet["dir"] / "runs" / f"{host}.json").read_text()
     assert PASSWORD not in text
     assert b64[:48] not in text and b64[-48:] not in text
+
+
+def test_audit_plans_over_winrm_and_changes_nothing(ansible_env, fleet):
+    report_dir = fleet["dir"] / "report"
+    proc = run(ansible_env, fleet, "audit.yml", "-e", f"apexone_cert_report_dir={report_dir}",
+               "-e", '{"apexone_cert_audit_endpoints": ["127.0.0.1:9"], "apexone_cert_audit_timeout": 2}')
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    report = json.loads((report_dir / "report.json").read_text())
+    for record in report["hosts"]:
+        host = record["host"]
+        assert record["winrm"]["status"] == "ok"
+        assert record["plan"]["status"] == "changes"
+        assert [a["module"] for a in record["plan"]["actions"]] == [
+            "apexone.certificates.win_webhost_cert", "apexone.certificates.win_agent_cert",
+            "apexone.certificates.win_iis_https_binding", "apexone.certificates.win_cert_persistence",
+        ]
+        assert names(calls(fleet, host)) == ["win_server_info"]
+        assert winsim.comparable(state(fleet, host)) == fleet["hosts"][host]["initial"]
+    # After a replacement the audit sees compliant servers.
+    assert run(ansible_env, fleet, "replace.yml").returncode == 0
+    proc = run(ansible_env, fleet, "audit.yml", "-e", f"apexone_cert_report_dir={report_dir}",
+               "-e", '{"apexone_cert_audit_endpoints": ["127.0.0.1:9"], "apexone_cert_audit_timeout": 2}')
+    report = json.loads((report_dir / "report.json").read_text())
+    assert {r["plan"]["status"] for r in report["hosts"]} == {"compliant"}
