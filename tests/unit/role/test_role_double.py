@@ -199,3 +199,51 @@ def test_audit_plans_over_winrm_and_changes_nothing(ansible_env, fleet):
                "-e", '{"apexone_cert_audit_endpoints": ["127.0.0.1:9"], "apexone_cert_audit_timeout": 2}')
     report = json.loads((report_dir / "report.json").read_text())
     assert {r["plan"]["status"] for r in report["hosts"]} == {"compliant"}
+
+
+@pytest.fixture
+def served(fleet):
+    """A local TLS server standing in for apex01's IIS: serves whichever certificate the test asks for."""
+    import serve_lab
+
+    servers = []
+
+    def serve(which):
+        info = _x509.pfx_info((fleet["dir"] / "apex01.pfx").read_bytes(), PASSWORD)
+        if which == "new":
+            chain, key = info["certificate_pem"] + "".join(info["chain_pem"]), pki.rsa_key(2048, slot=710)
+        else:
+            chain, key = state(fleet, "apex01")["stores"]["My"][0]["pem"], pki.rsa_key(2048, slot=700)
+        (fleet["dir"] / f"{which}.crt").write_text(chain)
+        (fleet["dir"] / f"{which}.key").write_text(pki.key_pem(key))
+        ports, started = serve_lab.start([{"name": which, "kind": "tls", "cert": str(fleet["dir"] / f"{which}.crt"),
+                                           "key": str(fleet["dir"] / f"{which}.key")}])
+        servers.extend(started)
+        current = state(fleet, "apex01")
+        current["sites"][0]["bindings"][1]["port"] = ports[which]
+        current["http_sys"][0].update(port=ports[which], endpoint=f"0.0.0.0:{ports[which]}")
+        (fleet["dir"] / "apex01.json").write_text(json.dumps(current))
+        return winsim.comparable(current)
+
+    yield serve
+    serve_lab.stop(servers)
+
+
+VERIFY = ["-e", '{"apexone_cert_verify_tls": true, "apexone_cert_verify_address": "127.0.0.1", '
+                '"apexone_cert_verify_retries": 1, "apexone_cert_verify_delay": 0}']
+
+
+def test_verification_from_the_controller_passes_when_the_new_certificate_is_served(ansible_env, fleet, served):
+    served("new")
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", "apex01", *VERIFY)
+    assert proc.returncode == 0, proc.stdout
+    assert "Wait until the Apex One site serves the new certificate" in proc.stdout
+    assert json.loads((fleet["dir"] / "runs" / "apex01.json").read_text())["status"] == "applied"
+
+
+def test_verification_failure_rolls_back(ansible_env, fleet, served):
+    start = served("old")  # the site keeps serving the old certificate (for example a stale http.sys entry)
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", "apex01", *VERIFY)
+    assert proc.returncode == 2, proc.stdout
+    assert "failed at 'Wait until the Apex One site serves the new certificate" in proc.stdout
+    assert winsim.comparable(state(fleet, "apex01")) == start
