@@ -91,11 +91,21 @@ sanity: install
 test: unit lint sanity
 	@echo "make test: all checks passed"
 
+# The hypothesis properties with the "fuzz" profile (5000 examples each), then the coverage-guided atheris target
+# tests/fuzz/fuzz_controller_parsers.py for FUZZ_SECONDS (default 120) when atheris installs for this Python;
+# a crash leaves its input in .build/fuzz/crash-*.
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider -m "fuzz or property" tests/unit
+	@$(BIN)/python -c "import atheris" 2>/dev/null || $(BIN)/python -m pip install --quiet atheris \
+		|| echo "atheris does not install for this Python: the hypothesis run above was the fuzzing"
+	@if $(BIN)/python -c "import atheris" 2>/dev/null; then \
+		mkdir -p $(BUILD)/fuzz && cd $(BUILD)/fuzz && \
+		$(BIN)/python $(CURDIR)/tests/fuzz/fuzz_controller_parsers.py -max_total_time=$${FUZZ_SECONDS:-120} \
+			-rss_limit_mb=4096; \
+	fi
 
 bench: install
-	$(BIN)/python tests/bench/run.py
+	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BUILD) $(LAB)

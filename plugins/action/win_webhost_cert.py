@@ -30,6 +30,24 @@ INTERNAL_OPTIONS = ("_pfx_b64",)
 FIRST_BUILD_WITH_AES_PFX = 17763
 
 
+class MaskedArgs(dict):
+    """Module arguments that print with their secrets masked.
+
+    ansible-core logs ``module_args`` with ``%s`` in a debug line (ANSIBLE_DEBUG=1); the PFX and its password
+    must not appear there. The values themselves reach the module unchanged.
+    """
+
+    SECRET = ("password", "_pfx_b64")
+
+    def _masked(self) -> dict:
+        return {k: ("********" if k in self.SECRET and v else v) for k, v in self.items()}
+
+    def __repr__(self) -> str:
+        return repr(self._masked())
+
+    __str__ = __repr__
+
+
 def windows_build(task_vars: dict) -> int | None:
     """The target's Windows build number from gathered facts or win_server_info, or None when unknown."""
     facts = task_vars.get("ansible_facts") or {}
@@ -80,7 +98,7 @@ class ActionModule(ActionBase):
         if state == "present":
             certificate = self._prepare_pfx(args, task_vars)
 
-        module_result = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+        module_result = self._execute_module(module_name=MODULE, module_args=MaskedArgs(args), task_vars=task_vars)
         invocation = module_result.get("invocation", {}).get("module_args", {})
         for name in INTERNAL_OPTIONS:
             invocation.pop(name, None)

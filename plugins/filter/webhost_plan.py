@@ -13,8 +13,11 @@ description:
     returns the actions needed, in the order the knowledge-base procedure (KA-0009125, KA-0004491) applies them,
     each with the module that applies it and why.
   - C(compliant) is true, with no action, when nothing needs to change; such a host costs one remote call.
-  - C(blockers) lists what must be fixed by a person before anything is applied (for example a friendly name
-    equal to the original certificate's name, or the new certificate in the Untrusted Certificates store).
+  - C(blockers) lists what must be fixed by a person before anything is applied, by code. C(friendly_name_reused) (a
+    friendly name equal to the original certificate's name), C(friendly_name_invalid) (a friendly name that
+    C(Service.ini) or C(apricot_config) cannot hold unchanged, such as a non-ASCII name in a file without byte order
+    mark, the usual ANSI case, although Windows itself would take it), C(certificate_disallowed) (the new certificate is in
+    the Untrusted Certificates store).
   - Runs on the controller; pure computation, no connection.
 options:
   _input:

@@ -6,7 +6,8 @@
 #
 # Shared helpers of the win_* modules: Apex One install-path discovery, backup file naming,
 # thumbprint normalisation, certificate summaries, certificate-file (OfcIPCer.dat) inspection,
-# text/ini reading that keeps the file encoding, service resolution and IIS site discovery.
+# service resolution and IIS site discovery. Service.ini, apricot_config and ofcscan.ini are read and
+# written with _ApexOneFiles.psm1 only (the mirror of _apexone_files.py), never parsed here.
 # Reference it from a module with:
 #   #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
 # Every function is safe to call in check mode unless it says otherwise, and none of them is
@@ -815,149 +816,6 @@ Function ConvertTo-ApexOnePem {
     ($lines -join $NewLine) + $NewLine
 }
 
-Function Read-ApexOneTextFile {
-    <#
-    .SYNOPSIS
-    Reads a text file and reports how it is encoded, so that an edit can keep the encoding.
-
-    .DESCRIPTION
-    Returns a hashtable: text (decoded, without the byte order mark), encoding (a
-    System.Text.Encoding), encoding_name ('utf-16le', 'utf-16be', 'utf-8-bom', 'utf-8' when the
-    bytes are valid UTF-8 with non-ASCII characters, else 'ansi' for the system code page; pure
-    ASCII reports 'ansi'), bom (bool), newline ("`r`n" when the file has any CRLF, else "`n") and
-    bytes (the raw content). Throws when the file cannot be read.
-
-    .PARAMETER Path
-    The file.
-
-    .EXAMPLE
-    $file = Read-ApexOneTextFile -Path $serviceIni
-    #>
-    [CmdletBinding()]
-    [OutputType([hashtable])]
-    param (
-        [Parameter(Mandatory = $true)]
-        [string]
-        $Path
-    )
-
-    $bytes = [System.IO.File]::ReadAllBytes($Path)
-    $bom = $false
-    $offset = 0
-    if ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFF -and $bytes[1] -eq 0xFE) {
-        $encoding = New-Object -TypeName System.Text.UnicodeEncoding -ArgumentList $false, $true
-        $name = 'utf-16le'
-        $bom = $true
-        $offset = 2
-    }
-    elseif ($bytes.Length -ge 2 -and $bytes[0] -eq 0xFE -and $bytes[1] -eq 0xFF) {
-        $encoding = New-Object -TypeName System.Text.UnicodeEncoding -ArgumentList $true, $true
-        $name = 'utf-16be'
-        $bom = $true
-        $offset = 2
-    }
-    elseif ($bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF) {
-        $encoding = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $true
-        $name = 'utf-8-bom'
-        $bom = $true
-        $offset = 3
-    }
-    else {
-        $strict = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true
-        $isAscii = $true
-        foreach ($byte in $bytes) {
-            if ($byte -ge 0x80) {
-                $isAscii = $false
-                break
-            }
-        }
-        $encoding = [System.Text.Encoding]::Default
-        $name = 'ansi'
-        if (-not $isAscii) {
-            try {
-                $null = $strict.GetString($bytes)
-                $encoding = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false
-                $name = 'utf-8'
-            }
-            catch {
-                # not valid UTF-8: the system code page
-                $name = 'ansi'
-            }
-        }
-    }
-    $text = $encoding.GetString($bytes, $offset, $bytes.Length - $offset)
-    @{
-        text = $text
-        encoding = $encoding
-        encoding_name = $name
-        bom = $bom
-        newline = if ($text.Contains("`r`n")) { "`r`n" } else { "`n" }
-        bytes = $bytes
-    }
-}
-
-Function Get-ApexOneIniValue {
-    <#
-    .SYNOPSIS
-    Reads one key of an ini file (first occurrence), optionally within a section.
-
-    .DESCRIPTION
-    Keys and section names compare case-insensitively; white space around the key and the value is
-    trimmed; lines starting with ';' or '#' are comments. Returns $null when the file or the key is
-    missing. The file is decoded with Read-ApexOneTextFile.
-
-    .PARAMETER Path
-    The ini file.
-
-    .PARAMETER Key
-    The key name, e.g. 'HTTPS_CERT'.
-
-    .PARAMETER Section
-    Optional section name without brackets; when omitted every section is searched.
-
-    .EXAMPLE
-    Get-ApexOneIniValue -Path $ofcscanIni -Key 'Master_DomainName'
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param (
-        [Parameter(Mandatory = $true)]
-        [string]
-        $Path,
-
-        [Parameter(Mandatory = $true)]
-        [string]
-        $Key,
-
-        [string]
-        $Section
-    )
-
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
-        return $null
-    }
-    $file = Read-ApexOneTextFile -Path $Path
-    $current = ''
-    foreach ($line in ($file.text -split "`r?`n")) {
-        $trimmed = $line.Trim()
-        if ($trimmed.StartsWith(';') -or $trimmed.StartsWith('#') -or $trimmed.Length -eq 0) {
-            continue
-        }
-        if ($trimmed -match '^\[(?<name>[^\]]*)\]$') {
-            $current = $Matches.name.Trim()
-            continue
-        }
-        if (-not [string]::IsNullOrEmpty($Section) -and $current -ne $Section) {
-            continue
-        }
-        $equals = $trimmed.IndexOf('=')
-        if ($equals -gt 0 -and $trimmed.Substring(0, $equals).Trim() -eq $Key) {
-            return $trimmed.Substring($equals + 1).Trim()
-        }
-    }
-    $null
-}
-
 Function Resolve-ApexOneService {
     <#
     .SYNOPSIS
@@ -1367,8 +1225,6 @@ Export-ModuleMember -Function @(
     'ConvertTo-ApexOneCertificateEncoding'
     'ConvertFrom-ApexOnePem'
     'ConvertTo-ApexOnePem'
-    'Read-ApexOneTextFile'
-    'Get-ApexOneIniValue'
     'Resolve-ApexOneService'
     'ConvertFrom-ApexOneBindingInformation'
     'Get-ApexOneIisServerManager'

@@ -38,6 +38,7 @@ from ansible_collections.apexone.certificates.plugins.module_utils._x509 import 
     _is_ip,
     check_webhost_certificate,
     describe_certificate,
+    ensure_parsable,
     load_certificates,
     normalize_hostname,
 )
@@ -366,8 +367,8 @@ def _empty_result(target: dict[str, t.Any]) -> dict[str, t.Any]:
 def _judge(result: dict[str, t.Any], ders: list[bytes], source: str, ca: t.Sequence | None, min_days: int,
            now: t.Any) -> None:
     try:
-        certs = [x509.load_der_x509_certificate(der) for der in ders]
-    except ValueError as exc:
+        certs = [ensure_parsable(x509.load_der_x509_certificate(der), "the served certificate") for der in ders]
+    except (ValueError, x509.InvalidVersion, CertificateError) as exc:
         result["error_code"] = "bad_certificate"
         result["error"] = f"the server sent a certificate that cannot be parsed ({str(exc)[:160]})"
         return

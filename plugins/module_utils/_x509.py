@@ -101,7 +101,11 @@ def _to_bytes(data: t.Any, what: str) -> bytes:
     if data is None:
         raise CertificateError(f"no {what} was given (the value is empty)")
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        try:
+            # surrogateescape gives back the bytes of a binary file read as text (Ansible's file lookup does that).
+            data = data.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise CertificateError(f"the {what} is text with characters that are not valid Unicode ({exc.reason})") from exc
     if not isinstance(data, (bytes, bytearray)):
         raise CertificateError(f"the {what} must be text or bytes, not {type(data).__name__}")
     if not bytes(data).strip():
@@ -113,8 +117,16 @@ def _password_bytes(password: t.Any) -> bytes | None:
     if password is None:
         return None
     if isinstance(password, bytes):
-        return password
-    return str(password).encode("utf-8")
+        value = password
+    else:
+        try:
+            value = str(password).encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError as exc:
+            raise PfxPasswordError("the password holds characters that are not valid Unicode") from exc
+    if b"\x00" in value:
+        # cryptography aborts (a Rust panic, not an exception) on a NUL in a PKCS#12 password.
+        raise PfxPasswordError("the password holds a NUL character, which no PFX password can: check the variable")
+    return value
 
 
 def format_time(value: datetime.datetime) -> str:
@@ -200,6 +212,8 @@ def dns_name_matches(pattern: str, hostname: str) -> bool:
     ``hostname`` must already be normalised. A wildcard never matches the bare parent domain, more than one
     label, a partial label (``f*.example.com``) or a public-suffix-like one-label parent (``*.com``).
     """
+    if not isinstance(pattern, str) or not isinstance(hostname, str):
+        return False
     pattern = pattern.strip().lower().rstrip(".")
     if not pattern:
         return False
@@ -303,6 +317,30 @@ def _signature_hash_name(cert: x509.Certificate) -> str | None:
 # Loading
 
 
+def ensure_parsable(cert: x509.Certificate, what: str = "the certificate") -> x509.Certificate:
+    """Parse now every part of ``cert`` the checks read; CertificateError instead of a late ValueError.
+
+    cryptography parses a certificate lazily: a damaged name, extension or key only fails when it is read.
+    """
+    try:
+        cert.subject.rfc4514_string()
+        cert.issuer.rfc4514_string()
+        list(cert.extensions)
+        format_time(cert.not_valid_before_utc)
+        format_time(cert.not_valid_after_utc)
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as exc:
+        raise CertificateError(
+            f"{what} is not a valid certificate ({_short(exc)}); check that the file was not cut or edited"
+        ) from exc
+    try:
+        cert.public_key()
+    except (ValueError, UnsupportedAlgorithm) as exc:
+        raise CertificateError(
+            f"{what} has a public key this controller cannot read ({_short(exc)}); Apex One needs an RSA or EC key"
+        ) from exc
+    return cert
+
+
 def load_certificates(data: t.Any, what: str = "certificate") -> list[x509.Certificate]:
     """Load one or more certificates from PEM (leaf first) or one from DER; clear errors for everything else."""
     require_libraries()
@@ -325,16 +363,17 @@ def load_certificates(data: t.Any, what: str = "certificate") -> list[x509.Certi
         for index, block in enumerate(blocks, start=1):
             try:
                 certs.append(x509.load_pem_x509_certificate(block))
-            except ValueError as exc:
+            except (ValueError, x509.InvalidVersion) as exc:
                 raise CertificateError(
                     f"PEM block {index} of the {what} is not a valid certificate ({exc}); "
                     "check that the file was not cut or edited"
                 ) from exc
+            ensure_parsable(certs[-1], f"PEM block {index} of the {what}")
         return certs
     if stripped[:1] == b"\x30":
         try:
-            return [x509.load_der_x509_certificate(raw)]
-        except ValueError as exc:
+            return [ensure_parsable(x509.load_der_x509_certificate(raw), f"the {what}")]
+        except (ValueError, x509.InvalidVersion) as exc:
             if _looks_like_pfx(raw):
                 raise CertificateError(
                     f"the {what} is a PKCS#12 (PFX) file, not a certificate: use the pfx_info lookup"
@@ -543,6 +582,34 @@ def _check_pfx_bytes(raw: bytes) -> None:
         )
 
 
+def _opens_without_password(raw: bytes) -> bool:
+    for attempt in (None, b""):
+        try:
+            pkcs12.load_pkcs12(raw, attempt)
+            return True
+        except (ValueError, UnsupportedAlgorithm):
+            continue
+    return False
+
+
+def _other_leaves(leaf: x509.Certificate, certs: t.Sequence[x509.Certificate]) -> list[x509.Certificate]:
+    """Certificates besides ``leaf`` that are end-entity certificates, not part of a chain.
+
+    A chain certificate is a CA (basicConstraints), self-signed (an old v1 root has no extensions) or the issuer
+    of another certificate of the PFX.
+    """
+    others = []
+    for cert in certs:
+        if cert is leaf or thumbprint(cert) == thumbprint(leaf):
+            continue
+        if _basic_constraints_ca(cert) or is_self_signed(cert):
+            continue
+        if any(other is not cert and _issued_by(other, cert) for other in [leaf, *certs]):
+            continue
+        others.append(cert)
+    return others
+
+
 def load_pfx(data: t.Any, password: t.Any = None) -> PfxContents:
     """Load a PFX: pick the leaf whose public key matches the private key; report PFX-level problems."""
     require_libraries()
@@ -550,6 +617,10 @@ def load_pfx(data: t.Any, password: t.Any = None) -> PfxContents:
     _check_pfx_bytes(raw)
     envelope = read_pfx_envelope(raw)
     pw = _password_bytes(password)
+    try:
+        (pw or b"").decode("utf-8")
+    except UnicodeDecodeError as exc:  # cryptography fails with a TypeError of its own on such a password
+        raise PfxPasswordError("the PFX password is not valid UTF-8 text: check the variable that holds it") from exc
     # Windows writes "no password" PFX files with an empty password, OpenSSL with none: try both.
     attempts = [pw] if pw else [None, b""]
     bundle = None
@@ -565,9 +636,15 @@ def load_pfx(data: t.Any, password: t.Any = None) -> PfxContents:
             ) from exc
     if bundle is None:
         if pw:
+            if _opens_without_password(raw):
+                raise PfxPasswordError(
+                    "the PFX is not password-protected but a password was given: leave apexone_cert_pfx_password "
+                    "empty"
+                )
             raise PfxPasswordError(
-                "could not decrypt the PFX: the password is wrong (check apexone_cert_pfx_password / the "
-                "vault value; PFX passwords are case-sensitive)"
+                "could not decrypt the PFX: the password is wrong or the file is damaged (check "
+                "apexone_cert_pfx_password / the vault value, PFX passwords are case-sensitive; if the password is "
+                "right, copy the file again)"
             )
         raise PfxPasswordError("the PFX is password-protected: give its password (apexone_cert_pfx_password)")
 
@@ -575,6 +652,8 @@ def load_pfx(data: t.Any, password: t.Any = None) -> PfxContents:
     if bundle.cert is not None:
         entries.append(bundle.cert)
     entries.extend(bundle.additional_certs)
+    for entry in entries:
+        ensure_parsable(entry.certificate, "a certificate in the PFX")
     key = bundle.key
     if not entries:
         if key is not None:
@@ -630,6 +709,18 @@ def load_pfx(data: t.Any, password: t.Any = None) -> PfxContents:
             )
         leaf_entry = (end_entities or entries)[0]
     leaf = leaf_entry.certificate
+    others = _other_leaves(leaf, [e.certificate for e in entries])
+    if others and not any(p["code"] == "duplicate_leaf" for p in problems):
+        names = ", ".join(f"'{c.subject.rfc4514_string()}'" for c in others)
+        problems.append(
+            _problem(
+                "duplicate_leaf",
+                SEVERITY_ERROR,
+                f"the PFX holds {len(others) + 1} server certificates ('{leaf.subject.rfc4514_string()}' and {names}); "
+                "it must hold exactly one certificate with its key plus its CA chain: export only the web host "
+                "certificate",
+            )
+        )
     leaf_print = thumbprint(leaf)
     chain = []
     seen = {leaf_print}
@@ -786,7 +877,9 @@ def _verify_path(leaf, intermediates, anchors, when) -> str | None:
     san = _san(leaf)
     subject = None
     if san is not None:
-        names = san.get_values_for_type(x509.DNSName)
+        # A name the leaf covers, so only the issuing path decides: a wildcard is not a name, one label under it is.
+        names = [("wildcard" + n[1:] if n.startswith("*.") else n) for n in san.get_values_for_type(x509.DNSName)]
+        names = [n for n in names if "*" not in n]
         ips = san.get_values_for_type(x509.IPAddress)
         if names:
             subject = x509_verification.DNSName(names[0])

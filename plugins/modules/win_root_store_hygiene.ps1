@@ -11,6 +11,8 @@ Set-StrictMode -Version 2.0
 $spec = @{
     options = @{
         exclude_thumbprints = @{ type = 'list'; elements = 'str'; default = @() }
+        restore_thumbprints = @{ type = 'list'; elements = 'str'; default = @() }
+        restore_keep_in_ca = @{ type = 'list'; elements = 'str'; default = @() }
     }
     supports_check_mode = $true
 }
@@ -21,6 +23,7 @@ $ntsgPattern = '*OfficeScan Server NTSG*'
 $module.Result.changed = $false
 $module.Result.moved = @()
 $module.Result.skipped = @()
+$module.Result.restored = @()
 
 $excluded = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)
 foreach ($thumbprint in $module.Params.exclude_thumbprints) {
@@ -82,6 +85,85 @@ try {
 catch {
     $root.Close()
     $module.FailJson("Failed to open LocalMachine\CA: $($_.Exception.Message)", $_)
+}
+
+if ($module.Params.restore_thumbprints.Count -gt 0) {
+    # Rollback of an earlier move: each certificate goes back into Root; it leaves CA unless CA held it before.
+    $keep = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)
+    $restoreList = [System.Collections.Generic.List[string]]@()
+    try {
+        foreach ($thumbprint in $module.Params.restore_keep_in_ca) {
+            $null = $keep.Add((ConvertTo-ApexOneThumbprint -Thumbprint $thumbprint))
+        }
+        foreach ($thumbprint in $module.Params.restore_thumbprints) {
+            $restoreList.Add((ConvertTo-ApexOneThumbprint -Thumbprint $thumbprint))
+        }
+    }
+    catch {
+        $ca.Close()
+        $root.Close()
+        $module.FailJson("restore_thumbprints / restore_keep_in_ca: $($_.Exception.Message)", $_)
+    }
+    $restored = [System.Collections.Generic.List[object]]@()
+    try {
+        foreach ($thumbprint in $restoreList) {
+            $inRoot = $root.Certificates.Find(
+                [System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $thumbprint, $false
+            ).Count -gt 0
+            $found = $ca.Certificates.Find(
+                [System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $thumbprint, $false
+            )
+            if ($found.Count -eq 0) {
+                if ($inRoot) {
+                    continue
+                }
+                $module.Result.restored = @($restored)
+                $module.FailJson("$thumbprint is in neither LocalMachine\CA nor Root: it cannot be put back into Root")
+            }
+            $certificate = $found[0]
+            $removeFromCa = -not $keep.Contains($thumbprint)
+            if ($inRoot -and -not $removeFromCa) {
+                continue
+            }
+            if (-not $module.CheckMode) {
+                if (-not $inRoot) {
+                    try {
+                        $root.Add($certificate)
+                    }
+                    catch {
+                        $module.Result.restored = @($restored)
+                        $module.FailJson("Failed to put $thumbprint back into LocalMachine\Root: $($_.Exception.Message)", $_)
+                    }
+                }
+                # Remove from CA only once the certificate is verifiably back in Root.
+                $verified = $root.Certificates.Find(
+                    [System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $thumbprint, $false
+                ).Count -gt 0
+                if (-not $verified) {
+                    $module.Result.restored = @($restored)
+                    $module.FailJson("$thumbprint is not in LocalMachine\Root after adding it; it was left in CA")
+                }
+                if ($removeFromCa) {
+                    try {
+                        $ca.Remove($certificate)
+                    }
+                    catch {
+                        $module.Result.restored = @($restored)
+                        $msg = "Put $thumbprint back into LocalMachine\Root but failed to remove it from CA"
+                        $module.FailJson("$($msg): $($_.Exception.Message)", $_)
+                    }
+                }
+            }
+            $restored.Add((Get-Entry -Certificate $certificate))
+        }
+    }
+    finally {
+        $ca.Close()
+        $root.Close()
+    }
+    $module.Result.restored = @($restored)
+    $module.Result.changed = $restored.Count -gt 0
+    $module.ExitJson()
 }
 
 $moved = [System.Collections.Generic.List[object]]@()

@@ -26,6 +26,22 @@ options:
     type: list
     elements: str
     default: []
+  restore_thumbprints:
+    description:
+      - Rollback of an earlier run instead of a move; give the thumbprints of its RV(moved) certificates.
+      - Each certificate is put back into C(Root) from C(CA) and, once C(Root) verifiably holds it, removed from
+        C(CA) unless it is listed in O(restore_keep_in_ca). Nothing else is moved.
+      - A certificate found in neither store fails the module.
+    type: list
+    elements: str
+    default: []
+  restore_keep_in_ca:
+    description:
+      - With O(restore_thumbprints), the certificates that stay in C(CA) too, because C(CA) held them before the
+        move (RV(moved[].already_in_ca) of the earlier run).
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -50,6 +66,11 @@ EXAMPLES = r"""
   apexone.certificates.win_root_store_hygiene:
   check_mode: true
   register: root_preview
+
+- name: Undo an earlier move (what a rollback does with the moved list it recorded)
+  apexone.certificates.win_root_store_hygiene:
+    restore_thumbprints: "{{ root_moved.moved | map(attribute='thumbprint') }}"
+    restore_keep_in_ca: "{{ root_moved.moved | selectattr('already_in_ca') | map(attribute='thumbprint') }}"
 
 - name: Move non-self-signed certificates out of Root, keeping one
   apexone.certificates.win_root_store_hygiene:
@@ -83,6 +104,13 @@ moved:
     already_in_ca:
       description: Whether C(CA) already held the certificate (then it was only removed from C(Root)).
       type: bool
+restored:
+  description:
+    - With O(restore_thumbprints), the certificates put back into C(Root) (in check mode, those that would be),
+      with C(thumbprint), C(subject), C(issuer) and C(not_after). Empty otherwise.
+  returned: always
+  type: list
+  elements: dict
 skipped:
   description: Non-self-signed certificates left in C(Root), with C(reason) V(excluded) (listed in
     O(exclude_thumbprints)) or V(agent_auth) (Apex One agent-authentication chain), and C(thumbprint),

@@ -4,7 +4,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
+#AnsibleRequires -CSharpUtil ..module_utils._ApexOneHttpSys
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
+#AnsibleRequires -PowerShell ..module_utils._ApexOneFiles
 
 Set-StrictMode -Version 2.0
 
@@ -79,122 +81,87 @@ Function Get-StoreCertificate {
 Function Get-HttpSysSslBinding {
     <#
     .SYNOPSIS
-    Reads the http.sys SSL bindings from the registry (SslBindingInfo, SslSniBindingInfo, SslCcsBindingInfo).
+    The http.sys SSL records in the documented shape of http_sys.bindings, read through the HTTP Server API.
 
     .DESCRIPTION
-    http.sys persists every 'netsh http add sslcert' entry under
-    HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\<kind>\<ip:port|host:port> with the values
-    SslCertHash (binary), SslCertStoreName, AppId (binary GUID), DefaultSslCertCheckMode,
-    DefaultSslCtlIdentifier, DefaultSslCtlStoreName and DefaultFlags (0x2 = negotiate client
-    certificate). Reading them avoids parsing the localised text of 'netsh http show sslcert'.
+    [ApexOne.HttpSys.SslConfig]::GetBindings() (module_util _ApexOneHttpSys.cs) queries
+    HttpQueryServiceConfiguration for the IP:port, hostname:port (SNI) and central certificate store
+    records: what 'netsh http show sslcert' lists and what win_iis_https_binding and win_webhost_cert read,
+    so every module of the collection sees the same records. IPv6 addresses are given in brackets, as in
+    the endpoint ('[::]:443') and in an IIS bindingInformation. A record without an application id
+    (Guid.Empty) gets app_id $null.
     #>
     param ()
 
-    $httpSysParameters = 'SYSTEM\CurrentControlSet\Services\HTTP\Parameters'
-    $kinds = @(
-        @{ key = 'SslBindingInfo'; type = 'ip' }
-        @{ key = 'SslSniBindingInfo'; type = 'hostname' }
-        @{ key = 'SslCcsBindingInfo'; type = 'ccs' }
-    )
-    foreach ($kind in $kinds) {
-        $base = [Microsoft.Win32.Registry]::LocalMachine.OpenSubKey("$httpSysParameters\$($kind.key)", $false)
-        if ($null -eq $base) {
-            continue
+    foreach ($entry in [ApexOne.HttpSys.SslConfig]::GetBindings()) {
+        $type = switch -CaseSensitive ($entry.Kind) {
+            'ipport' { 'ip' }
+            'hostnameport' { 'hostname' }
+            default { 'ccs' }
         }
-        try {
-            foreach ($endpoint in $base.GetSubKeyNames()) {
-                $entry = $base.OpenSubKey($endpoint, $false)
-                if ($null -eq $entry) {
-                    continue
-                }
-                try {
-                    $separator = $endpoint.LastIndexOf(':')
-                    $address = if ($separator -ge 0) { $endpoint.Substring(0, $separator) } else { $endpoint }
-                    $portText = if ($separator -ge 0) { $endpoint.Substring($separator + 1) } else { '' }
-                    $port = 0
-                    if (-not [int]::TryParse($portText, [ref]$port)) {
-                        $port = $null
-                    }
-                    $hash = $entry.GetValue('SslCertHash', $null)
-                    $appIdBytes = $entry.GetValue('AppId', $null)
-                    $appId = $null
-                    if ($appIdBytes -is [byte[]] -and $appIdBytes.Length -eq 16) {
-                        $appId = (New-Object -TypeName System.Guid -ArgumentList @(, $appIdBytes)).ToString('B')
-                    }
-                    $flags = $entry.GetValue('DefaultFlags', $null)
-                    $checkMode = $entry.GetValue('DefaultSslCertCheckMode', $null)
-                    @{
-                        type = $kind.type
-                        endpoint = $endpoint
-                        ip = if ($kind.type -eq 'hostname') { $null } else { $address }
-                        hostname = if ($kind.type -eq 'hostname') { $address } else { $null }
-                        port = $port
-                        thumbprint = if ($hash -is [byte[]]) { ConvertTo-ApexOneHex -Bytes $hash } else { $null }
-                        store_name = $entry.GetValue('SslCertStoreName', $null)
-                        app_id = $appId
-                        ctl_identifier = $entry.GetValue('DefaultSslCtlIdentifier', $null)
-                        ctl_store_name = $entry.GetValue('DefaultSslCtlStoreName', $null)
-                        cert_check_mode = if ($null -ne $checkMode) { [int64]$checkMode } else { $null }
-                        flags = if ($null -ne $flags) { [int64]$flags } else { $null }
-                        negotiate_client_certificate = ($null -ne $flags) -and (([int64]$flags -band 2) -ne 0)
-                    }
-                }
-                finally {
-                    $entry.Dispose()
-                }
-            }
+        $address = $null
+        if ($type -ne 'hostname' -and -not [string]::IsNullOrEmpty($entry.IPAddress)) {
+            $address = if ($entry.IPAddress.Contains(':')) { "[$($entry.IPAddress)]" } else { $entry.IPAddress }
         }
-        finally {
-            $base.Dispose()
+        # The ccs key is the port alone; http.sys keeps the record under the address and the port.
+        $endpoint = if ($type -eq 'ccs' -and $null -ne $address) { "$($address):$($entry.Port)" } else { $entry.Key }
+        @{
+            type = $type
+            endpoint = $endpoint
+            ip = $address
+            hostname = if ($type -eq 'hostname') { $entry.HostName } else { $null }
+            port = [int]$entry.Port
+            thumbprint = $entry.Thumbprint
+            store_name = $entry.StoreName
+            app_id = if ($entry.AppId -eq [Guid]::Empty) { $null } else { $entry.AppId.ToString('B') }
+            ctl_identifier = $entry.CtlIdentifier
+            ctl_store_name = $entry.CtlStoreName
+            cert_check_mode = [int64]$entry.CertCheckMode
+            flags = [int64]$entry.Flags
+            negotiate_client_certificate = ($entry.Flags -band 2) -ne 0
         }
     }
 }
 
-Function ConvertFrom-XmlText {
+Function Get-FileEncodingName {
     <#
     .SYNOPSIS
-    Decodes the five predefined XML entities (and numeric ones) of an element's text.
-    #>
-    param (
-        [AllowNull()]
-        [string]
-        $Text
-    )
+    The documented name (service_ini.encoding) of the encoding _ApexOneFiles reads and writes a file with.
 
-    if ($null -eq $Text) {
-        return $null
-    }
-    $decoded = [regex]::Replace($Text, '&#(x?)([0-9A-Fa-f]+);', {
-            param ($match)
-            $base = if ($match.Groups[1].Value) { 16 } else { 10 }
-            [string][char]([Convert]::ToInt32($match.Groups[2].Value, $base))
-        })
-    $decoded.Replace('&lt;', '<').Replace('&gt;', '>').Replace('&quot;', '"').Replace('&apos;', "'").Replace('&amp;', '&')
-}
-
-Function Get-XmlElementText {
-    <#
-    .SYNOPSIS
-    The decoded text of the first <Name>...</Name> element of a document, $null when absent.
+    .DESCRIPTION
+    ConvertFrom-ApexOneFileContent (the algorithm of win_cert_persistence and _apexone_files.py) decides
+    the codec; its names are mapped to the documented ones: 'utf-8' (always with a byte order mark) is
+    'utf-8-bom', 'utf-16-le' / 'utf-16-be' (with or without one) are 'utf-16le' / 'utf-16be'. 'latin-1'
+    (no byte order mark: read byte for byte, only ASCII values can be written) is 'utf-8' when the bytes
+    are also valid UTF-8 with non-ASCII characters, else 'ansi'; the values are decoded as Latin-1 either
+    way. Throws an ArgumentException when the bytes are not valid in the detected encoding.
     #>
     param (
         [Parameter(Mandatory = $true)]
-        [string]
-        $Text,
-
-        [Parameter(Mandatory = $true)]
-        [string]
-        $Name
+        [AllowEmptyCollection()]
+        [byte[]]
+        $Data
     )
 
-    $match = [regex]::Match($Text, "<$Name(?:\s[^>]*)?>(?<value>.*?)</$Name\s*>", [System.Text.RegularExpressions.RegexOptions]::Singleline)
-    if ($match.Success) {
-        return ConvertFrom-XmlText -Text $match.Groups['value'].Value.Trim()
+    $decoded = ConvertFrom-ApexOneFileContent -Data $Data
+    $names = @{ 'utf-8' = 'utf-8-bom'; 'utf-16-le' = 'utf-16le'; 'utf-16-be' = 'utf-16be' }
+    if ($names.ContainsKey($decoded.codec)) {
+        return $names[$decoded.codec]
     }
-    if ([regex]::IsMatch($Text, "<$Name(?:\s[^>]*)?/>")) {
-        return ''
+    # Latin-1 maps every byte to the character of the same number, so this finds any byte 0x80-0xFF.
+    if (-not [regex]::IsMatch($decoded.text, '[^\x00-\x7f]')) {
+        return 'ansi'
     }
-    $null
+    $strict = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true
+    try {
+        $null = $strict.GetString($Data)
+        $name = 'utf-8'
+    }
+    catch {
+        # not valid UTF-8: a single-byte code page
+        $name = 'ansi'
+    }
+    $name
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -283,10 +250,12 @@ $serviceIni = @{
 }
 if ($serviceIni.exists) {
     try {
-        $serviceIni.encoding = (Read-ApexOneTextFile -Path $serviceIniPath).encoding_name
-        $serviceIni.https = Get-ApexOneIniValue -Path $serviceIniPath -Key 'HTTPS'
-        $serviceIni.https_cert = Get-ApexOneIniValue -Path $serviceIniPath -Key 'HTTPS_CERT'
-        $serviceIni.https_cert_friendly_name = Get-ApexOneIniValue -Path $serviceIniPath -Key 'HTTPS_CERT_FRIENDLY_NAME'
+        $serviceIniData = [System.IO.File]::ReadAllBytes($serviceIniPath)
+        $serviceIni.encoding = Get-FileEncodingName -Data $serviceIniData
+        $serviceIniValues = Get-ApexOneIniContentValue -Data $serviceIniData -Key 'HTTPS', 'HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME'
+        $serviceIni.https = $serviceIniValues['HTTPS']
+        $serviceIni.https_cert = $serviceIniValues['HTTPS_CERT']
+        $serviceIni.https_cert_friendly_name = $serviceIniValues['HTTPS_CERT_FRIENDLY_NAME']
     }
     catch {
         $serviceIni.error = "Failed to read '$serviceIniPath': $($_.Exception.Message)"
@@ -312,10 +281,11 @@ foreach ($candidate in @('SRS\apricot_config', 'SRS\apricot_config.xml')) {
 }
 if ($apricot.exists) {
     try {
-        $apricotFile = Read-ApexOneTextFile -Path $apricot.path
-        $apricot.encoding = $apricotFile.encoding_name
-        $apricot.cert_cn = Get-XmlElementText -Text $apricotFile.text -Name 'cert_cn'
-        $apricot.cert_friendly_name = Get-XmlElementText -Text $apricotFile.text -Name 'cert_friendly_name'
+        $apricotData = [System.IO.File]::ReadAllBytes($apricot.path)
+        $apricot.encoding = Get-FileEncodingName -Data $apricotData
+        $apricotValues = Get-ApexOneApricotCert -Data $apricotData
+        $apricot.cert_cn = $apricotValues['cert_cn']
+        $apricot.cert_friendly_name = $apricotValues['cert_friendly_name']
     }
     catch {
         $apricot.error = "Failed to read '$($apricot.path)': $($_.Exception.Message)"
@@ -336,8 +306,10 @@ $ofcscanIni = @{
 }
 if ($ofcscanIni.exists) {
     try {
-        $ofcscanIni.master_domain_name = Get-ApexOneIniValue -Path $ofcscanIniPath -Key 'Master_DomainName'
-        $ofcscanIni.master_domain_port = Get-ApexOneIniValue -Path $ofcscanIniPath -Key 'Master_DomainPort'
+        $ofcscanIniData = [System.IO.File]::ReadAllBytes($ofcscanIniPath)
+        $ofcscanIniValues = Get-ApexOneIniContentValue -Data $ofcscanIniData -Key 'Master_DomainName', 'Master_DomainPort'
+        $ofcscanIni.master_domain_name = $ofcscanIniValues['Master_DomainName']
+        $ofcscanIni.master_domain_port = $ofcscanIniValues['Master_DomainPort']
     }
     catch {
         $ofcscanIni.error = "Failed to read '$ofcscanIniPath': $($_.Exception.Message)"
@@ -450,7 +422,7 @@ $module.Result.iis = $iis
 # http.sys SSL bindings
 # ---------------------------------------------------------------------------------------------
 $httpSys = @{
-    source = 'registry'
+    source = 'http_api'
     bindings = @()
     error = $null
 }

@@ -58,10 +58,16 @@ attributes:
     platforms:
       - windows
 notes:
-  - The http.sys SSL bindings are read from the registry
-    (C(HKLM\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo), C(SslSniBindingInfo) and
-    C(SslCcsBindingInfo)), where http.sys persists every C(netsh http add sslcert) entry, instead of parsing
-    the localised, version-dependent text of C(netsh http show sslcert).
+  - The http.sys SSL bindings are read through the HTTP Server API (C(HttpQueryServiceConfiguration)), the
+    records http.sys has in effect, instead of parsing the localised, version-dependent text of
+    C(netsh http show sslcert). M(apexone.certificates.win_iis_https_binding) and
+    M(apexone.certificates.win_webhost_cert) read them the same way.
+  - C(WSS\Service.ini), C(SRS\apricot_config) and C(ofcscan.ini) are read with the algorithm
+    M(apexone.certificates.win_cert_persistence) edits C(Service.ini) and C(apricot_config) with (same key
+    matching, same encoding detection), so a value it has written reads back unchanged. An ini key matches
+    case-insensitively at the start of a line, after blanks (a line starting with C(;) is a comment); the first
+    occurrence wins and the blanks around the value are removed. A file without a byte order mark is read byte
+    for byte (Latin-1), whatever its code page.
   - The location of C(apricot_config) is taken from Trend Micro KA-0004491 (C(PCCSRV\SRS\apricot_config));
     C(apricot_config.xml) is tried as well. When neither exists, RV(apricot_config.exists) is V(false).
   - The encoding of C(OfcIPCer.dat) is not documented by Trend Micro; it is detected from the content
@@ -242,7 +248,12 @@ service_ini:
       description: Value of C(HTTPS_CERT_FRIENDLY_NAME), or V(null) when the key is absent.
       type: str
     encoding:
-      description: File encoding (V(ansi), V(utf-8), V(utf-8-bom), V(utf-16le), V(utf-16be)), or V(null).
+      description:
+        - File encoding (V(ansi), V(utf-8), V(utf-8-bom), V(utf-16le), V(utf-16be)), or V(null).
+        - V(utf-8-bom), V(utf-16le) and V(utf-16be) are read and written as Unicode (UTF-16 also without a byte
+          order mark). V(ansi) and V(utf-8) have no byte order mark, so the file is read byte for byte (Latin-1) and
+          only ASCII values can be written into it; V(utf-8) says its bytes are also valid UTF-8 with non-ASCII
+          characters.
       type: str
     error:
       description: Why the file could not be read, or V(null).
@@ -259,13 +270,16 @@ apricot_config:
       description: Whether the file exists.
       type: bool
     cert_cn:
-      description: Text of the first C(<cert_cn>) element (XML entities decoded), or V(null) when absent.
+      description: Text of the first C(<cert_cn>) element with C(&amp;), C(&lt;) and C(&gt;) decoded (the escapes
+        M(apexone.certificates.win_cert_persistence) writes), an empty string for an empty element, or V(null) when
+        absent.
       type: str
     cert_friendly_name:
-      description: Text of the first C(<cert_friendly_name>) element, or V(null) when absent.
+      description: Text of the first C(<cert_friendly_name>) element, decoded like RV(apricot_config.cert_cn), or
+        V(null) when absent.
       type: str
     encoding:
-      description: File encoding, or V(null).
+      description: File encoding, named as in RV(service_ini.encoding), or V(null).
       type: str
     error:
       description: Why the file could not be read, or V(null).
@@ -396,7 +410,7 @@ http_sys:
   type: dict
   contains:
     source:
-      description: Always V(registry).
+      description: Always V(http_api), the HTTP Server API (C(HttpQueryServiceConfiguration)).
       type: str
     error:
       description: Why they could not be read, or V(null).
@@ -405,7 +419,8 @@ http_sys:
       description:
         - One entry per binding. C(type) (V(ip), V(hostname) for SNI, V(ccs) for central certificate store),
           C(endpoint) (C(ip:port) or C(host:port) as http.sys stores it, e.g. C(0.0.0.0:4343) or C([::]:443)),
-          C(ip), C(hostname), C(port), C(thumbprint), C(store_name), C(app_id) (C({GUID})), C(ctl_identifier),
+          C(ip) (an IPv6 address in brackets, as in C(endpoint)), C(hostname), C(port), C(thumbprint), C(store_name),
+          C(app_id) (C({GUID})), C(ctl_identifier),
           C(ctl_store_name) (e.g. V(ClientAuthIssuer)), C(cert_check_mode), C(flags) and
           C(negotiate_client_certificate) (bool, flag 0x2).
       type: list

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.apexone.certificates.plugins.module_utils._apexone_files import check_value
+
 # Windows Server 2019 is the first release that imports AES (PBES2) protected PFX files.
 FIRST_BUILD_WITH_AES_PFX = 17763
 # KA-0004491: the step-7 fix needs OfficeScan XG build 5417 or later (any Apex One build has it).
@@ -94,6 +96,11 @@ def _validate_desired(desired: t.Any) -> dict[str, t.Any]:
     if mode not in (None, "") and _int(mode) not in (0, 1, 2):
         raise PlanError(f"client_auth_trust_mode must be 0, 1 or 2 (or null to leave it), not {mode!r}")
     ports = desired.get("ports") or []
+    if not isinstance(ports, (list, tuple)):
+        raise PlanError(f"ports must be a list of TCP ports (for example [4343]), not {ports!r}")
+    readers = desired.get("key_readers") or []
+    if not isinstance(readers, (list, tuple)) or not all(isinstance(r, str) for r in readers):
+        raise PlanError(f"key_readers must be a list of account names, not {readers!r}")
     for port in ports:
         if _int(port) is None or not 1 <= _int(port) <= 65535:
             raise PlanError(f"port {port!r} is out of range: give TCP ports between 1 and 65535")
@@ -111,10 +118,15 @@ def _validate_facts(facts: t.Any) -> None:
     if facts.get("failed"):
         raise PlanError(f"win_server_info failed on this host: {facts.get('msg', 'no message')}")
     for key in ("install", "certificates", "iis"):
-        if key not in facts:
+        if not isinstance(facts.get(key), dict):
             raise PlanError(
                 f"server_info has no '{key}': pass the registered result of apexone.certificates.win_server_info"
             )
+    if not _get(facts, "install", "path"):
+        raise PlanError(
+            "server_info names no Apex One server folder (install.path is empty): Apex One is not installed on this "
+            "host, or set install_path"
+        )
 
 
 def _apex_sites(facts: dict, desired: dict) -> list[dict]:
@@ -161,11 +173,41 @@ def _product_build(facts: dict) -> tuple[str | None, int | None]:
     return (str(version) if version is not None else None, _int(_get(facts, "product", "service_pack_build")))
 
 
+# How win_server_info names a file encoding -> the codec _apexone_files edits that file with. Only a file with a
+# byte order mark is decoded as Unicode; any other is edited byte-transparently and takes ASCII values only.
+_EDIT_CODECS = {"utf-8-bom": "utf-8", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}
+
+
+def _unwritable(friendly: str, facts: dict) -> str | None:
+    """Why step 7 could not write the friendly name into Service.ini / apricot_config unchanged, else None."""
+    for key, label in (("service_ini", "Service.ini"), ("apricot_config", "apricot_config")):
+        if not _get(facts, key, "exists"):
+            continue
+        codec = _EDIT_CODECS.get(str(_get(facts, key, "encoding") or ""), "latin-1")
+        try:
+            check_value("friendly_name", friendly, codec)
+        except ValueError as exc:
+            return f"{label} ({_get(facts, key, 'encoding') or 'unknown encoding'}): {exc}"
+    return None
+
+
 def plan(server_info: t.Any, desired: t.Any) -> dict[str, t.Any]:
-    """Compute the actions that bring one Apex One server to the desired web host certificate."""
+    """Compute the actions that bring one Apex One server to the desired web host certificate.
+
+    Raises PlanError for unusable input, including facts that do not have the shape win_server_info returns.
+    """
     desired = _validate_desired(desired)
     _validate_facts(server_info)
-    facts = server_info
+    try:
+        return _plan(server_info, desired)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        raise PlanError(
+            f"server_info is malformed ({type(exc).__name__}: {str(exc)[:200]}): pass the registered result of "
+            "apexone.certificates.win_server_info"
+        ) from exc
+
+
+def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
     new = desired["thumbprint"]
     friendly = str(desired["friendly_name"])
     cn = str(desired["subject_cn"])
@@ -174,8 +216,9 @@ def plan(server_info: t.Any, desired: t.Any) -> dict[str, t.Any]:
     sites = _apex_sites(facts, desired)
     if not sites:
         known = ", ".join(str(s.get("name")) for s in _get(facts, "iis", "sites", default=[]) or []) or "none"
+        named = f" {desired['site_name']}" if desired.get("site_name") else ""
         raise PlanError(
-            f"no Apex One IIS site {desired.get('site_name') or ''} found (sites seen: {known}); "
+            f"no Apex One IIS site{named} found (sites seen: {known}); "
             "set apexone_cert_site_name to the site that serves the Apex One console"
         )
     bindings = _https_bindings(sites, desired["ports"])
@@ -201,6 +244,13 @@ def plan(server_info: t.Any, desired: t.Any) -> dict[str, t.Any]:
             "friendly_name_reused",
             f"the friendly name '{friendly}' is the original certificate's name; Apex One's Smart Protection Server "
             "would re-import the old certificate on restart (KA-0004491): choose a friendly name of its own",
+        )
+    unwritable = _unwritable(friendly, facts)
+    if unwritable:
+        result.block(
+            "friendly_name_invalid",
+            f"the friendly name '{friendly}' cannot be written to {unwritable}; step 7 writes it there so the Smart "
+            "Protection Server keeps the new certificate (KA-0004491): choose a friendly name in plain ASCII",
         )
     if _cert_in(disallowed, new):
         result.block(

@@ -242,6 +242,11 @@ def build_host_record(
     """
     if not isinstance(host, str) or not host:
         raise ReportError(f"a report record needs the inventory host name, not {host!r}")
+    # Mask before anything is shortened to the message limit, so that no cut-off start of a secret is left.
+    secrets = _secrets(redact)
+    hostname, probes, served_check, expected, winrm, plan = _mask(
+        [hostname, probes, served_check, expected, winrm, plan], secrets
+    )
     probe_list = [_mapping(p) for p in _list(probes) if isinstance(p, collections.abc.Mapping)]
     endpoints = [_endpoint(p) for p in probe_list]
     served_probe = next((p for p in probe_list if _thumbprint(p.get("thumbprint"))), None)
@@ -347,7 +352,7 @@ def build_host_record(
         "winrm": winrm_out,
         "plan": plan_out,
     }
-    return _mask(record, _secrets(redact))
+    return _mask(record, secrets)
 
 
 def not_audited_record(host: str) -> dict[str, t.Any]:
@@ -430,7 +435,9 @@ def build_report(
             raise ReportError(f"report entries must be records or host names, not {type(item).__name__}")
         if "host" not in record or "status" not in record:
             raise ReportError("a report record needs at least 'host' and 'status' (build it with fleet_report_host)")
-        records[record["host"]] = _plain(record)
+        record = _plain(record)
+        _check_record(record, "a report record")
+        records[record["host"]] = record
     hosts = _sorted(records.values())
     slice_text = _text(slice_id, 128) if slice_id not in (None, "") else None
     return {
@@ -475,7 +482,59 @@ def check_report(report: t.Any, where: str = "the report") -> dict[str, t.Any]:
         )
     if not isinstance(report.get("hosts"), list):
         raise ReportError(f"{where} has no 'hosts' list")
-    return _plain(report)
+    _fields(report, {"title": _OPT_STR, "generated_at": _OPT_STR, "sources": (list, type(None))}, where)
+    if not all(isinstance(source, collections.abc.Mapping) for source in report.get("sources") or []):
+        raise ReportError(f"{where}: 'sources' must be a list of objects")
+    plain = _plain(report)
+    for index, record in enumerate(plain["hosts"], start=1):
+        _check_record(record, f"{where}, host {index}")
+    return plain
+
+
+def _fields(mapping: t.Any, types: dict[str, tuple], where: str) -> None:
+    for name, allowed in types.items():
+        value = mapping.get(name)
+        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
+            raise ReportError(f"{where}: '{name}' is {value!r}, not what a fleet report holds")
+
+
+_OPT_STR = (str, type(None))
+_OPT_INT = (int, type(None))
+_OPT_BOOL = (bool, type(None))
+
+
+def _check_record(record: t.Any, where: str) -> None:
+    """Raise ReportError unless ``record`` has the shape of a host record (docs/report.md), as far as it is read."""
+    if not isinstance(record, dict):
+        raise ReportError(f"{where} is not a host record (a JSON object)")
+    _fields(record, {"host": (str,), "status": (str,), "hostname": _OPT_STR, "thumbprint_match": _OPT_BOOL,
+                     "problems": (list,), "plan": (dict,), "winrm": (dict,), "served": (dict, type(None)),
+                     "expected": (dict, type(None)), "endpoints": (list, type(None))}, where)
+    where = f"{where} ({record['host']})"
+    if not record["host"] or record["status"] not in STATUSES:
+        raise ReportError(f"{where}: the host name is empty or the status {record['status']!r} is unknown")
+    for problem in record["problems"]:
+        if not isinstance(problem, dict):
+            raise ReportError(f"{where}: a problem is not an object")
+        _fields(problem, {"code": (str,), "severity": (str,), "message": _OPT_STR}, f"{where}, problem")
+        if problem["severity"] not in SEVERITIES:
+            raise ReportError(f"{where}: unknown problem severity {problem['severity']!r}")
+    plan = record["plan"]
+    if plan.get("status") not in PLAN_STATUSES or not isinstance(plan.get("actions"), list) or not all(
+        isinstance(a, dict) for a in plan["actions"]
+    ):
+        raise ReportError(f"{where}: 'plan' needs a known status and a list of actions")
+    if record["winrm"].get("status") not in WINRM_STATUSES:
+        raise ReportError(f"{where}: unknown WinRM status {record['winrm'].get('status')!r}")
+    if record.get("served") is not None:
+        _fields(record["served"], {"endpoint": _OPT_STR, "thumbprint": _OPT_STR, "subject_cn": _OPT_STR,
+                                   "not_after": _OPT_STR, "tls_version": _OPT_STR, "days_left": _OPT_INT,
+                                   "chain_valid": _OPT_BOOL}, f"{where}, served")
+    if record.get("expected") is not None:
+        _fields(record["expected"], {"thumbprint": _OPT_STR}, f"{where}, expected")
+    for endpoint in record.get("endpoints") or []:
+        if not isinstance(endpoint, dict) or not isinstance(endpoint.get("endpoint"), str):
+            raise ReportError(f"{where}: an endpoint is not an object with 'endpoint'")
 
 
 def merge_reports(reports: t.Any, *, title: t.Any = None, now: t.Any = None) -> dict[str, t.Any]:
@@ -509,6 +568,7 @@ def summary_lines(report: t.Any) -> list[str]:
     """One line per host for the play output: status, host, served thumbprint, match, days left, problems."""
     report = check_report(report)
     hosts = report["hosts"]
+    summary = summarize(hosts)  # from the records, not from what the file says about them
     width = max([len("host")] + [len(r["host"]) for r in hosts])
     header = f"{'STATUS':<11}  {'host':<{width}}  {'served thumbprint':<40}  {'expected':<8}  {'days':>5}  problems"
     lines = [header]
@@ -521,7 +581,6 @@ def summary_lines(report: t.Any) -> list[str]:
             f"{record['status'].upper():<11}  {record['host']:<{width}}  {served.get('thumbprint') or '-':<40}  "
             f"{match:<8}  {days if days is not None else '-':>5}  {codes}"
         )
-    summary = report["summary"]
     counts = ", ".join(f"{summary['status'][s]} {s}" for s in STATUSES)
     lines.append(f"{summary['hosts']} hosts: {counts}")
     return lines
@@ -630,11 +689,11 @@ def _row(record: dict[str, t.Any]) -> dict[str, t.Any]:
 def html_view(report: t.Any, *, timeline_days: int = 360) -> dict[str, t.Any]:
     """Everything the HTML template shows, precomputed (the template only lays it out)."""
     report = check_report(report)
-    summary = report["summary"]
+    summary = summarize(report["hosts"])
     return {
-        "title": report["title"],
-        "generated_at": report["generated_at"],
-        "sources": report["sources"],
+        "title": report.get("title") or DEFAULT_TITLE,
+        "generated_at": report.get("generated_at") or "",
+        "sources": report.get("sources") or [],
         "schema_version": report["schema_version"],
         "summary": summary,
         "tiles": [

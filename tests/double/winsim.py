@@ -15,6 +15,8 @@ import base64
 import copy
 import datetime
 import hashlib
+import ntpath
+import re
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -33,11 +35,16 @@ SERVICES = {
     "ad_integration": ("OSCEIntegrationService", "OfficeScan Active Directory Integration Service"),
     "smart_protection": ("TMiCRCScanService", "Trend Micro Smart Protection Server"),
 }
+SCHANNEL_KEY = "HKLM:SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL"
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
 class ModuleFailure(Exception):
-    """The simulated module fails (as FailJson would)."""
+    """The simulated module fails (as FailJson would); ``partial`` is what its result held when it failed."""
+
+    def __init__(self, message: str, partial: dict | None = None):
+        super().__init__(message)
+        self.partial = partial or {}
 
 
 def cert_record(cert: x509.Certificate, *, has_key: bool = False, friendly_name: str = "", exportable: bool = True,
@@ -159,17 +166,33 @@ class ApexOneServer:
             refs.append("Service.ini HTTPS_CERT_FRIENDLY_NAME")
         return refs
 
-    def _maybe_fail(self, module: str) -> None:
-        """Injected failures: ``fail[module]`` is a message (every call fails) or {message, times} (the next N)."""
+    def _maybe_fail(self, module: str, args: dict | None = None) -> None:
+        """Injected failures: ``fail[module]`` is a message (every call fails) or {message, times, match} (the next N).
+
+        ``match`` (optional) is a subset of the module arguments the call must have to fail, for example
+        ``{"parameters": {"Action": "start"}}`` fails only the service start of the role's win_powershell script;
+        a call that does not match neither fails nor uses up ``times``.
+        ``after: true`` fails the module *after* its change (a check or a second write that fails): the change
+        stays, and the failed result carries what the module had put in its result (``changed``, backups...), as
+        Ansible.Basic's FailJson returns ``$module.Result``. Without it a failed module changes nothing.
+        """
+        rule = self._fail_rule(module, args, after=False)
+        if rule is not None:
+            raise ModuleFailure(rule)
+
+    def _fail_rule(self, module: str, args: dict | None, after: bool) -> str | None:
+        """The message of the injected failure this call meets (using it up), or None."""
         rule = self.state.get("fail", {}).get(module)
         if not rule:
-            return
-        if isinstance(rule, dict):
-            if rule.get("times", 1) <= 0:
-                return
-            rule["times"] = rule.get("times", 1) - 1
-            raise ModuleFailure(rule["message"])
-        raise ModuleFailure(rule)
+            return None
+        if not isinstance(rule, dict):
+            return None if after else rule
+        if bool(rule.get("after")) != after:
+            return None
+        if rule.get("times", 1) <= 0 or not _matches(args or {}, rule.get("match") or {}):
+            return None
+        rule["times"] = rule.get("times", 1) - 1
+        return rule["message"]
 
     # ------------------------------------------------------------------------------------------ dispatch
     def call(self, module: str, args: dict, check_mode: bool = False) -> dict:
@@ -180,7 +203,7 @@ class ApexOneServer:
         before = copy.deepcopy(self.state)
         try:
             if short != "win_server_info":
-                self._maybe_fail(short)
+                self._maybe_fail(short, args)
             result = handler(args, check_mode)
         except ModuleFailure:
             # A failed module changes nothing, but a consumed one-shot failure stays consumed.
@@ -193,10 +216,25 @@ class ApexOneServer:
             self.state.clear()
             self.state.update(before)
         result.setdefault("changed", False)
+        late = None if check_mode or short == "win_server_info" else self._fail_rule(short, args, after=True)
+        if late is not None:
+            raise ModuleFailure(late, partial=result)
         return result
 
     # ------------------------------------------------------------------------------------------ modules
     def m_win_server_info(self, args: dict, check_mode: bool) -> dict:
+        # As Get-ApexOneInstallPath and win_server_info.ps1 fail: no Apex One, or a site_name that does not exist.
+        if not self.state.get("install_path"):
+            raise ModuleFailure(
+                "Apex One server is not installed: no Local_Path under HKLM\\SOFTWARE\\TrendMicro\\OfficeScan\\service"
+                "\\Information (64-bit or 32-bit view) and none of these folders contains ofcscan.ini or Pccnt: "
+                "C:\\Program Files (x86)\\Trend Micro\\Apex One\\PCCSRV; C:\\Program Files (x86)\\Trend Micro\\OfficeScan"
+                "\\PCCSRV. Set install_path if the server is installed elsewhere."
+            )
+        wanted_site = args.get("site_name")
+        if wanted_site and not any(s["name"].lower() == str(wanted_site).lower() for s in self.state["sites"]):
+            raise ModuleFailure(f"The IIS site '{wanted_site}' given in site_name does not exist")
+
         def entry(cert: dict, store: str) -> dict:
             refs = []
             if any(b.get("certificate_hash") == cert["thumbprint"] for s in self.state["sites"] for b in s["bindings"]):
@@ -238,9 +276,11 @@ class ApexOneServer:
                 "thumbprint": _thumb_of(ofc) if ofc else None, "error": None,
             },
             "service_ini": {"exists": SERVICE_INI in self.state["files"], "https": ini.get("HTTPS"),
+                            "encoding": encoding_name(self._file(SERVICE_INI)),
                             "https_cert": ini.get("HTTPS_CERT"),
                             "https_cert_friendly_name": ini.get("HTTPS_CERT_FRIENDLY_NAME"), "error": None},
             "apricot_config": {"exists": APRICOT in self.state["files"], "cert_cn": apricot.get("cert_cn"),
+                               "encoding": encoding_name(self._file(APRICOT)),
                                "cert_friendly_name": apricot.get("cert_friendly_name"), "error": None},
             "ofcscan_ini": {"exists": True, "master_domain_name": master.get("Master_DomainName"),
                             "master_domain_port": master.get("Master_DomainPort"), "error": None},
@@ -267,7 +307,7 @@ class ApexOneServer:
                 ],
                 "other_https_bindings": copy.deepcopy(self.state["other_sites"]),
             },
-            "http_sys": {"source": "registry", "error": None, "bindings": copy.deepcopy(self.state["http_sys"])},
+            "http_sys": {"source": "http_api", "error": None, "bindings": copy.deepcopy(self.state["http_sys"])},
             "certificates": {
                 "my": [entry(c, "My") for c in self._store("My")],
                 "trusted_people": [entry(c, "TrustedPeople") for c in self._store("TrustedPeople")],
@@ -395,13 +435,38 @@ class ApexOneServer:
         return {"changed": previous != value, "previous_value": previous, "value": value}
 
     def m_win_root_store_hygiene(self, args: dict, check_mode: bool) -> dict:
+        if args.get("restore_thumbprints"):
+            return self._roots_restore(args)
         excluded = {_x509.normalize_thumbprint(t) for t in args.get("exclude_thumbprints") or []}
         moved = [c for c in self._store("Root") if not c["self_signed"] and c["thumbprint"] not in excluded]
+        entries = []
         for cert in moved:
-            if self._find("CA", cert["thumbprint"]) is None:
+            in_ca = self._find("CA", cert["thumbprint"]) is not None
+            if not in_ca:
                 self._store("CA").append(cert)
+            entries.append({"thumbprint": cert["thumbprint"], "subject": cert["subject"], "already_in_ca": in_ca})
         self.state["stores"]["Root"] = [c for c in self._store("Root") if c not in moved]
-        return {"changed": bool(moved), "moved": [{"thumbprint": c["thumbprint"], "subject": c["subject"]} for c in moved]}
+        return {"changed": bool(moved), "moved": entries, "skipped": [], "restored": []}
+
+    def _roots_restore(self, args: dict) -> dict:
+        """restore_thumbprints: back into Root from CA; out of CA unless listed in restore_keep_in_ca."""
+        keep = {_x509.normalize_thumbprint(t) for t in args.get("restore_keep_in_ca") or []}
+        restored = []
+        for thumbprint in (_x509.normalize_thumbprint(t) for t in args["restore_thumbprints"]):
+            in_root = self._find("Root", thumbprint) is not None
+            cert = self._find("CA", thumbprint)
+            if cert is None:
+                if in_root:
+                    continue
+                raise ModuleFailure(f"{thumbprint} is in neither LocalMachine\\CA nor Root: it cannot be put back into Root")
+            if in_root and thumbprint in keep:
+                continue
+            if not in_root:
+                self._store("Root").append(cert)
+            if thumbprint not in keep:
+                self.state["stores"]["CA"] = [c for c in self._store("CA") if c["thumbprint"] != thumbprint]
+            restored.append({"thumbprint": thumbprint, "subject": cert["subject"]})
+        return {"changed": bool(restored), "moved": [], "skipped": [], "restored": restored}
 
     # Generic ansible.windows modules the role uses around the procedure.
     def m_win_service(self, args: dict, check_mode: bool) -> dict:
@@ -431,8 +496,14 @@ class ApexOneServer:
         return {"changed": changed, "output": [], "error": [], "result": {}}
 
     def m_win_copy(self, args: dict, check_mode: bool) -> dict:
+        mode = args.get("_copy_mode")
+        if mode == "query":
+            return self._copy_query(args)
+        if mode == "single":
+            return self._copy_single(args, check_mode)
         if not args.get("remote_src"):
-            raise ModuleFailure("the test double only simulates win_copy with remote_src (backup restores)")
+            raise ModuleFailure("the test double only simulates win_copy with remote_src (backup restores) and the "
+                                "query/single steps of a one-file copy from the controller")
         src, dest = args["src"], args["dest"]
         if src not in self.state["backups"]:
             raise ModuleFailure(f"Cannot copy src file: '{src}' as it does not exist")
@@ -440,6 +511,204 @@ class ApexOneServer:
         changed = self.state["files"].get(rel) != self.state["backups"][src]
         self.state["files"][rel] = self.state["backups"][src]
         return {"changed": changed, "dest": dest}
+
+    # ------------------------------------------------------------------ generic modules of the DIY baseline
+    # tests/bench/diy_replace.yml does the KB procedure with generic modules; these handlers answer them as the
+    # modules' documentation says, on the same state, so that the benchmark counts their calls honestly.
+    # Files outside the Apex One folder (the PFX a DIY playbook copies to a temp folder, files sent by put_file)
+    # live in state["other_files"], keyed by the lower-case Windows path.
+
+    @staticmethod
+    def _norm(path: str) -> str:
+        """A Windows path without trailing separator or ``.`` parts (Ansible removes ``<tmp>\\.``)."""
+        return ntpath.normpath(str(path).replace("/", "\\")).rstrip("\\")
+
+    def _rel(self, path: str) -> str | None:
+        """The key in state["files"] of a path under the install folder, else None."""
+        prefix = self.state["install_path"].lower() + "\\"
+        norm = self._norm(path)
+        if norm.lower().startswith(prefix):
+            tail = norm[len(prefix):].lower()
+            return next((rel for rel in self.state["files"] if rel.lower() == tail), norm[len(prefix):])
+        return None
+
+    def read_path(self, path: str) -> bytes | None:
+        rel = self._rel(path)
+        if rel is not None:
+            return self._file(rel)
+        value = self.state.get("other_files", {}).get(self._norm(path).lower())
+        return base64.b64decode(value) if value is not None else None
+
+    def write_path(self, path: str, data: bytes, backup: bool = False) -> str | None:
+        rel = self._rel(path)
+        if rel is not None:
+            return self._write(rel, data, backup=backup)
+        self.state.setdefault("other_files", {})[self._norm(path).lower()] = base64.b64encode(data).decode()
+        return None
+
+    def remove_tree(self, path: str) -> None:
+        """Remove a folder of other_files (Ansible's remote temporary folder)."""
+        prefix = self._norm(path).lower()
+        files = self.state.get("other_files", {})
+        for key in [k for k in files if k == prefix or k.startswith(prefix + "\\")]:
+            del files[key]
+
+    def _copy_query(self, args: dict) -> dict:
+        """win_copy's first step for a copy from the controller: which files differ (SHA-1) from the destination."""
+        folder = self._norm(args["dest"])
+        wanted = []
+        for entry in args.get("files") or []:
+            current = self.read_path(folder + "\\" + self._norm(entry["dest"]))
+            if current is None or (args.get("force", True) and hashlib.sha1(current).hexdigest() != entry["checksum"]):
+                wanted.append(entry)
+        return {"changed": False, "files": wanted, "directories": [], "symlinks": []}
+
+    def _copy_single(self, args: dict, check_mode: bool) -> dict:
+        """win_copy's second step: move the file put_file sent into the temporary folder to its destination."""
+        data = self.read_path(args["src"])
+        if data is None:
+            raise ModuleFailure(f"Cannot copy src file: '{args['src']}' as it does not exist")
+        dest = self._norm(args["dest"])
+        changed = self.read_path(dest) != data
+        backup = self.write_path(dest, data, backup=bool(args.get("backup"))) if changed else None
+        return {"changed": changed, "dest": dest, "checksum": hashlib.sha1(data).hexdigest(), "backup_file": backup,
+                "size": len(data)}
+
+    def m_win_certificate_store(self, args: dict, check_mode: bool) -> dict:
+        """ansible.windows.win_certificate_store, state=present: import a file that is on the server."""
+        if args.get("state", "present") != "present":
+            raise ModuleFailure("the test double only simulates win_certificate_store state=present")
+        store = args.get("store_name", "My")
+        if store not in self.state["stores"] or args.get("store_location", "LocalMachine") != "LocalMachine":
+            raise ModuleFailure(f"unable to find store '{store}'")
+        raw = self.read_path(args["path"])
+        if raw is None:
+            raise ModuleFailure(f"file at path '{args['path']}' does not exist")
+        file_type = args.get("file_type", "der")
+        records = []
+        if file_type == "pkcs12":
+            try:
+                bundle = pkcs12.load_pkcs12(raw, (args.get("password") or "").encode() or None)
+            except ValueError as exc:
+                raise ModuleFailure("failed to load cert from file: The specified network password is not correct.") from exc
+            for item in [bundle.cert, *bundle.additional_certs]:
+                if item is None:
+                    continue
+                friendly = item.friendly_name.decode("utf-8", "replace") if item.friendly_name else ""
+                has_key = item is bundle.cert and bundle.key is not None
+                records.append(cert_record(item.certificate, has_key=has_key, friendly_name=friendly,
+                                           exportable=bool(args.get("key_exportable", True))))
+        else:
+            records.append(cert_record(_x509.load_certificates(raw)[0]))
+        changed = False
+        for record in records:
+            existing = self._find(store, record["thumbprint"])
+            if existing is None:
+                self._store(store).append(record)
+                changed = True
+            elif record["has_private_key"] and not existing["has_private_key"]:
+                existing.update(record)
+                changed = True
+        return {"changed": changed, "thumbprints": [r["thumbprint"] for r in records]}
+
+    def m_win_iis_webbinding(self, args: dict, check_mode: bool) -> dict:
+        """community.windows.win_iis_webbinding, state=present: add a binding or change its certificate."""
+        site = next((s for s in self.state["sites"] if s["name"].lower() == str(args["name"]).lower()), None)
+        if site is None:
+            raise ModuleFailure(f"Unable to retrieve website with name {args['name']}. Make sure the website name is "
+                                "valid and exists.")
+        if args.get("state", "present") != "present":
+            raise ModuleFailure("the test double only simulates win_iis_webbinding state=present")
+        protocol, port, ip = args.get("protocol", "http"), int(args.get("port", 80)), args.get("ip", "*")
+        header = args.get("host_header") or ""
+        thumbprint = _x509.normalize_thumbprint(args["certificate_hash"]) if args.get("certificate_hash") else None
+        store = args.get("certificate_store_name") or "My"
+        if thumbprint and self._find(store, thumbprint) is None:
+            raise ModuleFailure(f"Unable to locate certificate at Cert:\\LocalMachine\\{store}\\{thumbprint}")
+        binding = next((b for b in site["bindings"] if b["protocol"] == protocol and b["port"] == port
+                        and b["ip"] == ip and (b.get("hostname") or "") == header), None)
+        if binding is None:
+            binding = {"protocol": protocol, "ip": ip, "port": port, "hostname": header, "certificate_hash": None,
+                       "certificate_store_name": store, "ssl_flags": int(args.get("ssl_flags") or 0)}
+            site["bindings"].append(binding)
+            operation = "added"
+        elif protocol == "https" and thumbprint and binding.get("certificate_hash") != thumbprint:
+            operation = "updated"
+        else:
+            return {"changed": False, "operation_type": "matched", "binding_info": dict(binding)}
+        if protocol == "https" and thumbprint:
+            binding["certificate_hash"] = thumbprint
+            binding["certificate_store_name"] = store
+            # IIS writes the certificate of an IP binding into http.sys (netsh http show sslcert) as well.
+            address = "0.0.0.0" if ip == "*" else ip
+            entry = next((e for e in self.state["http_sys"] if e["ip"] == address and e["port"] == port), None)
+            if entry is None:
+                self.state["http_sys"].append({"endpoint": f"{address}:{port}", "ip": address, "port": port,
+                                               "thumbprint": thumbprint, "ctl_store_name": None,
+                                               "negotiate_client_certificate": False})
+            else:
+                entry["thumbprint"] = thumbprint
+        return {"changed": True, "operation_type": operation, "binding_info": dict(binding)}
+
+    def m_win_lineinfile(self, args: dict, check_mode: bool) -> dict:
+        """community.windows.win_lineinfile, state=present (regex, insertafter/insertbefore, backup), CRLF files."""
+        if args.get("state", "present") != "present":
+            raise ModuleFailure("the test double only simulates win_lineinfile state=present")
+        path = args.get("path") or args.get("dest")
+        raw = self.read_path(path)
+        if raw is None:
+            raise ModuleFailure(f"Path {path} does not exist !")
+        text = raw.decode("utf-8-sig")
+        ends_with_newline = text.endswith(("\n", "\r"))
+        lines = text.splitlines()
+        line = args["line"]
+        regex = re.compile(args["regex"]) if args.get("regex") else None
+        after, before = args.get("insertafter"), args.get("insertbefore")
+        anchor = after if after not in (None, "BOF", "EOF") else before if before not in (None, "BOF") else None
+        anchor_re = re.compile(anchor) if anchor else None
+        found, insert_at = -1, -1
+        for number, current in enumerate(lines):
+            if (regex.search(current) if regex else current == line):
+                found = number
+            elif anchor_re and anchor_re.search(current):
+                insert_at = number + 1 if after and anchor == after else number
+        changed = False
+        if found != -1:
+            if lines[found] != line:
+                lines[found], changed = line, True
+        elif "BOF" in (after, before):
+            lines.insert(0, line)
+            changed = True
+        elif after == "EOF" or insert_at == -1:
+            lines.append(line)
+            changed = True
+        else:
+            lines.insert(insert_at, line)
+            changed = True
+        result = {"changed": changed, "msg": ("line replaced" if found != -1 else "line added") if changed else "",
+                  "backup": "", "encoding": "utf-8"}
+        if changed:
+            data = ("\r\n".join(lines) + ("\r\n" if ends_with_newline else "")).encode()
+            result["backup_file"] = self.write_path(path, data, backup=bool(args.get("backup")))
+        return result
+
+    def m_win_regedit(self, args: dict, check_mode: bool) -> dict:
+        """ansible.windows.win_regedit, state=present; the Schannel ClientAuthTrustMode value is part of the model."""
+        if args.get("state", "present") != "present":
+            raise ModuleFailure("the test double only simulates win_regedit state=present")
+        key = str(args["path"]).replace("HKLM:\\", "HKLM:").rstrip("\\").lower()
+        name = str(args.get("name") or "")
+        data = args.get("data")
+        if key == SCHANNEL_KEY.lower() and name.lower() == "clientauthtrustmode":
+            previous = self.state["schannel"]["client_auth_trust_mode"]
+            value = int(data)
+            self.state["schannel"]["client_auth_trust_mode"] = value
+            return {"changed": previous != value, "data_changed": previous != value, "data_type_changed": False}
+        registry = self.state.setdefault("registry", {})
+        previous = registry.get(f"{key}\\{name.lower()}")
+        registry[f"{key}\\{name.lower()}"] = {"type": args.get("type", "string"), "data": data}
+        return {"changed": previous != registry[f"{key}\\{name.lower()}"], "data_changed": True,
+                "data_type_changed": False}
 
 
 def _thumb_of(data: bytes) -> str | None:
@@ -458,3 +727,33 @@ def comparable(state: dict) -> dict:
     kept = {k: v for k, v in copy.deepcopy(state).items() if k not in ("backups", "fail")}
     kept["stores"].pop("CA", None)
     return kept
+
+
+def _matches(args: dict, subset: dict) -> bool:
+    """Whether ``args`` holds every key/value of ``subset`` (dicts compared recursively); see _maybe_fail."""
+    for key, value in subset.items():
+        if isinstance(value, dict):
+            if not isinstance(args.get(key), dict) or not _matches(args[key], value):
+                return False
+        elif args.get(key) != value:
+            return False
+    return True
+
+
+def encoding_name(data: bytes | None) -> str | None:
+    """How win_server_info names a file's encoding (Read-ApexOneTextFile in _ApexOneCommon.psm1)."""
+    if data is None:
+        return None
+    if data.startswith(b"\xff\xfe"):
+        return "utf-16le"
+    if data.startswith(b"\xfe\xff"):
+        return "utf-16be"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-bom"
+    if all(byte < 0x80 for byte in data):
+        return "ansi"
+    try:
+        data.decode("utf-8", "strict")
+    except UnicodeDecodeError:
+        return "ansi"
+    return "utf-8"

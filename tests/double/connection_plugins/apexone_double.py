@@ -51,6 +51,8 @@ import winsim
 SEPARATOR = b"\n\0\0\0\0\n"
 NO_LOG_RE = re.compile(r"(\w+)\s*=\s*@\{[^{}]*?no_log\s*=\s*\$true", re.IGNORECASE)
 MASK = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+ENCODED_RE = re.compile(r"-EncodedCommand\s+([A-Za-z0-9+/=]+)")
+REMOVE_RE = re.compile(r"Remove-Item '([^']+)' -Force")
 
 
 def parse_payload(in_data: bytes) -> tuple[str, dict, str]:
@@ -65,6 +67,31 @@ def parse_payload(in_data: bytes) -> tuple[str, dict, str]:
     # ansible-core 2.19 exec manifest: scripts[<name>]["script"] is the base64 of the module source.
     source = base64.b64decode(exec_manifest["scripts"][script]["script"]).decode("utf-8", "replace")
     return script.rsplit(".", 1)[0], args, source
+
+
+def helper_action(in_data: bytes) -> dict | None:
+    """The action of an exec wrapper payload that runs one of Ansible's own helper scripts (mkdtemp...), not a module."""
+    if SEPARATOR not in in_data:
+        return None
+    try:
+        manifest = json.loads(in_data.split(SEPARATOR, 1)[1])
+    except ValueError:
+        return None
+    names = [a.get("name") for a in manifest.get("actions", [])]
+    if "module_wrapper.ps1" in names or not manifest.get("actions"):
+        return None
+    return manifest["actions"][0]
+
+
+def decode_command(cmd) -> str | None:
+    """The script of a ``powershell ... -EncodedCommand <base64 UTF-16LE>`` command line, else None."""
+    match = ENCODED_RE.search(cmd if isinstance(cmd, str) else " ".join(cmd or []))
+    if not match:
+        return None
+    try:
+        return base64.b64decode(match.group(1)).decode("utf-16-le")
+    except ValueError:
+        return None
 
 
 def scrub(args: dict, source: str) -> dict:
@@ -97,11 +124,50 @@ class Connection(ConnectionBase):
             raise AnsibleConnectionFailure("apexone_double: set apexone_double_state_dir")
         return os.path.join(folder, f"{host}.json"), os.path.join(folder, f"{host}.calls.jsonl")
 
+    def _record_extra(self, entry: dict) -> None:
+        """Round trips that are not module calls (temporary folders, file transfers) go to <host>.extra.jsonl."""
+        folder = self.get_option("state_dir")
+        if folder:
+            with open(os.path.join(folder, f"{self.get_option('remote_addr')}.extra.jsonl"), "a") as log:
+                log.write(json.dumps(entry) + "\n")
+
+    def _with_server(self, change):
+        """Run ``change(server)`` on the locked state file and save the state."""
+        state_path, _log_path = self._paths()
+        with open(state_path, "r+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            server = winsim.ApexOneServer(json.load(handle))
+            result = change(server)
+            handle.seek(0)
+            handle.truncate()
+            json.dump(server.state, handle)
+        return result
+
+    def _housekeeping(self, cmd, in_data) -> tuple[int, bytes, bytes]:
+        """Shell commands that are not modules: Ansible's remote temporary folder (create, remove), user expansion.
+
+        A module run with pipelining needs none of them; a copy from the controller (win_copy) does. Each is one
+        more round trip on a real WinRM connection, so each is recorded (not in calls.jsonl: those are modules).
+        """
+        action = helper_action(in_data) if in_data else None
+        if action and action["name"] == "powershell_mkdtemp.ps1":
+            folder = "C:\\Windows\\TEMP\\" + str(action["params"].get("Name") or "ansible-tmp")
+            self._record_extra({"kind": "mkdtemp", "path": folder})
+            return 0, (folder + "\r\n").encode(), b""
+        script = decode_command(cmd)
+        removed = REMOVE_RE.search(script or "")
+        if removed:
+            self._with_server(lambda server: server.remove_tree(removed.group(1)))
+            self._record_extra({"kind": "remove", "path": removed.group(1)})
+            return 0, b"", b""
+        self._record_extra({"kind": action["name"] if action else "shell"})
+        return 0, b"", b""
+
     def exec_command(self, cmd, in_data=None, sudoable=True):
         super().exec_command(cmd, in_data=in_data, sudoable=sudoable)
-        if not in_data:
+        if not in_data or helper_action(in_data) is not None:
             # Shell housekeeping (temp folders, user expansion): a Windows host answers with nothing to report.
-            return 0, b"", b""
+            return self._housekeeping(cmd, in_data)
         name, args, source = parse_payload(in_data)
         state_path, log_path = self._paths()
         with open(state_path, "r+") as handle:
@@ -114,7 +180,7 @@ class Connection(ConnectionBase):
                 result = server.call(name, module_args, check_mode=check_mode)
                 rc = 0
             except (winsim.ModuleFailure, KeyError, ValueError) as exc:
-                result = {"failed": True, "msg": str(exc), "changed": False}
+                result = {"changed": False, **getattr(exc, "partial", {}), "failed": True, "msg": str(exc)}
                 rc = 1
             with open(log_path, "a") as log:
                 log.write(json.dumps({"module": name, "args": scrub(args, source), "check_mode": check_mode,
@@ -126,7 +192,12 @@ class Connection(ConnectionBase):
         return rc, json.dumps(result).encode(), b""
 
     def put_file(self, in_path, out_path):
-        raise AnsibleError("apexone_double: file transfer is not simulated; the collection never copies files")
+        """A file sent from the controller (win_copy does that; the collection never does): kept in the state."""
+        super().put_file(in_path, out_path)
+        with open(in_path, "rb") as handle:
+            data = handle.read()
+        self._with_server(lambda server: server.write_path(out_path, data))
+        self._record_extra({"kind": "put_file", "path": out_path, "bytes": len(data)})
 
     def fetch_file(self, in_path, out_path):
         raise AnsibleError("apexone_double: file transfer is not simulated")

@@ -163,3 +163,12 @@ def test_refused_pfx_costs_no_connection_under_ansible_playbook(ansible_env, pfx
     assert PASSWORD not in output
     assert base64.b64encode(open(pfx_files["expired"], "rb").read()).decode()[:40] not in output
     assert os.path.exists(pfx_files["expired"])
+
+
+def test_module_arguments_print_masked():
+    from ansible_collections.apexone.certificates.plugins.action.win_webhost_cert import MaskedArgs
+
+    args = MaskedArgs({"password": PASSWORD, "_pfx_b64": "QUJD", "friendly_name": "FN"})
+    assert PASSWORD not in str(args) and "QUJD" not in repr(args) and "FN" in str(args)
+    assert "%s" % args == str(args)  # noqa: UP031 - the form ansible-core logs module_args with
+    assert args["password"] == PASSWORD and dict(args)["_pfx_b64"] == "QUJD"
