@@ -15,7 +15,10 @@ Everything runs in one go, on this machine, and prints one table:
 Ratios are the headline (this kind of machine is noisy; absolute times do not compare across runs). Numbers that
 are extrapolated (never without a linearity check over at least two measured points) are marked as such.
 
-  python tests/bench/run.py [--write-doc docs/performance.md] [--json FILE]
+  python tests/bench/run.py [--write-doc docs/performance.md] [--json FILE] [--keep]
+      --smoke             tiny sizes (about 2 minutes), to check the benchmark itself
+      --only SECTIONS     some of: preflight, round_trips, tls, report
+      --from-json FILE    measure nothing: re-print (and --write-doc) a run saved with --json
 
 Uses the collection installed by ``make install`` (copied into a private folder first, so that a concurrent
 ``make install`` cannot change it mid-run), ``.venv`` and ``.build/deps``. Local servers listen on 127.0.0.1 only
@@ -464,6 +467,15 @@ class TlsServers:
             raise RuntimeError("the local TLS servers did not start")
         self.ports = json.loads(line)
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the server process has used so far (Linux /proc), to tell its share of the handshakes."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError, IndexError):
+            return None
+
     def stop(self) -> None:
         if self.proc.stdin and not self.proc.stdin.closed:
             self.proc.stdin.close()
@@ -501,8 +513,9 @@ def endpoints(servers: TlsServers, names: list[str]) -> list[dict]:
     return [{"host": "127.0.0.1", "port": servers.ports[name], "server_name": name} for name in names]
 
 
-def run_probe_module(bench: Bench, eps: list[dict], root: str) -> dict:
-    """The tls_probe module itself in a subprocess (as Ansible runs it, minus Ansible): wall time and peak RSS."""
+def run_probe_module(bench: Bench, eps: list[dict], root: str, servers: TlsServers | None = None) -> dict:
+    """The tls_probe module itself in a subprocess (as Ansible runs it, minus Ansible): wall time, CPU, peak RSS."""
+    server_cpu = servers.cpu_seconds() if servers else None
     args = write_json(os.path.join(bench.work, "probe-args.json"),
                       {"ANSIBLE_MODULE_ARGS": {"endpoints": eps, "ca_path": root}})
     out_path = os.path.join(bench.work, "probe-out.json")
@@ -525,7 +538,9 @@ def run_probe_module(bench: Bench, eps: list[dict], root: str) -> dict:
         result = json.load(handle)
     if proc.returncode != 0 or result.get("summary", {}).get("ok") != len(eps):
         raise RuntimeError(f"tls_probe did not read every endpoint: {result.get('summary') or result.get('msg')}")
+    after = servers.cpu_seconds() if servers else None
     return {"seconds": seconds, "max_rss_mib": usage.ru_maxrss / 1024, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            "server_cpu_seconds": after - server_cpu if after is not None and server_cpu is not None else None,
             "probes": result["probes"]}
 
 
@@ -554,10 +569,12 @@ def bench_tls(bench: Bench) -> dict:
         module = {}
         for count in SIZES["tls"]:
             eps = endpoints(servers, fleet["names"][:count])
-            runs = [run_probe_module(bench, eps, fleet["root"]) for _rep in range(3)]
+            runs = [run_probe_module(bench, eps, fleet["root"], servers) for _rep in range(3)]
+            server_cpu = [r["server_cpu_seconds"] for r in runs if r["server_cpu_seconds"] is not None]
             module[count] = {"seconds": median([r["seconds"] for r in runs]),
                              "max_rss_mib": max(r["max_rss_mib"] for r in runs),
-                             "cpu_seconds": median([r["cpu_seconds"] for r in runs])}
+                             "cpu_seconds": median([r["cpu_seconds"] for r in runs]),
+                             "server_cpu_seconds": median(server_cpu)}
             last_probes = runs[-1]["probes"]
             bench.log(f"tls_probe module N={count}: {module[count]['seconds']:.2f} s (median of 3), CPU "
                       f"{module[count]['cpu_seconds']:.2f} s, peak RSS {module[count]['max_rss_mib']:.1f} MiB")
