@@ -19,15 +19,13 @@ from ansible_collections.apexone.certificates.plugins.module_utils._x509 import 
     CertificateError,
     check_from_input,
     decode_pfx_text,
-    is_modern_pfx_encryption,
     pfx_info,
     repack_pfx_legacy,
+    windows_cannot_import,
 )
 
 MODULE = "apexone.certificates.win_webhost_cert"
 INTERNAL_OPTIONS = ("_pfx_b64",)
-# Windows Server 2019 (build 17763) is the first server release that imports PBES2/AES-protected PFX files.
-FIRST_BUILD_WITH_AES_PFX = 17763
 
 
 class MaskedArgs(dict):
@@ -74,11 +72,11 @@ def needs_legacy_pfx(mode: str, encryption: str | None, build: int | None) -> bo
     """Whether to re-pack the PFX with 3DES/SHA-1 before sending it (pfx_legacy_encryption)."""
     if mode == "always":
         return True
-    if mode == "never" or not is_modern_pfx_encryption(encryption):
+    if mode == "never":
         return False
     # auto: a target older than Server 2019, or one whose version is unknown, gets the legacy form that every
     # Windows release imports.
-    return build is None or build < FIRST_BUILD_WITH_AES_PFX
+    return windows_cannot_import(encryption, build)
 
 
 class ActionModule(ActionBase):

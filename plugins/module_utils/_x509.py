@@ -545,6 +545,15 @@ def is_modern_pfx_encryption(encryption: str | None) -> bool:
     return bool(encryption) and encryption.startswith(_MODERN_PFX_ALGORITHMS)
 
 
+# Windows Server 2019 (build 17763) is the first server release that imports PBES2/AES-protected PFX files.
+FIRST_BUILD_WITH_AES_PFX = 17763
+
+
+def windows_cannot_import(encryption: str | None, build: int | None) -> bool:
+    """Whether a PFX so protected must be re-packed for this Windows build (None: unknown, assume an old one)."""
+    return is_modern_pfx_encryption(encryption) and (build is None or build < FIRST_BUILD_WITH_AES_PFX)
+
+
 class PfxContents:
     """What a PFX holds, with the leaf chosen by its private key."""
 

@@ -16,9 +16,8 @@ import re
 import typing as t
 
 from ansible_collections.apexone.certificates.plugins.module_utils._apexone_files import check_value
+from ansible_collections.apexone.certificates.plugins.module_utils._x509 import windows_cannot_import
 
-# Windows Server 2019 is the first release that imports AES (PBES2) protected PFX files.
-FIRST_BUILD_WITH_AES_PFX = 17763
 # KA-0004491: the step-7 fix needs OfficeScan XG build 5417 or later (any Apex One build has it).
 STEP7_MIN_XG_BUILD = 5417
 # KA-0010488: builds before 1141 compare the certificate subject with Master_DomainName.
@@ -273,7 +272,7 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
     cert_args["key_readers"] = readers
     build = _int(_get(facts, "windows", "build"))
     encryption = str(desired.get("pfx_encryption") or "")
-    if encryption.startswith("PBES2") and (build is None or build < FIRST_BUILD_WITH_AES_PFX):
+    if windows_cannot_import(encryption, build):
         cert_args["pfx_legacy_encryption"] = "always"
     if in_my is None:
         result.add(MODULE_CERT, 2, f"certificate {new} is not in LocalMachine\\My", **cert_args)
