@@ -32,6 +32,10 @@ options:
     description: Only check the https bindings on these ports.
     type: list
     elements: int
+  master_expected:
+    description: Whether the master service must run (false when it did not run before the change either).
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -66,10 +70,10 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import PlanError, health
 
 
-def webhost_health(server_info, thumbprint, site_name=None, ports=None):
+def webhost_health(server_info, thumbprint, site_name=None, ports=None, master_expected=True):
     """The KA-0010488 health verdict for one server."""
     try:
-        return health(server_info, thumbprint, site_name=site_name, ports=ports)
+        return health(server_info, thumbprint, site_name=site_name, ports=ports, master_expected=master_expected)
     except PlanError as exc:
         raise AnsibleFilterError(f"webhost_health: {exc}") from None
 

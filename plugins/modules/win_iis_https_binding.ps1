@@ -16,6 +16,7 @@ $spec = @{
         old_thumbprint = @{ type = 'str' }
         site_name = @{ type = 'str' }
         ports = @{ type = 'list'; elements = 'int' }
+        bindings = @{ type = 'list'; elements = 'str' }
         certificate_store_name = @{ type = 'str'; default = 'My' }
     }
     supports_check_mode = $true
@@ -343,6 +344,19 @@ $targets = [ordered]@{}
 $skipped = [System.Collections.Generic.List[hashtable]]@()
 $problems = [System.Collections.Generic.List[string]]@()
 $siteBindings = @($allBindings | Where-Object { $_.site -eq $siteName -and (& $inPorts $_.port) })
+if ($null -ne $module.Params.bindings) {
+    # Exact binding information (ip:port:host), never a pattern; a listed binding that is not there changes nothing.
+    $wanted = @($module.Params.bindings)
+    $missing = @($wanted | Where-Object {
+            $name = $_
+            @($siteBindings | Where-Object { $_.binding_information -eq $name }).Count -eq 0
+        })
+    if ($missing.Count -gt 0) {
+        $have = @($siteBindings | ForEach-Object { "'$($_.binding_information)'" }) -join ', '
+        $module.FailJson("bindings: IIS site '$siteName' has no https binding '$($missing -join "', '")'; its https bindings: $have. Nothing was changed.")
+    }
+    $siteBindings = @($siteBindings | Where-Object { $wanted -contains $_.binding_information })
+}
 foreach ($binding in $siteBindings) {
     if ($binding.sslcert_kind -eq 'ccs') {
         $skipped.Add(@{ site = $siteName; binding_information = $binding.binding_information; sslcert_key = $null

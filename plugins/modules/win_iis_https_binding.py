@@ -60,6 +60,16 @@ options:
     - Only move bindings and http.sys records on these ports, for example V([4343]). All ports by default.
     type: list
     elements: int
+  bindings:
+    description:
+    - Only move these https bindings of O(site_name), each given as its IIS binding information C(ip:port:host)
+      (for example V(*:4343:)), matched exactly. A listed binding the site does not have is an error and nothing
+      is changed.
+    - IP-specific http.sys records that no IIS binding uses are moved with them when they are on the port of a
+      listed binding that listens on every address. Records of other sites' bindings are never changed.
+    - All https bindings of the site by default.
+    type: list
+    elements: str
   certificate_store_name:
     description:
     - Name of the local machine certificate store that holds the new certificate, as IIS and http.sys
