@@ -61,8 +61,10 @@ attributes:
     platforms:
       - windows
 notes:
-  - Agents pick the new file up from the server; restarting the Apex One master service (a handler of the
-    role) makes the server use the new certificate.
+  - This module only writes the file. Agents receive it from the server; the apexone.certificates.webhost_certificate
+    role stops the running Apex One services before step 7 and puts them back afterwards (the master service is
+    restarted then), and its verification checks that the master service runs (KA-0010488). Used alone, restart the
+    master service yourself (M(apexone.certificates.win_apexone_services)). See docs/rollout.md for what agents see.
   - The backup is made next to the original in C(Pccnt\Common); remove old backups with M(ansible.windows.win_file)
     when they are no longer needed.
 seealso:
