@@ -805,3 +805,52 @@ def health(server_info: t.Any, thumbprint: t.Any, site_name: t.Any = None, ports
           "; ".join(wrong) if wrong else "the Apex One site has no https binding")
     failed = [c["code"] for c in checks if not c["ok"]]
     return {"ok": not failed, "checks": checks, "failed": failed, "thumbprint": new}
+
+
+def certificate_references(server_info: t.Any, thumbprint: t.Any, run_records: t.Any = ()) -> list[str]:
+    """Everything that still uses a certificate, by thumbprint (``remove_old: unused`` removes only when empty).
+
+    IIS bindings of every site and http.sys records (what they serve), OfcIPCer.dat, Service.ini and apricot_config
+    (by the certificate's friendly name and, when it has none, its subject CN, as the Smart Protection Server
+    selects it), and run records that a rollback would restore it from.
+    """
+    target = _norm(thumbprint)
+    if len(target) != 40:
+        raise PlanError(f"thumbprint {thumbprint!r} is not a SHA-1 thumbprint (40 hex characters)")
+    _validate_facts(server_info)
+    facts = server_info
+    refs: list[str] = []
+    records = _http_sys_records(facts)
+    for site in _get(facts, "iis", "sites", default=[]) or []:
+        for binding in site.get("bindings") or []:
+            if str(binding.get("protocol", "")).lower() == "https" and _served_thumbprint(binding, records) == target:
+                refs.append(f"IIS binding {site.get('name')} {binding.get('binding_information')}")
+    for binding in _get(facts, "iis", "other_https_bindings", default=[]) or []:
+        if _served_thumbprint(binding, records) == target:
+            refs.append(f"IIS binding {binding.get('site')} {binding.get('binding_information')}")
+    refs += [f"http.sys {endpoint}" for endpoint, entry in sorted(records.items()) if _norm(entry.get("thumbprint")) == target]
+    if _norm(_get(facts, "ofcipcer", "thumbprint")) == target:
+        refs.append("OfcIPCer.dat")
+    cert = _cert_in(_get(facts, "certificates", "my", default=[]) or [], target) or {}
+    friendly = str(cert.get("friendly_name") or "").strip().lower()
+    by_name = {n for n in (friendly, str(cert.get("subject_cn") or "").strip().lower()) if n}
+    # The Smart Protection Server selects by the friendly-name field when the file has one (KA-0004491), else by
+    # the name field, which holds a certificate name (friendly name or CN).
+    for label, key, friendly_field, name_field in (
+        ("Service.ini", "service_ini", "https_cert_friendly_name", "https_cert"),
+        ("apricot_config", "apricot_config", "cert_friendly_name", "cert_cn"),
+    ):
+        selected = str(_get(facts, key, friendly_field) or "").strip().lower()
+        if selected:
+            if friendly and selected == friendly:
+                refs.append(f"{label} {friendly_field}")
+        elif str(_get(facts, key, name_field) or "").strip().lower() in by_name and _get(facts, key, name_field):
+            refs.append(f"{label} {name_field}")
+    for record in run_records or ():
+        if not isinstance(record, dict):
+            continue
+        wanted = {_norm(record.get("old_thumbprint"))} | {_norm(x) for x in record.get("old_thumbprints") or []}
+        wanted |= {_norm(r.get("thumbprint")) for r in record.get("binding_restore") or [] if isinstance(r, dict)}
+        if target in wanted and record.get("status") != "rolled_back":
+            refs.append(f"run record of {record.get('host') or 'this host'} ({record.get('status')}): a rollback needs it")
+    return refs

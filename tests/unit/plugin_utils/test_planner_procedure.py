@@ -207,7 +207,7 @@ def test_step7_with_running_services_and_no_restart_is_blocked(server, material)
     assert result["service_stop"] == []
     info = facts(server)
     for key in info["services"]:
-        info["services"][key]["state"] = "stopped"
+        info["services"][key].update(state="stopped", status="stopped")
     assert plan(info, desired_for(material, restart_services=False))["applicable"] is True
 
 
@@ -236,3 +236,19 @@ def test_health_after_a_converged_run_and_after_a_revert(server, material):
     assert reverted["ok"] is False
     server.state["services"]["master"] = "stopped"
     assert "master_running" in [c["code"] for c in health(facts(server), new)["checks"] if not c["ok"]]
+
+
+# ---------------------------------------------------------------------------------- 7: what uses a certificate
+def test_references_by_thumbprint_include_files_and_the_run_record(server, material):
+    from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import certificate_references
+
+    old = _x509.thumbprint(material["old"])
+    before = certificate_references(facts(server), old)
+    assert "OfcIPCer.dat" in before and "http.sys 0.0.0.0:4343" in before
+    result = plan(facts(server), desired_for(material))
+    apply(server, result, material)
+    record = {"host": HOST, "status": "applied", "old_thumbprint": old, "binding_restore": result["binding_restore"]}
+    assert certificate_references(facts(server), old) == []
+    assert certificate_references(facts(server), old, [record]) == [
+        f"run record of {HOST} (applied): a rollback needs it"]
+    assert certificate_references(facts(server), old, [dict(record, status="rolled_back")]) == []
