@@ -9,15 +9,17 @@ short_description: The service list that puts Apex One services back to a record
 version_added: 0.1.0
 author: apexone.certificates maintainers (@apexone-certificates)
 description:
-  - Takes the states recorded before a change (the RV(apexone.certificates.win_apexone_services#module:services)
-    result of the stop, or the C(services_before) of a P(apexone.certificates.webhost_plan#filter) plan) and returns
-    the O(apexone.certificates.win_apexone_services#module:services) list that restores them, in reverse order: each
+  - Takes the states recorded before a change (the C(services) result of M(apexone.certificates.win_apexone_services)
+    for the stop, or the C(services_before) of a P(apexone.certificates.webhost_plan#filter) plan) and returns the
+    C(services) list for M(apexone.certificates.win_apexone_services) that restores them, in reverse order. Each
     service gets its start mode back first, then its status (running or stopped).
   - A service that did not exist when it was recorded is left out.
   - Runs on the controller; pure computation.
 options:
   _input:
-    description: A list of C({name, before: {status, start_mode}}) or C({name, status, start_mode}).
+    description:
+      - A list of dicts with C(name) and C(before) (a dict with C(status) and C(start_mode)), or with C(name), C(status)
+        and C(start_mode).
     type: list
     elements: dict
     required: true
@@ -31,7 +33,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: C({name, state, start_mode}) entries for M(apexone.certificates.win_apexone_services), in the order to apply.
+  description: Entries with C(name), C(state) and C(start_mode) for M(apexone.certificates.win_apexone_services), in the order to apply.
   type: list
   elements: dict
 """

@@ -243,7 +243,7 @@ def test_verification_from_the_controller_passes_when_the_new_certificate_is_ser
     served("new")
     proc = run(ansible_env, fleet, "replace.yml", "--limit", "apex01", *VERIFY)
     assert proc.returncode == 0, proc.stdout
-    assert "Wait until the Apex One site serves the new certificate" in proc.stdout
+    assert "Wait until every https port serves the new certificate" in proc.stdout
     assert json.loads((fleet["dir"] / "runs" / "apex01.json").read_text())["status"] == "applied"
 
 
@@ -251,5 +251,5 @@ def test_verification_failure_rolls_back(ansible_env, fleet, served):
     start = served("old")  # the site keeps serving the old certificate (for example a stale http.sys entry)
     proc = run(ansible_env, fleet, "replace.yml", "--limit", "apex01", *VERIFY)
     assert proc.returncode == 2, proc.stdout
-    assert "failed at 'Wait until the Apex One site serves the new certificate" in proc.stdout
+    assert "failed at 'Wait until every https port serves the new certificate" in proc.stdout
     assert winsim.comparable(state(fleet, "apex01")) == start
