@@ -65,8 +65,11 @@ def test_failed_rollback_can_be_finished_by_the_rollback_playbook(ansible_env, f
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert record(fleet, host)["status"] == "rolled_back"
     assert winsim.comparable(state(fleet, host)) == fleet["hosts"][host]["initial"]
-    # And once more: nothing left to do, nothing breaks.
-    assert run(ansible_env, fleet, "rollback.yml", "--limit", host).returncode == 0
+    # Once rolled back, the record has nothing left to roll back: a further run says so and changes nothing.
+    calls(fleet, host)
+    proc = run(ansible_env, fleet, "rollback.yml", "--limit", host)
+    assert proc.returncode == 2 and "there is nothing to roll back" in proc.stdout
+    assert calls(fleet, host) == []
 
 
 def test_several_matching_sites_are_refused_before_any_change(ansible_env, fleet):  # noqa: F811
