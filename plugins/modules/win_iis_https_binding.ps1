@@ -31,7 +31,7 @@ $module.Result.thumbprint = $null
 $module.Result.old_thumbprint = $null
 $module.Result.affected = @()
 $module.Result.previous = @()
-$module.Result.skipped = @()
+$module.Result.untouched = @()
 $module.Result.sslcert_entries = @()
 
 Function ConvertTo-SslEntryInfo {
@@ -340,12 +340,12 @@ foreach ($binding in $allBindings) {
 }
 
 $targets = [ordered]@{}
-$skipped = [System.Collections.Generic.List[hashtable]]@()
+$untouched = [System.Collections.Generic.List[hashtable]]@()
 $problems = [System.Collections.Generic.List[string]]@()
 $siteBindings = @($allBindings | Where-Object { $_.site -eq $siteName -and (& $inPorts $_.port) })
 foreach ($binding in $siteBindings) {
     if ($binding.sslcert_kind -eq 'ccs') {
-        $skipped.Add(@{ site = $siteName; binding_information = $binding.binding_information; sslcert_key = $null
+        $untouched.Add(@{ site = $siteName; binding_information = $binding.binding_information; sslcert_key = $null
                 reason = 'uses the central certificate store, which has no certificate hash' })
         continue
     }
@@ -362,7 +362,7 @@ foreach ($binding in $siteBindings) {
     }
     if ($null -ne $oldThumbprint -and $current -ne $oldThumbprint -and $current -ne $thumbprint) {
         $shown = if ($null -eq $current) { 'no certificate' } else { "certificate $current" }
-        $skipped.Add(@{ site = $siteName; binding_information = $binding.binding_information; sslcert_key = $binding.sslcert_key
+        $untouched.Add(@{ site = $siteName; binding_information = $binding.binding_information; sslcert_key = $binding.sslcert_key
                 reason = "uses $shown, not old_thumbprint" })
         continue
     }
@@ -401,7 +401,7 @@ if ($null -ne $oldThumbprint) {
         $id = "$($binding.sslcert_kind)|$($binding.sslcert_key)"
         $entry = $entries[$id]
         if ($null -ne $entry -and $entry.Thumbprint -eq $oldThumbprint -and -not $targets.Contains($id)) {
-            $skipped.Add(@{ site = $binding.site; binding_information = $binding.binding_information; sslcert_key = $binding.sslcert_key
+            $untouched.Add(@{ site = $binding.site; binding_information = $binding.binding_information; sslcert_key = $binding.sslcert_key
                     reason = "belongs to another site; it keeps the old certificate" })
         }
     }
@@ -526,7 +526,7 @@ foreach ($id in $targets.Keys) {
 }
 $module.Result.affected = @($affected)
 $module.Result.previous = @($previous)
-$module.Result.skipped = @($skipped)
+$module.Result.untouched = @($untouched)
 $module.Diff.before = @{ site_name = $siteName; sslcert = $diffBefore }
 $module.Diff.after = @{ site_name = $siteName; sslcert = $diffAfter }
 

@@ -45,7 +45,7 @@ options:
       plus every http.sys SSL record that uses it and that belongs to no IIS binding.
     - When omitted, every https binding of the site is moved, plus the IP-specific http.sys records on the
       ports where the site listens on all addresses.
-    - Records of other sites' own bindings are never changed; they are listed in RV(skipped).
+    - Records of other sites' own bindings are never changed; they are listed in RV(untouched).
     - Normalised like O(thumbprint).
     type: str
   site_name:
@@ -68,7 +68,7 @@ options:
     default: My
 notes:
 - Bindings that use the IIS central certificate store carry no certificate hash and are listed in
-  RV(skipped).
+  RV(untouched).
 - The module refuses to run, without changing anything, when a binding of the site has SNI set but no host
   name (a known way to corrupt the IIS configuration), or when a record has settings netsh cannot
   reproduce.
@@ -219,7 +219,7 @@ previous:
     thumbprint: 0A1B2C3D4E5F60718293A4B5C6D7E8F901234567
     certificate_store_name: MY
     bindings: ["OfficeScan/*:4343:"]
-skipped:
+untouched:
   description:
   - Bindings and http.sys records that were looked at and left alone, with the reason (another
     certificate than O(old_thumbprint), central certificate store, another site's own binding).

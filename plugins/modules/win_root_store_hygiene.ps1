@@ -22,7 +22,7 @@ $ntsgPattern = '*OfficeScan Server NTSG*'
 
 $module.Result.changed = $false
 $module.Result.moved = @()
-$module.Result.skipped = @()
+$module.Result.kept = @()
 $module.Result.restored = @()
 
 $excluded = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)
@@ -167,7 +167,7 @@ if ($module.Params.restore_thumbprints.Count -gt 0) {
 }
 
 $moved = [System.Collections.Generic.List[object]]@()
-$skipped = [System.Collections.Generic.List[object]]@()
+$kept = [System.Collections.Generic.List[object]]@()
 try {
     # Microsoft KB 2802568: certificates in Root whose issuer differs from their subject.
     $candidates = @($root.Certificates | Where-Object { $_.Issuer -ne $_.Subject })
@@ -178,14 +178,14 @@ try {
         $entry = Get-Entry -Certificate $certificate
         if ($excluded.Contains($entry.thumbprint)) {
             $entry.reason = 'excluded'
-            $skipped.Add($entry)
+            $kept.Add($entry)
             $remaining.Add($entry.thumbprint)
             continue
         }
         if ($certificate.Subject -like $ntsgPattern -or $certificate.Issuer -like $ntsgPattern) {
             # never touch the Apex One agent-authentication chain
             $entry.reason = 'agent_auth'
-            $skipped.Add($entry)
+            $kept.Add($entry)
             $remaining.Add($entry.thumbprint)
             continue
         }
@@ -232,7 +232,7 @@ finally {
 }
 
 $module.Result.moved = @($moved)
-$module.Result.skipped = @($skipped)
+$module.Result.kept = @($kept)
 $module.Result.changed = $moved.Count -gt 0
 
 $module.ExitJson()

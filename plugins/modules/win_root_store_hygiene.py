@@ -16,7 +16,7 @@ description:
   - A certificate is added to C(CA) (unless it is already there), the module checks that C(CA) holds it, and
     only then removes it from C(Root). It never deletes a certificate that is not safely in C(CA).
   - Certificates whose subject or issuer contains C(OfficeScan Server NTSG) (the Apex One agent-authentication
-    chain) are never moved; they are returned in RV(skipped).
+    chain) are never moved; they are returned in RV(kept).
   - In check mode both stores are opened read-only and RV(moved) lists what would be moved.
 options:
   exclude_thumbprints:
@@ -111,7 +111,7 @@ restored:
   returned: always
   type: list
   elements: dict
-skipped:
+kept:
   description: Non-self-signed certificates left in C(Root), with C(reason) V(excluded) (listed in
     O(exclude_thumbprints)) or V(agent_auth) (Apex One agent-authentication chain), and C(thumbprint),
     C(subject), C(issuer), C(not_after).
