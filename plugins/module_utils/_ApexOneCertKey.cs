@@ -107,6 +107,60 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
 
         [DllImport("ncrypt.dll")]
         public static extern int NCryptFreeObject(IntPtr hObject);
+
+        [DllImport("ncrypt.dll", CharSet = CharSet.Unicode)]
+        public static extern int NCryptOpenStorageProvider(out IntPtr phProvider, string pszProviderName, uint dwFlags);
+
+        [DllImport("ncrypt.dll", CharSet = CharSet.Unicode)]
+        public static extern int NCryptOpenKey(IntPtr hProvider, out IntPtr phKey, string pszKeyName, uint dwLegacyKeySpec,
+            uint dwFlags);
+
+        [DllImport("ncrypt.dll")]
+        public static extern int NCryptDeleteKey(IntPtr hKey, uint dwFlags);
+
+        [DllImport("advapi32.dll", SetLastError = true, CharSet = CharSet.Unicode, EntryPoint = "CryptAcquireContextW")]
+        public static extern bool CryptAcquireContext(out IntPtr phProv, string szContainer, string szProvider, uint dwProvType,
+            uint dwFlags);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        public static extern bool CryptGetUserKey(IntPtr hProv, uint dwKeySpec, out IntPtr phUserKey);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        public static extern bool CryptGetKeyParam(IntPtr hKey, uint dwParam, byte[] pbData, ref uint pdwDataLen, uint dwFlags);
+
+        [DllImport("advapi32.dll", SetLastError = true)]
+        public static extern bool CryptDestroyKey(IntPtr hKey);
+    }
+
+    /// <summary>One access rule of a private key's DACL.</summary>
+    public class KeyAccessRule
+    {
+        /// <summary>The account name (DOMAIN\\name), or the SID string when it does not translate.</summary>
+        public string Identity;
+        public string Sid;
+        /// <summary>The rights as FileSystemRights names (what Get-Acl shows for a key file).</summary>
+        public string Rights;
+        /// <summary>'allow' or 'deny'.</summary>
+        public string Type;
+    }
+
+    /// <summary>Where and how a certificate's private key is stored, and who may read it.</summary>
+    public class PrivateKeyInfo
+    {
+        /// <summary>'csp' (legacy CryptoAPI provider) or 'cng' (key storage provider): CRYPT_KEY_PROV_INFO.dwProvType 0 is CNG.</summary>
+        public string ProviderType;
+        public string Provider;
+        /// <summary>The CryptoAPI provider type (24 PROV_RSA_AES...), 0 for CNG.</summary>
+        public uint CspType;
+        /// <summary>The key container (CSP) or key name (CNG) from CRYPT_KEY_PROV_INFO.</summary>
+        public string Container;
+        /// <summary>The unique container name (the key file name under ProgramData\\Microsoft\\Crypto), null when unreadable.</summary>
+        public string UniqueName;
+        public bool MachineKey;
+        public bool? Exportable;
+        /// <summary>The key's DACL; null when not asked for or not readable (then Error says why).</summary>
+        public List<KeyAccessRule> Acl;
+        public string Error;
     }
 
     public static class CertKey
@@ -121,6 +175,16 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
         private const uint PP_KEYSET_SEC_DESCR = 8;
         private const uint DACL_SECURITY_INFORMATION = 4;
         private const uint NCRYPT_SILENT_FLAG = 0x40;
+        private const uint NCRYPT_MACHINE_KEY_FLAG = 0x20;
+        private const uint CRYPT_SILENT = 0x40;
+        private const uint CRYPT_DELETEKEYSET = 0x10;
+        private const uint PP_UNIQUE_CONTAINER = 36;
+        private const uint KP_PERMISSIONS = 6;
+        private const uint CRYPT_EXPORT = 0x4;
+        private const string NCRYPT_UNIQUE_NAME_PROPERTY = "Unique Name";
+        private const string NCRYPT_EXPORT_POLICY_PROPERTY = "Export Policy";
+        private const uint NCRYPT_ALLOW_EXPORT_FLAG = 0x1;
+        private const uint NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG = 0x2;
         private const string NCRYPT_SECURITY_DESCR_PROPERTY = "Security Descr";
         // GENERIC_READ | FILE_GENERIC_READ, what ansible.windows win_acl grants as 'Read' on a key.
         private const int ReadAccessMask = unchecked((int)0x80120089);
@@ -168,6 +232,204 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
             {
                 Marshal.FreeHGlobal(buffer);
             }
+        }
+
+        /// <summary>
+        /// Describes the persisted private key of a certificate from its CRYPT_KEY_PROV_INFO, opening the key
+        /// through the provider named there. Returns null when the certificate has no CRYPT_KEY_PROV_INFO.
+        /// Facts that cannot be read (access denied, missing container) leave their field null and set Error.
+        /// </summary>
+        public static PrivateKeyInfo Describe(X509Certificate2 certificate, bool readAcl)
+        {
+            KeyProvInfo prov = GetKeyProvInfo(certificate);
+            if (prov == null)
+                return null;
+            PrivateKeyInfo info = new PrivateKeyInfo();
+            info.ProviderType = prov.ProviderType == 0 ? "cng" : "csp";
+            info.Provider = prov.ProviderName;
+            info.CspType = prov.ProviderType;
+            info.Container = prov.ContainerName;
+            info.MachineKey = (prov.Flags & CRYPT_MACHINE_KEYSET) != 0;
+            try
+            {
+                if (prov.ProviderType == 0)
+                    DescribeCng(prov, info, readAcl);
+                else
+                    DescribeCsp(prov, info, readAcl);
+            }
+            catch (Exception e)
+            {
+                info.Error = "Cannot read the private key " + info.Container + " (" + info.Provider + "): " + e.Message;
+            }
+            return info;
+        }
+
+        /// <summary>
+        /// Deletes the key container or CNG key a CRYPT_KEY_PROV_INFO names (for a certificate that is being
+        /// removed, or a failed import). Returns false when the key does not exist.
+        /// </summary>
+        public static bool DeleteKey(KeyProvInfo prov)
+        {
+            if (prov == null)
+                return false;
+            if (prov.ProviderType == 0)
+            {
+                IntPtr provider;
+                int status = NativeMethods.NCryptOpenStorageProvider(out provider, prov.ProviderName, 0);
+                if (status != 0)
+                    throw new Win32Exception(status, "NCryptOpenStorageProvider(" + prov.ProviderName + ") failed");
+                try
+                {
+                    IntPtr key;
+                    status = NativeMethods.NCryptOpenKey(provider, out key, prov.ContainerName, prov.KeySpec,
+                        CngFlags(prov));
+                    if (status != 0)
+                        return false;
+                    // NCryptDeleteKey frees the handle when it succeeds
+                    status = NativeMethods.NCryptDeleteKey(key, NCRYPT_SILENT_FLAG);
+                    if (status != 0)
+                    {
+                        NativeMethods.NCryptFreeObject(key);
+                        throw new Win32Exception(status, "NCryptDeleteKey(" + prov.ContainerName + ") failed");
+                    }
+                    return true;
+                }
+                finally
+                {
+                    NativeMethods.NCryptFreeObject(provider);
+                }
+            }
+            IntPtr unused;
+            if (!NativeMethods.CryptAcquireContext(out unused, prov.ContainerName, prov.ProviderName, prov.ProviderType,
+                    CspFlags(prov) | CRYPT_DELETEKEYSET))
+            {
+                int error = Marshal.GetLastWin32Error();
+                if (error == unchecked((int)0x80090016))  // NTE_BAD_KEYSET: no such container
+                    return false;
+                throw new Win32Exception(error, "CryptAcquireContext(CRYPT_DELETEKEYSET, " + prov.ContainerName + ") failed");
+            }
+            return true;
+        }
+
+        private static uint CngFlags(KeyProvInfo prov)
+        {
+            return ((prov.Flags & CRYPT_MACHINE_KEYSET) != 0 ? NCRYPT_MACHINE_KEY_FLAG : 0) | NCRYPT_SILENT_FLAG;
+        }
+
+        private static uint CspFlags(KeyProvInfo prov)
+        {
+            return ((prov.Flags & CRYPT_MACHINE_KEYSET) != 0 ? CRYPT_MACHINE_KEYSET : 0) | CRYPT_SILENT;
+        }
+
+        private static void DescribeCng(KeyProvInfo prov, PrivateKeyInfo info, bool readAcl)
+        {
+            IntPtr provider;
+            int status = NativeMethods.NCryptOpenStorageProvider(out provider, prov.ProviderName, 0);
+            if (status != 0)
+                throw new Win32Exception(status, "NCryptOpenStorageProvider failed");
+            try
+            {
+                IntPtr key;
+                status = NativeMethods.NCryptOpenKey(provider, out key, prov.ContainerName, prov.KeySpec, CngFlags(prov));
+                if (status != 0)
+                    throw new Win32Exception(status, "NCryptOpenKey failed");
+                try
+                {
+                    byte[] unique = GetNCryptProperty(key, NCRYPT_UNIQUE_NAME_PROPERTY, 0);
+                    info.UniqueName = Encoding.Unicode.GetString(unique).TrimEnd('\0');
+                    byte[] policy = GetNCryptProperty(key, NCRYPT_EXPORT_POLICY_PROPERTY, 0);
+                    if (policy.Length >= 4)
+                        info.Exportable = (BitConverter.ToUInt32(policy, 0) &
+                            (NCRYPT_ALLOW_EXPORT_FLAG | NCRYPT_ALLOW_PLAINTEXT_EXPORT_FLAG)) != 0;
+                    if (readAcl)
+                        info.Acl = ReadAcl(GetSecurityDescriptor(key, true));
+                }
+                finally
+                {
+                    NativeMethods.NCryptFreeObject(key);
+                }
+            }
+            finally
+            {
+                NativeMethods.NCryptFreeObject(provider);
+            }
+        }
+
+        private static void DescribeCsp(KeyProvInfo prov, PrivateKeyInfo info, bool readAcl)
+        {
+            IntPtr handle;
+            if (!NativeMethods.CryptAcquireContext(out handle, prov.ContainerName, prov.ProviderName, prov.ProviderType,
+                    CspFlags(prov)))
+                throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptAcquireContext failed");
+            try
+            {
+                uint size = 0;
+                if (NativeMethods.CryptGetProvParam(handle, PP_UNIQUE_CONTAINER, null, ref size, 0))
+                {
+                    byte[] unique = new byte[size];
+                    if (NativeMethods.CryptGetProvParam(handle, PP_UNIQUE_CONTAINER, unique, ref size, 0))
+                        info.UniqueName = Encoding.ASCII.GetString(unique, 0, (int)size).TrimEnd('\0');
+                }
+                IntPtr userKey;
+                if (NativeMethods.CryptGetUserKey(handle, prov.KeySpec, out userKey))
+                {
+                    try
+                    {
+                        byte[] permissions = new byte[4];
+                        uint length = 4;
+                        if (NativeMethods.CryptGetKeyParam(userKey, KP_PERMISSIONS, permissions, ref length, 0))
+                            info.Exportable = (BitConverter.ToUInt32(permissions, 0) & CRYPT_EXPORT) != 0;
+                    }
+                    finally
+                    {
+                        NativeMethods.CryptDestroyKey(userKey);
+                    }
+                }
+                if (readAcl)
+                    info.Acl = ReadAcl(GetSecurityDescriptor(handle, false));
+            }
+            finally
+            {
+                NativeMethods.CryptReleaseContext(handle, 0);
+            }
+        }
+
+        private static byte[] GetNCryptProperty(IntPtr handle, string name, uint flags)
+        {
+            uint size;
+            int status = NativeMethods.NCryptGetProperty(handle, name, null, 0, out size, flags | NCRYPT_SILENT_FLAG);
+            if (status != 0)
+                throw new Win32Exception(status, "NCryptGetProperty(" + name + ") failed");
+            byte[] buffer = new byte[size];
+            status = NativeMethods.NCryptGetProperty(handle, name, buffer, size, out size, flags | NCRYPT_SILENT_FLAG);
+            if (status != 0)
+                throw new Win32Exception(status, "NCryptGetProperty(" + name + ") failed");
+            return buffer;
+        }
+
+        private static List<KeyAccessRule> ReadAcl(byte[] descriptor)
+        {
+            FileSecurity security = new FileSecurity();
+            security.SetSecurityDescriptorBinaryForm(descriptor, AccessControlSections.Access);
+            List<KeyAccessRule> rules = new List<KeyAccessRule>();
+            foreach (FileSystemAccessRule rule in security.GetAccessRules(true, true, typeof(SecurityIdentifier)))
+            {
+                KeyAccessRule entry = new KeyAccessRule();
+                SecurityIdentifier sid = (SecurityIdentifier)rule.IdentityReference;
+                entry.Sid = sid.Value;
+                try
+                {
+                    entry.Identity = sid.Translate(typeof(NTAccount)).Value;
+                }
+                catch (IdentityNotMappedException)
+                {
+                    entry.Identity = sid.Value;
+                }
+                entry.Rights = rule.FileSystemRights.ToString();
+                entry.Type = rule.AccessControlType == AccessControlType.Allow ? "allow" : "deny";
+                rules.Add(entry);
+            }
+            return rules;
         }
 
         /// <summary>Points the certificate at a key container through another provider (no provider parameters).</summary>

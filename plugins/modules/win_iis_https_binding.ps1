@@ -6,6 +6,7 @@
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil Ansible.Process
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneHttpSys
+#AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
 
 Set-StrictMode -Version 2.0
