@@ -23,7 +23,7 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv deps install demo lab test unit playbook-tests lint sanity fuzz bench clean help
+.PHONY: all venv deps install demo lab test unit playbook-tests lint sanity fuzz bench clean help mono
 
 help:
 	@echo "make demo   - build, generate the lab and run the preflight on it"
@@ -77,7 +77,18 @@ demo-audit: lab
 		$(BIN)/ansible-playbook -i $(LAB)/audit-inventory.yml playbooks/audit.yml -e apexone_cert_report_dir=$(LAB)/report
 	@echo "Fleet audit report: $(LAB)/report/report.html (open it in a browser); data: $(LAB)/report/report.json"
 
-unit: install
+# Mono's C# compiler and runtime (Debian package mono-mcs) for tests/unit/powershell/test_csharp.py: every C# source
+# is compiled as Add-Type compiles it on Windows PowerShell 5.1. Installed with apt-get when missing; an install that
+# fails stops make (the C# tests are never skipped).
+mono:
+	@if command -v mcs >/dev/null 2>&1 && command -v mono >/dev/null 2>&1; then exit 0; fi; \
+	echo "installing mono-mcs (Mono C# compiler) with apt-get for the C# checks"; \
+	SUDO=; if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	{ $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mono-mcs; } \
+		|| { echo "ERROR: cannot install mono-mcs with apt-get; install Mono's C# compiler (mcs) and rerun" >&2; exit 1; }; \
+	command -v mcs >/dev/null 2>&1 || { echo "ERROR: mono-mcs installed but mcs is not on PATH" >&2; exit 1; }
+
+unit: install mono
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 lint: venv
