@@ -462,11 +462,15 @@ Function Get-ApexOneCertificateSummary {
             # The modulus length of the public key, without opening the private key.
             $keySize = $Certificate.PublicKey.Key.KeySize
         }
-        else {
-            $ecKey = [System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::GetECDsaPublicKey($Certificate)
-            if ($null -ne $ecKey) {
-                $keySize = $ecKey.KeySize
-                $ecKey.Dispose()
+        elseif ($keyAlgorithm -eq 'EC') {
+            # The named curve of the algorithm parameters (a DER OID). ECDsaCertificateExtensions would need
+            # .NET Framework 4.6.1; WMF 5.1 needs only 4.5.2.
+            $curve = [System.BitConverter]::ToString($Certificate.PublicKey.EncodedParameters.RawData)
+            $keySize = switch ($curve) {
+                '06-08-2A-86-48-CE-3D-03-01-07' { 256 }  # 1.2.840.10045.3.1.7 NIST P-256
+                '06-05-2B-81-04-00-22' { 384 }  # 1.3.132.0.34 NIST P-384
+                '06-05-2B-81-04-00-23' { 521 }  # 1.3.132.0.35 NIST P-521
+                default { $null }
             }
         }
     }
