@@ -189,7 +189,9 @@ affected:
       description: The certificate it gets.
       type: str
     via:
-      description: V(http_api) (the existing http.sys record replaced through the HTTP Server API with every setting kept) or V(iis) (a binding without a record, set through Microsoft.Web.Administration).
+      description:
+      - V(http_api) (the existing http.sys record replaced through the HTTP Server API with every setting kept) or
+        V(iis) (a binding without a record, set through Microsoft.Web.Administration).
       type: str
     other_site:
       description: True when the binding belongs to another site that shares the http.sys record.
