@@ -121,7 +121,7 @@ def powershell_api_usage(path: str, source: bytes | None = None) -> set[tuple[st
                 if member is not None and names:
                     used.add((names[0], ps.text_of(member), ps.line_of(node)))
         elif node.type == "command" and (ps._command_name(node) or "").lower() == "new-object":
-            match = re.search(r"(?i)-TypeName\s+(?:'([^']+)'|\"([^\"]+)\"|([\w.`\[\]]+))", ps.text_of(node))
+            match = re.search(r"(?i)-TypeName\s+(?:'([^']+)'|\"([^\"]+)\"|([\w.`\[\]$]+))", ps.text_of(node))
             if not match:
                 continue
             name = next(g for g in match.groups() if g)
