@@ -63,6 +63,32 @@ Function Open-MachineStore {
     $store
 }
 
+Function Get-RootSource {
+    <#
+    .SYNOPSIS
+    The physical stores of LocalMachine\Root that hold a certificate, by thumbprint.
+
+    .DESCRIPTION
+    LocalMachine\Root is a collection of physical stores (Microsoft, "System Store Locations"): the registry store
+    HKLM\SOFTWARE\Microsoft\SystemCertificates (local), the Group Policy store
+    HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates (group_policy) and the enterprise store
+    HKLM\SOFTWARE\Microsoft\EnterpriseCertificates (enterprise). A certificate that Group Policy or Active Directory
+    distributes comes back after it is removed, so it is never moved.
+    #>
+    param ([string]$Thumbprint)
+
+    $locations = [ordered]@{
+        local = 'HKLM:\SOFTWARE\Microsoft\SystemCertificates\Root\Certificates'
+        group_policy = 'HKLM:\SOFTWARE\Policies\Microsoft\SystemCertificates\Root\Certificates'
+        enterprise = 'HKLM:\SOFTWARE\Microsoft\EnterpriseCertificates\Root\Certificates'
+    }
+    foreach ($name in $locations.Keys) {
+        if (Test-Path -LiteralPath (Join-Path -Path $locations[$name] -ChildPath $Thumbprint)) {
+            $name
+        }
+    }
+}
+
 Function Get-Entry {
     param ($Certificate)
     @{
@@ -189,6 +215,20 @@ try {
             $remaining.Add($entry.thumbprint)
             continue
         }
+        $sources = @(Get-RootSource -Thumbprint $entry.thumbprint)
+        $entry.sources = $sources
+        $managed = @($sources | Where-Object { $_ -ne 'local' })
+        if ($managed.Count -gt 0) {
+            # Group Policy / Active Directory put it there and would put it back after a removal.
+            $entry.reason = $managed[0]
+            $kept.Add($entry)
+            $remaining.Add($entry.thumbprint)
+            $module.Warn(("'$($entry.subject)' ($($entry.thumbprint)) is in LocalMachine\Root through $($managed -join ' and ') " +
+                    "(HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates or HKLM\SOFTWARE\Microsoft\EnterpriseCertificates): " +
+                    "it comes back when it is removed, so it was left in Root. Remove it from the Group Policy object or the " +
+                    "enterprise NTAuth/Root container, or use exclusive CA trust (apexone.certificates.win_schannel_trust)."))
+            continue
+        }
 
         $inCa = $ca.Certificates.Find(
             [System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $certificate.Thumbprint, $false
@@ -220,6 +260,23 @@ try {
                 $module.Result.moved = @($moved)
                 $msg = "Added '$($entry.subject)' ($($entry.thumbprint)) to LocalMachine\CA but failed to remove it from Root"
                 $module.FailJson("$($msg): $($_.Exception.Message)", $_)
+            }
+            # Read Root again: a certificate that another physical store still provides has not left it.
+            $check = Open-MachineStore -Name 'Root' -ReadOnly $true
+            try {
+                $stillThere = $check.Certificates.Find(
+                    [System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $certificate.Thumbprint, $false
+                ).Count -gt 0
+            }
+            finally {
+                $check.Close()
+            }
+            if ($stillThere) {
+                $module.Result.moved = @($moved)
+                $where = @(Get-RootSource -Thumbprint $entry.thumbprint) -join ', '
+                $module.FailJson(("'$($entry.subject)' ($($entry.thumbprint)) is still in LocalMachine\Root after its removal " +
+                        "(physical stores: $where); it is also in LocalMachine\CA now. Remove it where it is distributed " +
+                        "(Group Policy, enterprise store) or use exclusive CA trust."))
             }
         }
         $moved.Add($entry)
