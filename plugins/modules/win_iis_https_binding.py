@@ -99,13 +99,7 @@ author:
 - apexone.certificates maintainers (@apexone-certificates)
 extends_documentation_fragment:
 - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: windows
+- apexone.certificates.attributes
 '''
 
 EXAMPLES = r'''

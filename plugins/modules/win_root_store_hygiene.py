@@ -49,14 +49,7 @@ options:
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms:
-      - windows
+  - apexone.certificates.attributes
 notes:
   - Group Policy or Windows Update may put certificates back into C(Root); run the module again or fix the policy.
 seealso:

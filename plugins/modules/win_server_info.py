@@ -49,14 +49,10 @@ options:
     default: 30
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - apexone.certificates.attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
-  platform:
-    platforms:
-      - windows
 notes:
   - The http.sys SSL bindings are read through the HTTP Server API (C(HttpQueryServiceConfiguration)), the
     records http.sys has in effect, instead of parsing the localised, version-dependent text of
