@@ -71,7 +71,8 @@ def ansible_utils() -> list[str]:
 
 def required_utils(path: str, text: str) -> list[str]:
     utils = []
-    for name in re.findall(r"(?im)^#AnsibleRequires\s+-PowerShell\s+(?:\.\.module_utils\.|ansible_collections\.apexone\.certificates\.plugins\.module_utils\.)(\w+)", text):
+    own = r"(?:\.\.module_utils\.|ansible_collections\.apexone\.certificates\.plugins\.module_utils\.)"
+    for name in re.findall(r"(?im)^#AnsibleRequires\s+-PowerShell\s+" + own + r"(\w+)", text):
         candidate = os.path.join(REPO, "plugins", "module_utils", name + ".psm1")
         if os.path.isfile(candidate):
             utils.append(candidate)

@@ -106,7 +106,8 @@ def module_compile_units(root: str = REPO) -> dict[str, list[CSharpSource]]:
     for path in sorted(glob.glob(os.path.join(root, "plugins", "modules", "*.ps1"))):
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-        names = re.findall(r"(?im)^#AnsibleRequires\s+-CSharpUtil\s+(?:\.\.module_utils\.|ansible_collections\.apexone\.certificates\.plugins\.module_utils\.)(\w+)", text)
+        own = r"(?:\.\.module_utils\.|ansible_collections\.apexone\.certificates\.plugins\.module_utils\.)"
+        names = re.findall(r"(?im)^#AnsibleRequires\s+-CSharpUtil\s+" + own + r"(\w+)", text)
         required = [utils[n] for n in names if n in utils]
         if required:
             units[os.path.basename(path)] = required
