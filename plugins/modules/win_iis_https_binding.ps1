@@ -281,7 +281,7 @@ if ($null -ne $onlyBindings) {
     if ($unknown.Count -gt 0) {
         $msg = -join @(
             "bindings: IIS site '$siteName' has no https binding $(($unknown | ForEach-Object { "'$_'" }) -join ', '). "
-            "Its https bindings are: $(($httpsOfSite | ForEach-Object { "'$_'" }) -join ', ')."
+            "Its https bindings are: $(($httpsOfSite | ForEach-Object { "'$_'" }) -join ', '). Nothing was changed."
         )
         $module.FailJson($msg)
     }
@@ -320,8 +320,8 @@ $wildcardPorts = @($siteBindings | Where-Object { $_.sslcert_kind -eq 'ipport' -
         ForEach-Object { $_.port })
 foreach ($id in @($entries.Keys | Sort-Object)) {
     $entry = $entries[$id]
-    if ($null -ne $onlyBindings) {
-        break  # with bindings, only the listed IIS bindings move
+    if ($null -ne $onlyBindings -and ($entry.Kind -ne 'ipport' -or $wildcardPorts -notcontains $entry.Port)) {
+        continue  # with bindings, only records on the port of a listed all-address binding go with them
     }
     if ($entry.Kind -eq 'ccs' -or $usedKeys.ContainsKey($id) -or $targets.Contains($id) -or -not (& $inPorts $entry.Port)) {
         continue

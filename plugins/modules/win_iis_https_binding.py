@@ -76,8 +76,9 @@ options:
     - Only move these https bindings of the site, each given exactly as IIS writes its binding information,
       C(ip:port:host), for example V(*:4343:) or V([::]:443:apexone.example.com). Compared exactly (case
       sensitive, no wildcards).
-    - A binding that the site does not have is an error that lists the site's https bindings.
-    - With O(bindings), http.sys records that belong to no IIS binding are not moved.
+    - A binding that the site does not have is an error that lists the site's https bindings; nothing is changed.
+    - IP-specific http.sys records that no IIS binding uses are moved with them only when they are on the port of
+      a listed binding that listens on every address. Records of other sites' bindings are never changed.
     - All https bindings of the site (on O(ports)) by default.
     type: list
     elements: str
