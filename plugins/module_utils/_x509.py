@@ -1067,11 +1067,35 @@ _VERIFIER_GLOSSES = (
     ("signature", "a signature in the path does not verify"),
     ("keyCertSign", "its Key Usage does not allow signing certificates"),
     ("no interior errors", "no issuer of it is in the chain or the CA bundle"),
+    ("missing required extension", "it lacks an extension its role requires"),
+    ("invalid extension", "one of its extensions is not as its role requires"),
 )
+# Extensions the verifier names by OID.
+_EXTENSION_NAMES = {
+    "2.5.29.14": "Subject Key Identifier",
+    "2.5.29.15": "Key Usage",
+    "2.5.29.17": "Subject Alternative Name",
+    "2.5.29.19": "Basic Constraints",
+    "2.5.29.30": "Name Constraints",
+    "2.5.29.32": "Certificate Policies",
+    "2.5.29.35": "Authority Key Identifier",
+    "2.5.29.37": "Extended Key Usage",
+}
+_PROCESSING_RE = re.compile(r"\s*\(encountered processing <Certificate\(subject=<Name\((.*?)\)>, \.\.\.\)>\)")
 
 
 def _gloss(reason: str) -> str:
-    return next((plain for needle, plain in _VERIFIER_GLOSSES if needle.lower() in reason.lower()), "")
+    plain = next((plain for needle, plain in _VERIFIER_GLOSSES if needle.lower() in reason.lower()), "")
+    oid = re.search(r"invalid extension: ([0-9.]+)", reason)
+    if plain and oid and oid.group(1) in _EXTENSION_NAMES:
+        plain += f" ({oid.group(1)} is {_EXTENSION_NAMES[oid.group(1)]})"
+    return plain
+
+
+def _verifier_reason(exc: BaseException) -> str:
+    """The verifier's own words, whole (its first line), without the repr of the certificate it names."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text
 
 
 def _verification_builder(anchors: t.Sequence[x509.Certificate], when: datetime.datetime, ee_policy: t.Any) -> t.Any:
@@ -1110,9 +1134,9 @@ def _verify_path(leaf, intermediates, anchors, when) -> str | None:
     except x509_verification.VerificationError as exc:
         if "Forbidden signature algorithm" in str(exc):
             return "a certificate in the path is signed with an algorithm path validation refuses (MD5/SHA-1)"
-        return _short(exc)
+        return _verifier_reason(exc)
     except ValueError as exc:
-        return _short(exc)
+        return _verifier_reason(exc)
     return None
 
 
@@ -1123,18 +1147,18 @@ def _where_path_stops(path: list[x509.Certificate], anchors, when, reason: str) 
     validated on its own against the bundle, top first, under the CA rules: the highest one that fails is where
     the path stops. When every CA certificate validates, the path stops at the leaf.
     """
-    named = re.search(r"encountered processing <Certificate\(subject=<Name\((.*?)\)>", reason)
+    named = _PROCESSING_RE.search(reason)
     if named:
         for cert in path:
-            if _name(cert) == named.group(1) or cert.subject.rfc4514_string() == named.group(1):
-                return cert, reason
+            if _name(cert) == named.group(1):
+                return cert, _PROCESSING_RE.sub("", reason)
     if x509_verification is not None:
         for index in range(len(path) - 1, 0, -1):
             builder = _verification_builder(anchors, when, x509_verification.ExtensionPolicy.webpki_defaults_ca())
             try:
                 builder.build_client_verifier().verify(path[index], path[index + 1 :])
             except x509_verification.VerificationError as exc:
-                return path[index], _short(exc)
+                return path[index], _PROCESSING_RE.sub("", _verifier_reason(exc))
             except ValueError:
                 continue
     return path[0], reason
