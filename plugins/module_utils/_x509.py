@@ -695,13 +695,25 @@ def is_modern_pfx_encryption(encryption: str | None) -> bool:
     return bool(encryption) and encryption.startswith(_MODERN_PFX_ALGORITHMS)
 
 
+# What Windows Server 2016 and older import: the PKCS#12 PBE algorithms of RFC 7292 and no protection at all.
+_LEGACY_PFX_ENCRYPTIONS = frozenset({
+    "none", "PBE-SHA1-3DES", "PBE-SHA1-2DES", "PBE-SHA1-RC2-40", "PBE-SHA1-RC2-128", "PBE-SHA1-RC4-40",
+    "PBE-SHA1-RC4-128",
+})
+
 # Windows Server 2019 (build 17763) is the first server release that imports PBES2/AES-protected PFX files.
 FIRST_BUILD_WITH_AES_PFX = 17763
 
 
 def windows_cannot_import(encryption: str | None, build: int | None) -> bool:
-    """Whether a PFX so protected must be re-packed for this Windows build (None: unknown, assume an old one)."""
-    return is_modern_pfx_encryption(encryption) and (build is None or build < FIRST_BUILD_WITH_AES_PFX)
+    """Whether a PFX so protected must be re-packed for this Windows build.
+
+    An unknown build is taken as an old one; an unknown or unrecognised encryption (None, empty, a name not in
+    the legacy list) as one old Windows cannot read: re-packing a PFX Windows could have read costs nothing,
+    sending one it cannot read fails on the server with "The specified network password is not correct".
+    """
+    old_windows = build is None or build < FIRST_BUILD_WITH_AES_PFX
+    return old_windows and (not encryption or encryption not in _LEGACY_PFX_ENCRYPTIONS)
 
 
 class PfxContents:
