@@ -13,8 +13,10 @@ A bad certificate never raises: it is the host's verdict (``ok`` false, its prob
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 import typing as t
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
@@ -99,24 +101,79 @@ def pool_size(count: int, processes: int | None = None) -> int:
     """How many processes check ``count`` hosts: ``processes`` when given (>0), else every core when it pays."""
     if processes and processes > 0:
         return max(1, min(processes, count))
-    if count < POOL_MIN_HOSTS or "fork" not in multiprocessing.get_all_start_methods():
+    if count < POOL_MIN_HOSTS:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, min(cores, count // (POOL_MIN_HOSTS // 2)))
 
 
+def _collections_root() -> str:
+    """The folder that holds ``ansible_collections`` (where this collection was loaded from)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(here)))))
+
+
+def _worker_main() -> None:
+    """A worker process: pickled specs on stdin, pickled verdicts on stdout (see check_fleet)."""
+    specs = pickle.load(sys.stdin.buffer)  # noqa: S301 - written by check_fleet, our parent process
+    pickle.dump(_check_chunk(specs), sys.stdout.buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    sys.stdout.buffer.flush()
+
+
+_WORKER = "from ansible_collections.apexone.certificates.plugins.module_utils._preflight import _worker_main; _worker_main()"
+
+
+def _start_worker(chunk: list[dict[str, t.Any]]) -> subprocess.Popen | None:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_collections_root(),
+                                                                     os.environ.get("PYTHONPATH")])))
+    try:
+        proc = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed command
+            [sys.executable, "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=env,
+        )
+        pickle.dump(chunk, proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+        proc.stdin.close()
+    except OSError:
+        return None
+    return proc
+
+
+def _finish_worker(proc: subprocess.Popen | None, chunk: list[dict[str, t.Any]]) -> tuple[list[dict], bool]:
+    """The worker's verdicts; the chunk checked here instead when the worker did not deliver (same verdicts)."""
+    if proc is not None:
+        try:
+            verdicts = pickle.load(proc.stdout)  # noqa: S301 - our own child process
+            if proc.wait(timeout=60) == 0 and isinstance(verdicts, list) and len(verdicts) == len(chunk):
+                return verdicts, True
+        except (EOFError, pickle.UnpicklingError, OSError, subprocess.TimeoutExpired):
+            pass
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return _check_chunk(chunk), False
+
+
 def check_fleet(specs: t.Sequence[dict[str, t.Any]], processes: int | None = None) -> tuple[list[dict], int]:
-    """Verdicts for ``specs`` in their order, and how many processes did the work."""
+    """Verdicts for ``specs`` in their order, and how many processes did the work.
+
+    With more than one process the specs are cut into contiguous parts: this process checks the first while
+    fresh Python processes (this interpreter, not forks of a process that may hold locks, as Ansible's workers
+    do) check the others. A worker that fails has its part checked here: slower, never a different verdict.
+    """
     require = _x509.require_pfx_libraries if any(s.get("pfx") is not None for s in specs) else _x509.require_libraries
     require()  # a missing library is one clear error, not a verdict repeated on every host
+    specs = list(specs)
     size = pool_size(len(specs), processes)
     if size <= 1:
-        return _check_chunk(list(specs)), 1
-    # Contiguous chunks, a few per process, so that a slow chunk does not leave a core idle at the end.
-    parts = size * 4
-    step = -(-len(specs) // parts)
-    chunks = [list(specs[i : i + step]) for i in range(0, len(specs), step)]
-    context = multiprocessing.get_context("fork")
-    with context.Pool(size) as pool:
-        verdicts = [v for chunk in pool.map(_check_chunk, chunks, chunksize=1) for v in chunk]
-    return verdicts, size
+        return _check_chunk(specs), 1
+    step = -(-len(specs) // size)
+    chunks = [specs[i : i + step] for i in range(0, len(specs), step)]
+    workers = [_start_worker(chunk) for chunk in chunks[1:]]
+    verdicts = _check_chunk(chunks[0])
+    used = 1
+    for proc, chunk in zip(workers, chunks[1:], strict=True):
+        part, delivered = _finish_worker(proc, chunk)
+        verdicts.extend(part)
+        used += delivered
+    return verdicts, used
