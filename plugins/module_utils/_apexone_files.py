@@ -528,13 +528,12 @@ def enrich_server_info(facts: t.Any) -> t.Any:
         if not isinstance(entry, dict) or ("content" not in entry and entry.get("exists")):
             continue
         fields = dict(_EMPTY[key])
-        error = entry.get("error")
-        try:
-            data = file_bytes(entry, key)
-            if error is None:
-                fields.update(_parsed(key, data))
-        except ValueError as exc:
-            error = f"{entry.get('path') or key}: {exc}"
+        error = entry.get("error")  # the server could not read the file
+        if error is None:
+            try:
+                fields.update(_parsed(key, file_bytes(entry, key)))
+            except ValueError as exc:
+                error = f"{entry.get('path') or key}: {exc}"
         if error is None:
             error = fields.get("error")
         fields["error"] = error
