@@ -662,3 +662,5 @@ def test_integration_expectations_match_the_reference():
     assert base64.b64encode(new_apricot).decode() == data["apricot_config_new_b64"]
     assert base64.b64encode(utf16).decode() == data["service_utf16_b64"]
     assert base64.b64encode(files.set_ini_values(utf16, values)).decode() == data["service_utf16_new_b64"]
+    for key in ("service_ini", "service_ini_new", "apricot_config", "apricot_config_new", "service_utf16", "service_utf16_new"):
+        assert files.sha256_hex(base64.b64decode(data[f"{key}_b64"])) == data[f"{key}_sha256"], key
