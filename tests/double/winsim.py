@@ -393,7 +393,11 @@ class ApexOneServer:
                 "key_provider": record["provider_type"], "exportable": record["exportable"]}
 
     def m_win_agent_cert(self, args: dict, check_mode: bool) -> dict:
-        result = self._cas_write(OFCIPCER, args["content"], args.get("expected_sha256"), check_mode)
+        try:
+            result = self._cas_write(OFCIPCER, args["content"], args.get("expected_sha256"), check_mode)
+        except ModuleFailure as exc:  # FailJson returns the result as set so far: nothing written
+            raise ModuleFailure(str(exc), partial={"path": self._path(OFCIPCER), "sha256": None,
+                                                   "previous_sha256": None, "backup_file": None}) from None
         return {"changed": result.pop("changed"), **result}
 
     def m_win_iis_https_binding(self, args: dict, check_mode: bool) -> dict:
@@ -430,12 +434,16 @@ class ApexOneServer:
                  if args.get(key)]
         if not given:
             raise ModuleFailure("one of the following is required: service_ini, apricot_config")
-        for _key, rel, option in given:  # compare both before writing either
-            self._cas_write(rel, option["content"], option.get("expected_sha256"), True)
+        try:
+            for _key, rel, option in given:  # compare both before writing either
+                self._cas_write(rel, option["content"], option.get("expected_sha256"), True)
+        except ModuleFailure as exc:  # FailJson returns the result as set so far: nothing written
+            raise ModuleFailure(str(exc), partial={"install_path": self.state["install_path"], "backups": [],
+                                                   "service_ini": None, "apricot_config": None}) from None
         result = {"changed": False, "backups": [], "service_ini": None, "apricot_config": None}
         for key, rel, option in given:
             outcome = self._cas_write(rel, option["content"], option.get("expected_sha256"), check_mode)
-            result["changed"] = result["changed"] or outcome.pop("changed")
+            result["changed"] = result["changed"] or outcome["changed"]
             result[key] = outcome
             if outcome["backup_file"]:
                 result["backups"].append({"path": outcome["path"], "backup_file": outcome["backup_file"]})
