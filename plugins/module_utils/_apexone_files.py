@@ -413,6 +413,8 @@ def file_bytes(entry: t.Any, what: str = "the file") -> bytes | None:
     if not entry.get("exists"):
         return None
     content = entry.get("content")
+    if not isinstance(content, str) and entry.get("error"):
+        raise ValueError(f"the server could not read it: {entry['error']}")
     if not isinstance(content, str):
         raise ValueError(f"{what} exists but has no base64 'content': gather it with win_server_info of this collection")
     try:

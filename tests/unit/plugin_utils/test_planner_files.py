@@ -164,3 +164,11 @@ def test_parsed_fields_come_from_the_bytes_on_the_controller(material):
     assert f"OfcIPCer.dat holds {old}" in action(result, AGENT)["reason"]
     assert "Service.ini HTTPS_CERT is 'apex01'" in action(result, PERSISTENCE)["reason"]
     assert "apricot_config cert_cn is 'apex01'" in action(result, PERSISTENCE)["reason"]
+
+
+def test_file_the_server_could_not_read_blocks_with_its_reason(material):
+    info = facts(server(material))
+    info["apricot_config"].update(content=None, sha256=None, error="Cannot read 'x': The process cannot access the file")
+    result = plan(info, desired(material))
+    assert "the server could not read it: Cannot read 'x': The process cannot access the file" in next(
+        b["message"] for b in result["blockers"] if b["code"] == "persistence_file_unusable")
