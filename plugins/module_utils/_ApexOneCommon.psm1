@@ -478,8 +478,8 @@ Function Set-ApexOneFileContent {
     (case-insensitive; an empty ExpectedSha256 means the file must not exist), otherwise this throws and nothing is
     written. Then the current bytes are backed up (Backup-ApexOneFile), Content is written to a temporary file in
     the same folder and swapped in with [System.IO.File]::Replace, which keeps the ACL and attributes of the file it
-    replaces (a new file is moved into place), and the file is read back. With -CheckMode only the comparisons run.
-    Returns @{ path; changed; previous_sha256; sha256; backup_file }.
+    replaces (a new file is moved into place), and the file is read back. With -WhatIf (pass
+    -WhatIf:$module.CheckMode) only the comparisons run. Returns @{ path; changed; previous_sha256; sha256; backup_file }.
 
     .PARAMETER Path
     The file.
@@ -490,13 +490,10 @@ Function Set-ApexOneFileContent {
     .PARAMETER ExpectedSha256
     The SHA-256 (hex) of the file when the facts were gathered; empty when it did not exist.
 
-    .PARAMETER CheckMode
-    Compare only; write nothing.
-
     .EXAMPLE
-    $result = Set-ApexOneFileContent -Path $path -Content $bytes -ExpectedSha256 $module.Params.expected_sha256 -CheckMode:$module.CheckMode
+    $result = Set-ApexOneFileContent -Path $path -Content $bytes -ExpectedSha256 $sha256 -WhatIf:$module.CheckMode
     #>
-    [CmdletBinding()]
+    [CmdletBinding(SupportsShouldProcess = $true)]
     [OutputType([hashtable])]
     param (
         [Parameter(Mandatory = $true)]
@@ -511,10 +508,7 @@ Function Set-ApexOneFileContent {
         [AllowEmptyString()]
         [AllowNull()]
         [string]
-        $ExpectedSha256,
-
-        [switch]
-        $CheckMode
+        $ExpectedSha256
     )
 
     $exists = Test-Path -LiteralPath $Path -PathType Leaf
@@ -547,7 +541,7 @@ Function Set-ApexOneFileContent {
         throw "'$Path' changed since the facts were gathered: its SHA-256 is $currentSha256, expected $expected. $again"
     }
     $result.changed = $true
-    if ($CheckMode) {
+    if (-not $PSCmdlet.ShouldProcess($Path, 'Replace the file with the given bytes')) {
         return $result
     }
 

@@ -50,7 +50,7 @@ $path = Join-Path -Path $commonFolder -ChildPath 'OfcIPCer.dat'
 $module.Result.path = $path
 
 try {
-    $write = Set-ApexOneFileContent -Path $path -Content $bytes -ExpectedSha256 $module.Params.expected_sha256 -CheckMode:$module.CheckMode
+    $write = Set-ApexOneFileContent -Path $path -Content $bytes -ExpectedSha256 $module.Params.expected_sha256 -WhatIf:$module.CheckMode
 }
 catch {
     $module.FailJson($_.Exception.Message, $_)

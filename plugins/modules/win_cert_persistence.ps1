@@ -64,7 +64,7 @@ $given = @(foreach ($file in $files) {
 # Compare every file first: nothing is written unless each one is still what was gathered.
 foreach ($file in $given) {
     try {
-        $file.check = Set-ApexOneFileContent -Path $file.path -Content $file.bytes -ExpectedSha256 $file.expected -CheckMode
+        $file.check = Set-ApexOneFileContent -Path $file.path -Content $file.bytes -ExpectedSha256 $file.expected -WhatIf
     }
     catch {
         $module.FailJson($_.Exception.Message, $_)

@@ -206,7 +206,7 @@ def test_compare_and_swap_write_backs_up_outside_pccsrv_and_replaces_atomically(
     order = [write.index(marker) for marker in (
         "$currentSha256 -ceq $newSha256",  # already there: nothing to do
         "$currentSha256 -cne $expected",  # compare ...
-        "if ($CheckMode)",  # ... before anything is written
+        "if (-not $PSCmdlet.ShouldProcess(",  # ... before anything is written (-WhatIf: check mode)
         "Backup-ApexOneFile -Path $Path -Content $current",  # back up the compared bytes
         "[System.IO.File]::WriteAllBytes($temporary, $Content)",  # temporary file in the same folder
         "[System.IO.File]::Replace($temporary, $Path, $null)",  # swapped in (keeps the ACL)
