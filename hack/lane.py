@@ -27,6 +27,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -101,6 +102,122 @@ def declared(root: str = REPO) -> Declared:
         python={name: _lower_bound(str(r.specifier), f"requirements.txt {name}")
                 for name, r in reqs.items() if name != "ansible-core"},
     )
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def newest_minor(spec: str) -> str:
+    """The last minor release a range like '>=2.16,<2.20' admits ('2.19')."""
+    uppers = [Version(s.version) for s in SpecifierSet(spec) if s.operator == "<"]
+    if len(uppers) != 1 or uppers[0].micro or uppers[0].minor == 0:
+        raise LaneError(f"'{spec}' needs one upper bound of the form <X.Y")
+    return f"{uppers[0].major}.{uppers[0].minor - 1}"
+
+
+def floor_mismatches(root: str = REPO) -> list[str]:
+    """Where the declared dependency floors (and ranges) disagree; empty when every file says the same.
+
+    Sources: meta/runtime.yml (requires_ansible) and galaxy.yml (ansible.windows) are what ansible-galaxy reads;
+    requirements.txt what pip reads; execution-environment.yml and ee-requirements.in / ee-constraints.txt what
+    the AWX execution environment is built from; README.md and docs/awx.md what people read.
+    """
+    problems = []
+    try:
+        decl = declared(root)
+    except (LaneError, KeyError) as exc:
+        return [str(exc)]
+    reqs = requirements(os.path.join(root, "requirements.txt"))
+    ee = read_yaml(os.path.join(root, "execution-environment.yml"))
+    deps = ee["dependencies"]
+    if Version(decl.ansible_core) != Version(_lower_bound(decl.ansible_core_spec, "requirements.txt ansible-core")):
+        problems.append(f"meta/runtime.yml requires_ansible floor {decl.ansible_core} != requirements.txt "
+                        f"ansible-core '{decl.ansible_core_spec}'")
+    core_ee = Requirement(deps["ansible_core"]["package_pip"])
+    if str(core_ee.specifier) != decl.ansible_core_spec:
+        problems.append(f"execution-environment.yml ansible_core '{core_ee.specifier}' != requirements.txt "
+                        f"'{decl.ansible_core_spec}'")
+    windows_ee = [c for c in deps["galaxy"]["collections"] if c.get("name") == "ansible.windows"]
+    if not windows_ee or SpecifierSet(str(windows_ee[0].get("version", ""))) != SpecifierSet(decl.ansible_windows_spec):
+        problems.append(f"execution-environment.yml ansible.windows '{windows_ee[0].get('version') if windows_ee else None}'"
+                        f" != galaxy.yml '{decl.ansible_windows_spec}'")
+    ee_python = {r.name.lower(): r for r in map(Requirement, deps.get("python") or [])}
+    lock_in = requirements(os.path.join(root, "ee-requirements.in"))
+    for name, req in reqs.items():
+        if name != "ansible-core" and (name not in ee_python or ee_python[name].specifier != req.specifier):
+            problems.append(f"execution-environment.yml python {name} "
+                            f"'{ee_python[name].specifier if name in ee_python else 'missing'}' != requirements.txt "
+                            f"'{req.specifier}'")
+        if name not in lock_in or lock_in[name].specifier != req.specifier:
+            problems.append(f"ee-requirements.in {name} '{lock_in[name].specifier if name in lock_in else 'missing'}' "
+                            f"!= requirements.txt '{req.specifier}' (then run make ee-lock)")
+    runner = Requirement(deps["ansible_runner"]["package_pip"])
+    if "ansible-runner" not in lock_in or lock_in["ansible-runner"].specifier != runner.specifier:
+        problems.append(f"ee-requirements.in ansible-runner != execution-environment.yml '{runner.specifier}'")
+    pins = locked_pins(os.path.join(root, "ee-constraints.txt"))
+    for name, req in lock_in.items():
+        if name not in pins:
+            problems.append(f"ee-constraints.txt has no pin for {name}: run make ee-lock")
+        elif Version(pins[name]) not in req.specifier:
+            problems.append(f"ee-constraints.txt pins {name}=={pins[name]}, outside ee-requirements.in "
+                            f"'{req.specifier}': run make ee-lock")
+    readme = open(os.path.join(root, "README.md")).read()
+    core_range = f"ansible-core {_minor(decl.ansible_core)} to {newest_minor(decl.ansible_core_spec)}"
+    for text, what in ((core_range, "the ansible-core range"),
+                       (f"ansible.windows {decl.ansible_windows}", "the ansible.windows floor")):
+        if text not in readme:
+            problems.append(f"README.md does not state {what} ('{text}')")
+    awx_doc = open(os.path.join(root, "docs", "awx.md")).read()
+    if core_range not in awx_doc:
+        problems.append(f"docs/awx.md does not state the ansible-core range ('{core_range}')")
+    return problems
+
+
+def locked_pins(path: str) -> dict[str, str]:
+    """{name: version} of a pip-compile style lock file (``name==version \\`` lines)."""
+    pins = {}
+    with open(path) as handle:
+        for line in handle:
+            if line and not line[0].isspace() and "==" in line and not line.startswith("#"):
+                req = Requirement(line.split(" \\")[0].strip())
+                pins[req.name.lower().replace("_", "-")] = next(iter(req.specifier)).version
+    return pins
+
+
+def lock_problems(path: str) -> list[str]:
+    """Lines of a hash-locked constraints file that are not ``name==version`` with at least one sha256 hash."""
+    problems, entry = [], None
+    with open(path) as handle:
+        lines = handle.read().splitlines()
+
+    def close(entry):
+        if entry and not entry[1]:
+            problems.append(f"line {entry[2]}: {entry[0]} has no --hash=sha256:...")
+
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if not line[0].isspace():
+            close(entry)
+            requirement = stripped.rstrip("\\").strip()
+            if "==" not in requirement or any(c in requirement for c in "<>~!;["):
+                problems.append(f"line {number}: '{requirement}' is not pinned with == (or carries extras/markers)")
+            entry = [requirement, 0, number]
+        elif stripped.startswith("--hash="):
+            if entry is None or not re_sha256(stripped):
+                problems.append(f"line {number}: '{stripped}' is not a --hash=sha256:<64 hex> of a pinned package")
+            else:
+                entry[1] += 1
+        else:
+            problems.append(f"line {number}: unexpected '{stripped}' (only pins, hashes and comments)")
+    close(entry)
+    return problems
+
+
+def re_sha256(text: str) -> bool:
+    return re.fullmatch(r"--hash=sha256:[0-9a-f]{64}( \\)?", text) is not None
 
 
 def lane_data() -> dict:

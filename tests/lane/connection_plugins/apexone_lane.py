@@ -35,14 +35,14 @@ options:
       - name: ansible_host
 """
 
-import json
-import os
-import sys
+import json  # noqa: E402  (DOCUMENTATION first, as Ansible plugins do)
+import os  # noqa: E402
+import sys  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "double", "connection_plugins"))
 
-import apexone_double
+import apexone_double  # noqa: E402
 
 
 def _specs() -> dict:
