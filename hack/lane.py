@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import yaml
 from packaging.requirements import Requirement
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,7 +59,10 @@ class LaneError(Exception):
 
 # ----------------------------------------------------------------------------------------------- declarations
 def _lower_bound(spec: str, what: str) -> str:
-    bounds = [s.version for s in SpecifierSet(spec) if s.operator in (">=", "==", "~=")]
+    try:
+        bounds = [s.version for s in SpecifierSet(spec) if s.operator in (">=", "==", "~=")]
+    except InvalidSpecifier:
+        bounds = []  # '*' (any version, in galaxy.yml) or a typo
     if len(bounds) != 1:
         raise LaneError(f"{what}: '{spec}' has no single lower bound (>=X); declare one so the lane can test it")
     return bounds[0]
@@ -164,8 +167,9 @@ def floor_mismatches(root: str = REPO) -> list[str]:
                             f"'{req.specifier}': run make ee-lock")
     readme = open(os.path.join(root, "README.md")).read()
     core_range = f"ansible-core {_minor(decl.ansible_core)} to {newest_minor(decl.ansible_core_spec)}"
-    for text, what in ((core_range, "the ansible-core range"),
-                       (f"ansible.windows {decl.ansible_windows}", "the ansible.windows floor")):
+    # The rows of the controller table in README.md's "Supported versions".
+    for text, what in ((f"| ansible-core | {core_range} ", "the ansible-core range"),
+                       (f"| ansible.windows | ansible.windows {decl.ansible_windows} or later", "the ansible.windows floor")):
         if text not in readme:
             problems.append(f"README.md does not state {what} ('{text}')")
     awx_doc = open(os.path.join(root, "docs", "awx.md")).read()
