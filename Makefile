@@ -94,8 +94,9 @@ lane: lane-env
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/lane
 
 # The execution environment's build context (ansible-builder create; no container runtime needed). With
-# EE_GALAXY_KEYRING=<keyring> the galaxy stage verifies collection signatures (EE_SIGNATURE_COUNT, default 1;
-# +1 refuses unsigned collections). The base image digest is a build argument of `ansible-builder build`: docs/awx.md.
+# EE_GALAXY_KEYRING=<keyring> the galaxy stage verifies collection signatures (EE_SIGNATURE_COUNT valid ones, default
+# 1; "+1", refusing unsigned collections, is a build argument: docs/awx.md). The base image digest is a build argument
+# of `ansible-builder build` too.
 EE_CONTEXT         ?= $(BUILD)/ee
 EE_SIGNATURE_COUNT ?= 1
 ee-context: venv

@@ -203,6 +203,9 @@ def lock_problems(path: str) -> list[str]:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
+        if line.startswith("-"):
+            problems.append(f"line {number}: unexpected option line '{stripped}' (the lock names no index or links)")
+            continue
         if not line[0].isspace():
             close(entry)
             requirement = stripped.rstrip("\\").strip()
