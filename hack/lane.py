@@ -522,7 +522,9 @@ def _host_setup(workdir: str, collections: str):
             state["fail"] = {FAIL_AT: {"message": "lane: simulated failure at step 7", "times": 1}}
         with open(os.path.join(workdir, f"{name}.json"), "w") as handle:
             json.dump(state, handle)
-        hosts[name] = {"ansible_connection": "apexone_lane", "apexone_double_state_dir": workdir,
+        # apexone_cert_trusted_connections: the role's transport guard knows winrm/psrp; the lane's double is local.
+        hosts[name] = {"ansible_connection": "apexone_lane", "apexone_cert_trusted_connections": ["apexone_lane"],
+                       "apexone_double_state_dir": workdir,
                        "apexone_cert_hostname": fqdn, "apexone_cert_pfx_path": os.path.join(workdir, f"{name}.pfx")}
     inventory = {"all": {"hosts": hosts, "vars": {
         "apexone_cert_pfx_password": PASSWORD, "apexone_cert_ca_bundle_path": os.path.join(workdir, "root.pem"),
