@@ -15,6 +15,7 @@ pieces say the same. Usage (the Makefile runs ``prepare``; tests/unit/lane runs 
   lane.py prepare                 build/refresh the cached floor venv and both ansible.windows trees under .build/lane
   lane.py check [--root DIR]      static check: every ansible.windows option the role/playbooks use exists in the floor
   lane.py run [floor|newest]      the playbook scenario against the test double, with its duration
+  lane.py lowest [--run]          the oldest ansible.windows the roles/playbooks could declare (downloads candidates)
 """
 
 from __future__ import annotations
@@ -615,6 +616,36 @@ def run_scenario(lane: Lane, workdir: str, collections: str | None = None) -> Sc
     return ScenarioResult(lane, time.monotonic() - started, problems, called, output)
 
 
+def lowest_windows(decl: Declared, run: bool = False, log=print) -> str | None:
+    """The oldest ansible.windows (of those a PyPI ansible wheel carries) that the roles/playbooks can use with the
+    declared ansible-core floor: it admits that ansible-core (its requires_ansible), passes the static check and, with
+    ``run``, the lane's scenario. What to declare in galaxy.yml when the tasks change (downloads each candidate once).
+    """
+    data = lane_data()
+    floor_lane = None
+    for version in sorted(data["ansible_windows_in_ansible"], key=Version):
+        tree = windows_tree(version, data)
+        needs = read_yaml(os.path.join(tree, WINDOWS_SUBDIR, "meta", "runtime.yml")).get("requires_ansible", "")
+        if needs and Version(decl.ansible_core) not in SpecifierSet(needs):
+            log(f"ansible.windows {version}: requires ansible-core '{needs}', not {decl.ansible_core}")
+            continue
+        problems = check(REPO, tree, version, decl.ansible_core, data)
+        if problems:
+            log(f"ansible.windows {version}: {len(problems)} problem(s), first: {problems[0]}")
+            continue
+        if run:
+            floor_lane = floor_lane or prepare("floor", decl)[0]
+            candidate = Lane("candidate", floor_lane.bin, decl.ansible_core, version, tree)
+            with tempfile.TemporaryDirectory(prefix="lane-lowest-") as workdir:
+                result = run_scenario(candidate, workdir)
+            if result.problems:
+                log(f"ansible.windows {version}: the scenario fails: {result.problems[0]}")
+                continue
+        log(f"ansible.windows {version}: usable with ansible-core {decl.ansible_core}")
+        return version
+    return None
+
+
 # ---------------------------------------------------------------------------------------------------- CLI
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -626,6 +657,8 @@ def main(argv: list[str]) -> int:
     chk.add_argument("--root", default=REPO)
     run = sub.add_parser("run")
     run.add_argument("which", nargs="?", default="all", choices=["floor", "newest", "all"])
+    low = sub.add_parser("lowest", help="the oldest ansible.windows the roles/playbooks can declare")
+    low.add_argument("--run", action="store_true", help="also run the scenario with each candidate")
     args = parser.parse_args(argv)
     try:
         decl = declared()
@@ -636,6 +669,10 @@ def main(argv: list[str]) -> int:
             for lane in prepare(args.which, decl):
                 print(f"lane {lane.name}: ansible-core {lane.ansible_core}, ansible.windows {lane.ansible_windows}")
             return 0
+        if args.command == "lowest":
+            found = lowest_windows(decl, run=args.run)
+            print(f"lowest usable ansible.windows: {found} (galaxy.yml declares {decl.ansible_windows})")
+            return 0 if found else 1
         if args.command == "check":
             (floor,) = prepare("floor", decl)
             problems = check(args.root, floor.windows_path, floor.ansible_windows, floor.ansible_core)
