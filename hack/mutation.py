@@ -131,6 +131,8 @@ def write_config(where: str, target: dict) -> None:
         "    -c",
         f"    {rel('pytest.ini')}",
         "    --hypothesis-seed=0",
+        "    -p",
+        "    mutation_order",
         "use_git_change_detection = false",
         "use_setproctitle = false",
         "timeout_multiplier = 10.0",
@@ -177,6 +179,9 @@ def run_mutmut(where: str, names: list[str], jobs: int) -> int:
     cmd = [os.path.join(os.path.dirname(sys.executable), "mutmut"), "run", "--max-children", str(jobs), *names]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "HYPOTHESIS_", "MUTANT_"))}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Each mutant runs in a fresh fork: keep the test PKI's RSA keys on disk instead of generating them per mutant.
+    env["APEXONE_TEST_KEY_CACHE"] = os.path.join(STAGE_ROOT, "keys")
+    env["PYTHONPATH"] = os.path.dirname(os.path.abspath(__file__))  # the mutation_order pytest plugin
     with open(log, "w", encoding="utf-8") as out:
         return subprocess.run(cmd, cwd=where, stdout=out, stderr=subprocess.STDOUT, env=env, check=False).returncode
 
