@@ -49,6 +49,18 @@ def facts(server):
     return server.call("apexone.certificates.win_server_info", {})
 
 
+def set_master(info, name):
+    """Master_DomainName in the raw bytes of ofcscan.ini (the planner parses the file content itself)."""
+    import re
+
+    entry = info["ofcscan_ini"]
+    data = base64.b64decode(entry["content"])
+    data = re.sub(rb"Master_DomainName=[^\r\n]*", b"Master_DomainName=" + name.encode(), data)
+    entry["content"] = base64.b64encode(data).decode()
+    entry.pop("sha256", None)
+    return info
+
+
 def codes(items):
     return [i["code"] for i in items]
 
@@ -66,7 +78,7 @@ def apply(server, result, material):
 def test_master_domain_name_not_covered_blocks_on_every_version(server, material, version):
     server.state["product"] = {"server_version": version[0], "service_pack_build": version[1]}
     info = facts(server)
-    info["ofcscan_ini"]["master_domain_name"] = "apexone-vip.corp.example"  # agents use another name
+    set_master(info, "apexone-vip.corp.example")  # agents use another name
     result = plan(info, desired_for(material))
     assert codes(result["blockers"]) == ["master_domain_name"]
     message = result["blockers"][0]["message"]
@@ -76,7 +88,7 @@ def test_master_domain_name_not_covered_blocks_on_every_version(server, material
 
 def test_master_domain_name_mismatch_can_be_allowed_explicitly(server, material):
     info = facts(server)
-    info["ofcscan_ini"]["master_domain_name"] = "apex01"  # the short name, not in the certificate
+    set_master(info, "apex01")  # the short name, not in the certificate
     result = plan(info, desired_for(material, allow_name_mismatch=True))
     assert result["applicable"] is True
     assert "master_domain_name" in codes(result["warnings"])
@@ -84,9 +96,9 @@ def test_master_domain_name_mismatch_can_be_allowed_explicitly(server, material)
 
 def test_master_domain_name_covered_by_a_san_passes(server, material):
     info = facts(server)
-    info["ofcscan_ini"]["master_domain_name"] = "APEX01.corp.example."
+    set_master(info, "APEX01.corp.example.")
     assert plan(info, desired_for(material))["applicable"] is True
-    info["ofcscan_ini"]["master_domain_name"] = "apexone.corp.example"
+    set_master(info, "apexone.corp.example")
     assert plan(info, desired_for(material, san_dns=[HOST, "*.corp.example"]))["applicable"] is True
 
 
