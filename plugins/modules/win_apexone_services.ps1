@@ -36,7 +36,8 @@ $startTypes = @{
     disabled = [Ansible.Windows.SCManager.ServiceStartType]::Disabled
 }
 $readRights = [Ansible.Windows.SCManager.ServiceRights]'QueryConfig, QueryStatus, EnumerateDependents'
-$timeout = [TimeSpan]::FromSeconds([Math]::Max(1, $module.Params.timeout))
+$timeoutSeconds = if ($module.Params.timeout -lt 1) { 1 } else { $module.Params.timeout }
+$timeout = [TimeSpan]::FromSeconds($timeoutSeconds)
 
 Function ConvertTo-StartModeName {
     <#
@@ -246,16 +247,17 @@ for ($index = 0; $index -lt $entries.Count; $index++) {
             $controller.Refresh()
             $runningDependents = @($controller.DependentServices | Where-Object {
                     $_.Refresh()
-                    $_.Status -ne [System.ServiceProcess.ServiceControllerStatus]::Stopped
+                    [string]$_.Status -ne 'Stopped'
                 } | ForEach-Object { $_.ServiceName })
             if ($runningDependents.Count -gt 0) {
                 $module.FailJson("Service '$name' was not stopped: its dependent service(s) $($runningDependents -join ', ') run. List them before it.")
             }
             try {
-                if ($controller.Status -ne [System.ServiceProcess.ServiceControllerStatus]::StopPending) {
+                if ([string]$controller.Status -ne 'StopPending') {
                     $controller.Stop()
                 }
-                $controller.WaitForStatus([System.ServiceProcess.ServiceControllerStatus]::Stopped, $timeout)
+                # WaitForStatus takes a ServiceControllerStatus; PowerShell converts the name.
+                $controller.WaitForStatus('Stopped', $timeout)
             }
             catch {
                 $module.FailJson("Failed to stop service '$name' within $($timeout.TotalSeconds) seconds: $($_.Exception.Message)", $_)
@@ -267,13 +269,13 @@ for ($index = 0; $index -lt $entries.Count; $index++) {
     elseif ($entry.state -eq 'started' -and $status -ne 'running') {
         if (-not $module.CheckMode) {
             try {
-                if ($controller.Status -eq [System.ServiceProcess.ServiceControllerStatus]::Paused) {
+                if ([string]$controller.Status -eq 'Paused') {
                     $controller.Continue()
                 }
-                elseif ($controller.Status -eq [System.ServiceProcess.ServiceControllerStatus]::Stopped) {
+                elseif ([string]$controller.Status -eq 'Stopped') {
                     $controller.Start()
                 }
-                $controller.WaitForStatus([System.ServiceProcess.ServiceControllerStatus]::Running, $timeout)
+                $controller.WaitForStatus('Running', $timeout)
             }
             catch {
                 $module.FailJson("Failed to start service '$name' within $($timeout.TotalSeconds) seconds: $($_.Exception.Message)", $_)
