@@ -102,3 +102,13 @@ def test_master_domain_name_not_covered_is_refused_unless_allowed(ansible_env, f
     assert names(calls(fleet, host)) == ["win_server_info"]
     proc = run(ansible_env, fleet, "replace.yml", "--limit", host, "-e", "apexone_cert_allow_name_mismatch=true")
     assert proc.returncode == 0, proc.stdout
+
+
+def test_step7_without_restart_is_refused_while_the_services_run(ansible_env, fleet):  # noqa: F811
+    host = "apex02"
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", host, "-e", "apexone_cert_restart_services=false")
+    assert proc.returncode == 2
+    assert "step7_services_running" not in proc.stdout or "KA-0004491" in proc.stdout
+    assert "apexone_cert_restart_services: true" in proc.stdout
+    assert names(calls(fleet, host)) == ["win_server_info"]
+    assert winsim.comparable(state(fleet, host)) == fleet["hosts"][host]["initial"]
