@@ -174,6 +174,13 @@ T["System.Security.Cryptography.CspProviderFlags"] = read(
         "CreateEphemeralKey": "4.0",
     },
 )
+T["System.Security.Cryptography.CngProvider"] = read(
+    "xml/System.Security.Cryptography/CngProvider.xml",
+    "03caa1ce3b2fd334a6b86a76f1448b17fec8f047",
+    "3.5",
+    "AssemblyInfo System.Core 3.5.0.0 for the type and its constructor",
+    {".ctor": "3.5", "Provider": "3.5"},
+)
 core = {
     "Microsoft.Win32.RegistryKeyPermissionCheck": (
         "2.0",
@@ -306,7 +313,6 @@ core = {
     ),
     "System.Security.Cryptography.AsymmetricAlgorithm": ("1.1", {"KeySize": "1.1"}),
     "System.Security.Cryptography.CngKeyOpenOptions": ("3.5", {}),
-    "System.Security.Cryptography.CngProvider": ("3.5", {".ctor": "3.5"}),
     "System.Security.Cryptography.CryptographicException": ("1.1", {".ctor": "1.1"}),
     "System.Security.Cryptography.CspKeyContainerInfo": ("2.0", {".ctor": "2.0", "Exportable": "2.0"}),
     "System.Security.Cryptography.CspParameters": ("1.1", {".ctor": "1.1", "Flags": "1.1", "KeyNumber": "1.1"}),
