@@ -423,7 +423,11 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
                 }
                 catch (IdentityNotMappedException)
                 {
-                    entry.Identity = sid.Value;
+                    entry.Identity = sid.Value;  // a deleted account, or one of an unreachable domain
+                }
+                catch (SystemException)
+                {
+                    entry.Identity = sid.Value;  // Translate fails with a SystemException when the lookup itself fails
                 }
                 entry.Rights = rule.FileSystemRights.ToString();
                 entry.Type = rule.AccessControlType == AccessControlType.Allow ? "allow" : "deny";
