@@ -182,6 +182,8 @@ T["System.Security.Cryptography.CngProvider"] = read(
     {".ctor": "3.5", "Provider": "3.5"},
 )
 core = {
+    "System.SystemException": ("1.1", {}),
+    "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
     "Microsoft.Win32.RegistryKeyPermissionCheck": (
         "2.0",
         {"ReadWriteSubTree": "2.0", "ReadSubTree": "2.0", "Default": "2.0"},
