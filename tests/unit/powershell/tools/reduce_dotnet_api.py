@@ -181,6 +181,23 @@ T["System.Security.Cryptography.CngProvider"] = read(
     "AssemblyInfo System.Core 3.5.0.0 for the type and its constructor",
     {".ctor": "3.5", "Provider": "3.5"},
 )
+T["System.Security.Cryptography.X509Certificates.X509KeyStorageFlags"] = read(
+    "xml/System.Security.Cryptography.X509Certificates/X509KeyStorageFlags.xml",
+    "06805e6680e1b2615ba7d936a8c103a16c7bb305",
+    "2.0",
+    "ILAsm TypeSignature FrameworkAlternate netframework-2.0...; DefaultKeySet, Exportable, MachineKeySet, PersistKeySet, "
+    "UserKeySet in mscorlib 2.0.0.0; EphemeralKeySet only in mscorlib 4.0.0.0 and the X509Certificates contract 4.2.0.0: a 4.x "
+    "addition the XML does not date, so treated as newer than 4.5.2",
+    {
+        "DefaultKeySet": "2.0",
+        "Exportable": "2.0",
+        "MachineKeySet": "2.0",
+        "PersistKeySet": "2.0",
+        "UserKeySet": "2.0",
+        "UserProtected": "2.0",
+        "EphemeralKeySet": "4.6",
+    },
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
@@ -332,7 +349,6 @@ core = {
     ),
     "System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension": ("2.0", {}),
     "System.Security.Cryptography.X509Certificates.X509FindType": ("2.0", {"FindByThumbprint": "2.0"}),
-    "System.Security.Cryptography.X509Certificates.X509KeyStorageFlags": ("2.0", {"Exportable": "2.0"}),
     "System.Security.Cryptography.X509Certificates.X509NameType": ("2.0", {"SimpleName": "2.0"}),
     "System.Security.Principal.IdentityReference": ("2.0", {"Equals": "2.0", "Translate": "2.0", "Value": "2.0"}),
     "System.Security.Principal.NTAccount": ("2.0", {".ctor": "2.0"}),
