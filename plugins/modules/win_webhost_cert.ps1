@@ -7,7 +7,6 @@
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneHttpSys
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
-#AnsibleRequires -PowerShell ..module_utils._ApexOneFiles
 
 Set-StrictMode -Version 2.0
 
@@ -29,7 +28,6 @@ $spec = @{
         exportable = @{ type = 'bool'; default = $true }
         key_provider = @{ type = 'str'; default = 'legacy'; choices = 'cng', 'legacy' }
         key_readers = @{ type = 'list'; elements = 'str'; default = @(); no_log = $false }
-        install_path = @{ type = 'path' }
     }
     required_if = @(
         , @('state', 'absent', @('thumbprint'))
@@ -186,9 +184,10 @@ Function Resolve-Identity {
 Function Get-ReferenceList {
     <#
     .SYNOPSIS
-    What still uses a certificate: IIS https bindings, http.sys SSL records, Service.ini and apricot_config.
+    What still uses a certificate: IIS https bindings and http.sys SSL records. Service.ini, apricot_config and
+    OfcIPCer.dat are read on the controller (win_server_info returns their bytes), which decides before calling.
     #>
-    param ([string]$Thumbprint, [string]$FriendlyName)
+    param ([string]$Thumbprint)
 
     $references = [System.Collections.Generic.List[string]]@()
     try {
@@ -213,33 +212,6 @@ Function Get-ReferenceList {
     foreach ($entry in [ApexOne.HttpSys.SslConfig]::GetBindings()) {
         if ($entry.Thumbprint -eq $Thumbprint) {
             $references.Add("http.sys SSL record $($entry.Kind)=$($entry.Key)")
-        }
-    }
-    if (-not [string]::IsNullOrEmpty($FriendlyName)) {
-        $install = $null
-        try {
-            $install = Get-ApexOneInstallPath -InstallPath $module.Params.install_path
-        }
-        catch {
-            $module.Warn("Service.ini and apricot_config were not checked: $($_.Exception.Message)")
-        }
-        if ($null -ne $install) {
-            $serviceIni = Join-Path -Path $install.path -ChildPath 'WSS\Service.ini'
-            if (Test-Path -LiteralPath $serviceIni -PathType Leaf) {
-                $values = Get-ApexOneIniContentValue -Data ([System.IO.File]::ReadAllBytes($serviceIni)) -Key 'HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME'
-                foreach ($key in @('HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME')) {
-                    if ($values[$key] -eq $FriendlyName) {
-                        $references.Add("$key in '$serviceIni'")
-                    }
-                }
-            }
-            $apricot = Join-Path -Path $install.path -ChildPath 'SRS\apricot_config'
-            if (Test-Path -LiteralPath $apricot -PathType Leaf) {
-                $values = Get-ApexOneApricotCert -Data ([System.IO.File]::ReadAllBytes($apricot))
-                if ($values.cert_friendly_name -eq $FriendlyName) {
-                    $references.Add("<cert_friendly_name> in '$apricot'")
-                }
-            }
         }
     }
     , $references.ToArray()
@@ -273,7 +245,7 @@ if ($state -eq 'absent') {
             $module.ExitJson()
         }
         try {
-            $references = @(Get-ReferenceList -Thumbprint $thumbprint -FriendlyName $present[0].certificate.FriendlyName)
+            $references = @(Get-ReferenceList -Thumbprint $thumbprint)
         }
         catch {
             $module.FailJson("Cannot check what uses certificate $($thumbprint), so it was not removed: $($_.Exception.Message)", $_)

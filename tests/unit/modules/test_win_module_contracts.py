@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-MODULES = ("win_webhost_cert", "win_iis_https_binding", "win_cert_persistence")
+MODULES = ("win_webhost_cert", "win_iis_https_binding", "win_cert_persistence", "win_agent_cert")
 # Keys the action plugin adds to the module result.
 ACTION_RESULT_KEYS = {"win_webhost_cert": {"certificate"}}
 
