@@ -50,6 +50,10 @@ def test_declared_floors_can_be_tested_here():
     """The ansible.windows floor and the newest allowed version are both in a PyPI ansible wheel the lane knows."""
     decl = lane.declared()
     data = lane.lane_data()
+    if decl.ansible_windows is None:  # no dependency declared: the lanes run with an empty collections path
+        tree = lane.windows_tree(None, data)
+        assert os.listdir(os.path.join(tree, "ansible_collections")) == []
+        return
     assert decl.ansible_windows in data["ansible_windows_in_ansible"]
     newest = lane.newest_windows(decl, data)
     assert Version(newest) in SpecifierSet(decl.ansible_windows_spec)
@@ -105,3 +109,15 @@ def test_version_table_names_its_sources_and_is_ordered():
     windows = sorted(releases, key=Version)
     assert [Version(releases[w]) for w in windows] == sorted(Version(releases[w]) for w in windows)
     assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in list(releases) + list(releases.values()))
+
+
+def test_no_ansible_windows_dependency_is_a_declaration_too(copy):
+    galaxy = yaml.safe_load((copy / "galaxy.yml").read_text())
+    del galaxy["dependencies"]["ansible.windows"]
+    (copy / "galaxy.yml").write_text(yaml.safe_dump(galaxy))
+    decl = lane.declared(str(copy))
+    assert (decl.ansible_windows, decl.ansible_windows_spec) == (None, None)
+    assert lane.newest_windows(decl, lane.lane_data()) is None
+    # The README must not keep promising a floor nobody declares.
+    problems = lane.floor_mismatches(str(copy))
+    assert problems == ["README.md states an ansible.windows floor, galaxy.yml declares no ansible.windows"], problems
