@@ -40,6 +40,7 @@ SERVICES = {
 }
 SCHANNEL_KEY = "HKLM:SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL"
 NOW = datetime.datetime.now(datetime.timezone.utc)
+_STATUS = {"started": "running", "stopped": "stopped", None: None}
 
 
 class ModuleFailure(Exception):
@@ -318,7 +319,11 @@ class ApexOneServer:
                          "send_trusted_issuer_list": None},
             "services": {
                 key: {"key": key, "exists": key in self.state["services"], "name": SERVICES[key][0],
-                      "display_name": SERVICES[key][1], "state": self.state["services"].get(key)}
+                      "display_name": SERVICES[key][1], "state": self.state["services"].get(key),
+                      "status": _STATUS.get(self.state["services"].get(key)),
+                      "start_mode": self.state.get("service_modes", {}).get(key, "auto")
+                      if key in self.state["services"] else None,
+                      "dependents": list(self.state.get("service_dependents", {}).get(key, []))}
                 for key in SERVICES
             },
             "iis": {
@@ -500,6 +505,51 @@ class ApexOneServer:
             self.state["services"][key] = wanted
             return {"changed": changed, "state": wanted}
         return {"changed": False, "state": self.state["services"][key]}
+
+    def m_win_apexone_services(self, args: dict, check_mode: bool) -> dict:
+        """apexone.certificates.win_apexone_services (contract 4): ordered, exact names, checked before any change."""
+        keys = {short.lower(): key for key, (short, _d) in SERVICES.items() if key in self.state["services"]}
+        modes = self.state.get("service_modes", {})
+        entries = list(args.get("services") or [])
+        projected = {}
+        for entry in entries:
+            key = keys.get(str(entry["name"]).lower())
+            if key is None:
+                raise ModuleFailure(f"Service '{entry['name']}' does not exist (names are matched exactly). Nothing was changed.")
+            projected[key] = [self.state["services"][key], modes.get(key, "auto")]
+        results = []
+        for entry in entries:
+            key = keys[str(entry["name"]).lower()]
+            status = projected[key][0]
+            if entry.get("start_mode"):
+                projected[key][1] = entry["start_mode"]
+            if entry["state"] == "stopped" and status == "started":
+                for dependent in self.state.get("service_dependents", {}).get(key, []):
+                    dep = keys.get(dependent.lower())
+                    if dep is not None and (projected[dep][0] if dep in projected else self.state["services"][dep]) != "stopped":
+                        raise ModuleFailure(f"Service '{entry['name']}' cannot be stopped: the dependent service(s) "
+                                            f"{dependent} run. Nothing was changed.")
+                projected[key][0] = "stopped"
+            elif entry["state"] == "started" and status != "started":
+                if projected[key][1] == "disabled":
+                    raise ModuleFailure(f"Service '{entry['name']}' cannot be started: its start type is Disabled. "
+                                        "Nothing was changed.")
+                projected[key][0] = "started"
+            results.append({"name": SERVICES[key][0],
+                            "before": {"status": _STATUS[self.state["services"][key]], "start_mode": modes.get(key, "auto")}})
+        changed = False
+        for entry, result in zip(entries, results, strict=True):
+            key = keys[str(entry["name"]).lower()]
+            if entry.get("start_mode") and modes.get(key, "auto") != entry["start_mode"]:
+                modes = self.state.setdefault("service_modes", {})
+                modes[key] = entry["start_mode"]
+                changed = True
+            wanted = "stopped" if entry["state"] == "stopped" else "started"
+            if self.state["services"][key] != wanted:
+                self.state["services"][key] = wanted
+                changed = True
+            result["after"] = {"status": _STATUS[self.state["services"][key]], "start_mode": modes.get(key, "auto")}
+        return {"changed": changed, "services": results}
 
     def m_win_powershell(self, args: dict, check_mode: bool) -> dict:
         """The role's service stop/start script (roles/webhost_certificate/files/apexone_services.ps1)."""

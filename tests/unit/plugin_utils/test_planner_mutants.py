@@ -29,7 +29,8 @@ ROOTS = "apexone.certificates.win_root_store_hygiene"
 ADMIN_ACL = [{"identity": "BUILTIN\\Administrators", "rights": "FullControl", "type": "allow"},
              {"identity": "NT AUTHORITY\\SYSTEM", "rights": "FullControl", "type": "allow"}]
 PLAN_KEYS = {"compliant", "applicable", "actions", "modules", "binding_changes", "old_thumbprints", "new_thumbprint",
-             "restart_services", "services", "warnings", "blockers", "lines"}
+             "restart_services", "services", "warnings", "blockers", "lines", "files", "site_name", "binding_restore",
+             "service_stop", "services_before", "service_restore"}
 
 
 def cert(thumbprint, friendly="", acl=None, exportable=True, has_key=True):
@@ -349,20 +350,23 @@ def test_site_name_selects_the_site_case_insensitively_and_is_passed_exactly():
                              site("OfficeScan", https=((4343, OLD),))]
     result = plan(facts, desired(site_name="officescan"))
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
-    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan"}
-    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:", "http.sys 0.0.0.0:4343"]
+    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]}
+    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:"]
     assert result["actions"][0]["args"]["key_readers"] == [POOL]
+    assert "several_sites" not in codes(result["blockers"])
 
 
-def test_without_site_name_every_site_is_considered_and_the_first_one_is_named():
+def test_several_matching_sites_are_a_blocker_and_only_the_first_is_planned():
     facts = fresh()
     facts["iis"]["sites"] = [site("OfficeScan", https=((4343, OLD),)),
                              site("Default Web Site", https=((443, OLD),), accounts=("IIS AppPool\\Default",))]
     result = plan(facts, desired())
+    several = [b for b in result["blockers"] if b["code"] == "several_sites"]
+    assert len(several) == 1 and result["applicable"] is False
+    assert "(OfficeScan, Default Web Site)" in several[0]["message"]
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
-    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan"}
-    assert [c["binding"] for c in result["binding_changes"]][:2] == ["*:4343:", "*:443:"]
-    assert result["actions"][0]["args"]["key_readers"] == [POOL, "IIS AppPool\\Default"]
+    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]}
+    assert result["actions"][0]["args"]["key_readers"] == [POOL]
 
 
 def test_a_site_without_a_name_never_matches_a_site_name():
@@ -377,10 +381,10 @@ def test_ports_limit_the_bindings_moved_and_are_passed_on():
     facts["iis"]["sites"] = [site(https=((443, OLD), (4343, OLD)))]
     result = plan(facts, desired(ports=["4343"]))
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
-    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "ports": [4343]}
-    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:", "http.sys 0.0.0.0:4343"]
+    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]}
+    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:"]
     result = plan(facts, desired())
-    assert [c["binding"] for c in result["binding_changes"]] == ["*:443:", "*:4343:", "http.sys 0.0.0.0:4343"]
+    assert [c["binding"] for c in result["binding_changes"]] == ["*:443:", "*:4343:"]
 
 
 def test_only_https_bindings_count():
@@ -389,46 +393,54 @@ def test_only_https_bindings_count():
     facts["iis"]["sites"][0]["bindings"].append({"protocol": "net.tcp", "port": 808, "certificate_hash": OLD,
                                                  "binding_information": "808:*"})
     result = plan(facts, desired())
-    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:", "http.sys 0.0.0.0:4343"]
+    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:"]
 
 
-def test_a_binding_without_binding_information_is_named_by_ip_and_port():
+def test_a_binding_without_binding_information_is_named_by_ip_port_and_host():
     facts = fresh()
     del facts["iis"]["sites"][0]["bindings"][1]["binding_information"]
-    assert plan(facts, desired())["binding_changes"][0]["binding"] == "*:4343"
+    assert plan(facts, desired())["binding_changes"][0]["binding"] == "*:4343:"
 
 
 def test_a_binding_without_a_certificate_moves_from_none():
     facts = fresh()
     facts["iis"]["sites"][0]["bindings"][1]["certificate_hash"] = None
+    facts["http_sys"]["bindings"] = []  # and no http.sys record either
     result = plan(facts, desired())
-    assert result["binding_changes"][0] == {"site": "OfficeScan", "binding": "*:4343:", "old_thumbprint": None,
-                                            "new_thumbprint": NEW}
+    assert result["binding_changes"][0] == {"site": "OfficeScan", "binding": "*:4343:", "sslcert": "0.0.0.0:4343",
+                                            "old_thumbprint": None, "new_thumbprint": NEW}
     assert result["old_thumbprints"] == []  # nothing was bound, so no old certificate
+    assert result["binding_restore"] == []  # and nothing to give back
 
 
-def test_http_sys_entries_move_when_on_an_old_thumbprint_or_the_sites_port():
+def test_what_a_binding_serves_is_its_http_sys_record_and_stray_ip_records_on_its_port_move_too():
     facts = compliant()
     facts["http_sys"]["bindings"] = [
-        {"endpoint": "0.0.0.0:4343", "port": 4343, "thumbprint": "B" * 40},  # the site's port
+        {"endpoint": "0.0.0.0:4343", "port": 4343, "thumbprint": "B" * 40},  # the site binding's own record
         {"endpoint": "0.0.0.0:9443", "port": 9443, "thumbprint": "C" * 40},  # unrelated port and certificate
         {"endpoint": "0.0.0.0:4344", "port": 4344, "thumbprint": None},
+        {"endpoint": "10.0.0.5:4343", "port": 4343, "thumbprint": "C" * 40},  # IP-specific, overrides the binding
     ]
     result = plan(facts, desired())
     assert result["binding_changes"] == [
-        {"site": None, "binding": "http.sys 0.0.0.0:4343", "old_thumbprint": "B" * 40, "new_thumbprint": NEW}]
+        {"site": "OfficeScan", "binding": "*:4343:", "sslcert": "0.0.0.0:4343", "old_thumbprint": "B" * 40,
+         "new_thumbprint": NEW},
+        {"site": None, "binding": "http.sys 10.0.0.5:4343", "sslcert": "10.0.0.5:4343", "old_thumbprint": "C" * 40,
+         "new_thumbprint": NEW}]
     assert only(result)["module"] == BINDING
+    assert result["binding_restore"] == [{"thumbprint": "B" * 40, "bindings": ["*:4343:"]}]
     facts = fresh()
     facts["http_sys"]["bindings"].append({"endpoint": "10.0.0.5:9443", "port": 9443, "thumbprint": OLD})
     moved = [c["binding"] for c in plan(facts, desired())["binding_changes"]]
-    assert moved == ["*:4343:", "http.sys 0.0.0.0:4343", "http.sys 10.0.0.5:9443"]
+    assert moved == ["*:4343:"]  # not on a port of the site: win_iis_https_binding would not move it
 
 
 def test_the_binding_reason_lists_every_move():
     facts = fresh()
-    facts["iis"]["sites"][0]["bindings"][1]["certificate_hash"] = None
+    facts["http_sys"]["bindings"].append({"endpoint": "10.0.0.5:4343", "port": 4343, "thumbprint": "C" * 40})
     binding = next(a for a in plan(facts, desired())["actions"] if a["module"] == BINDING)
-    assert binding["reason"] == (f"bindings to move: *:4343: none -> {NEW}; http.sys 0.0.0.0:4343 {OLD} -> {NEW}")
+    assert binding["reason"] == (f"bindings to move: *:4343: (http.sys 0.0.0.0:4343) {OLD} -> {NEW}; "
+                                 f"http.sys 10.0.0.5:4343 {'C' * 40} -> {NEW}")
 
 
 @pytest.mark.parametrize(
@@ -440,11 +452,12 @@ def test_the_binding_reason_lists_every_move():
           "certificate_hash": OLD}, False),
         ({"site": "Default Web Site", "binding_information": "*:443:", "port": 443, "sni": False,
           "certificate_hash": OLD}, False),
+        # IIS config says D, but a non-SNI binding on the same ip:port uses the same http.sys record, which moves.
         ({"site": "Default Web Site", "binding_information": "*:4343:", "port": 4343, "sni": False,
-          "certificate_hash": "D" * 40}, False),
+          "certificate_hash": "D" * 40}, True),
     ],
 )
-def test_shared_binding_warning_only_for_a_non_sni_binding_on_the_same_port_and_old_certificate(other, warned):
+def test_shared_binding_warning_only_for_a_non_sni_binding_on_the_same_record(other, warned):
     facts = fresh()
     facts["iis"]["other_https_bindings"] = [other]
     warnings = plan(facts, desired())["warnings"]
@@ -546,39 +559,43 @@ def test_a_missing_step7_file_is_a_warning_and_not_an_action(file):
 
 
 @pytest.mark.parametrize(
-    ("version", "build", "warned"),
-    [("12.0", "5416", True), ("12.0", "5417", False), ("12.0", "6000", False), ("11.0", "3000", False),
-     ("12.0", None, False), ("12.0", "n/a", False), (None, "1000", False), ("14.0", "1000", False)],
+    ("version", "build", "code"),
+    [("12.0", "5416", "old_build"), ("12.0", "5417", None), ("12.0", "6000", None),
+     ("11.0", "3000", "unsupported_version"), ("10.6", "9999", "unsupported_version"), ("12.0", None, "old_build"),
+     ("12.0", "n/a", "old_build"), (None, "1000", None), ("14.0", "1000", None)],
 )
-def test_old_build_warning_below_build_5417_of_officescan_xg(version, build, warned):
+def test_builds_without_the_step7_fix_are_blocked(version, build, code):
     facts = compliant()
     facts["product"] = {"server_version": version, "service_pack_build": build}
     facts["ofcscan_ini"]["master_domain_name"] = HOST
-    assert ("old_build" in codes(plan(facts, desired())["warnings"])) is warned
+    result = plan(facts, desired())
+    version_blockers = [b for b in result["blockers"] if b["code"] in ("old_build", "unsupported_version")]
+    assert codes(version_blockers) == ([code] if code else [])
+    if code:
+        assert "Upgrade first" in version_blockers[0]["message"]
+    assert ("unknown_version" in codes(result["warnings"])) is (version is None)
 
 
 @pytest.mark.parametrize(
-    ("version", "build", "master", "warned"),
-    [
-        ("12.0", "1140", "old.corp.example", True),
-        ("12.0", "1141", "old.corp.example", False),
-        ("11.0", "1000", "old.corp.example", True),
-        ("10.0", None, "old.corp.example", True),  # no build known: assume an old one
-        ("14.0", "1000", "old.corp.example", False),
-        (None, "1000", "old.corp.example", False),
-        ("12.0", "1000", HOST.upper(), False),
-        ("12.0", "1000", None, False),
-        ("12.0", "1000", "", False),
-    ],
+    ("master", "blocked"),
+    [("old.corp.example", True), (HOST.upper(), False), (HOST + ".", False), ("apex01", True), (None, False),
+     ("", False)],
 )
-def test_master_domain_name_warning_on_builds_that_compare_it(version, build, master, warned):
+@pytest.mark.parametrize("version", ["10.0", "12.0", "14.0"])
+def test_master_domain_name_is_compared_on_every_version(version, master, blocked):
     facts = compliant()
-    facts["product"] = {"server_version": version, "service_pack_build": build}
+    facts["product"] = {"server_version": version, "service_pack_build": "12526"}
     facts["ofcscan_ini"]["master_domain_name"] = master
-    warnings = [w for w in plan(facts, desired())["warnings"] if w["code"] == "master_domain_name"]
-    assert bool(warnings) is warned
-    if warned:
-        assert warnings[0]["message"] == f"Master_DomainName is '{master}', not the certificate CN '{HOST}' (KA-0010488)"
+    result = plan(facts, desired())
+    found = [b for b in result["blockers"] if b["code"] == "master_domain_name"]
+    assert bool(found) is blocked
+    if blocked:
+        assert found[0]["message"].startswith(f"Master_DomainName in ofcscan.ini is '{master}', the name agents use")
+        allowed = plan(facts, desired(allow_name_mismatch=True))
+        assert "master_domain_name" in codes(allowed["warnings"])
+        assert "master_domain_name" not in codes(allowed["blockers"])
+    if not master:
+        assert "master_domain_name_unknown" in codes(result["warnings"])
 
 
 @pytest.mark.parametrize(

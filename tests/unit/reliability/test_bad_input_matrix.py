@@ -587,5 +587,5 @@ def test_end_to_end_rows_change_nothing(ansible_env, material, tmp_path):
     assert "control" not in failed
     assert names(fleet.calls("control")) == [
         "win_server_info", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
-        "win_powershell", "win_cert_persistence", "win_powershell",
+        "win_apexone_services", "win_cert_persistence", "win_apexone_services", "win_server_info",
     ]
