@@ -1073,6 +1073,8 @@ def _may_be_missing_intermediate(issuer: x509.Name, anchors: t.Sequence[x509.Cer
 
 # What cryptography's verifier says, in the words of someone fixing a certificate (the verifier's text follows).
 _VERIFIER_GLOSSES = (
+    ("Forbidden signature algorithm", "its signature uses an algorithm path validation refuses (MD5/SHA-1): "
+     "re-issue it with SHA-256"),
     ("not valid at validation time", "it is expired or not yet valid at the validation time"),
     ("basicConstraints.cA must be asserted", "it is not a CA certificate (basicConstraints CA:FALSE or missing), "
      "so it cannot issue certificates"),
@@ -1110,7 +1112,8 @@ def _gloss(reason: str) -> str:
 def _verifier_reason(exc: BaseException) -> str:
     """The verifier's own words, whole (its first line), without the repr of the certificate it names."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text
+    # Rust's debug form of an algorithm identifier, reduced to the algorithm's name (RsaWithSha1).
+    return re.sub(r"AlgorithmIdentifier \{.*?params: (\w+)\(.*?\) \}", r"\1", text)
 
 
 def _verification_builder(anchors: t.Sequence[x509.Certificate], when: datetime.datetime, ee_policy: t.Any) -> t.Any:
@@ -1147,8 +1150,6 @@ def _verify_path(leaf, intermediates, anchors, when) -> str | None:
         else:
             builder.build_client_verifier().verify(leaf, list(intermediates))
     except x509_verification.VerificationError as exc:
-        if "Forbidden signature algorithm" in str(exc):
-            return "a certificate in the path is signed with an algorithm path validation refuses (MD5/SHA-1)"
         return _verifier_reason(exc)
     except ValueError as exc:
         return _verifier_reason(exc)
@@ -1184,6 +1185,8 @@ def _path_report(path, anchors, when, reason: str) -> str:
     where, why = _where_path_stops(path, anchors, when, reason)
     who = "the certificate itself" if where is path[0] else f"'{_name(where)}'"
     plain = _gloss(why)
+    if "no interior errors" in why and is_self_signed(where):
+        plain = "it is a root CA, and the CA bundle does not hold it"
     return f"path validation stops at {who}: " + (f"{plain} (cryptography: {why})" if plain else why)
 
 
