@@ -152,9 +152,18 @@ def enumerate_mutants(where: str, target: dict) -> list[str]:
 
     path = os.path.join(COLLECTION, target["source"])
     with open(os.path.join(where, path), encoding="utf-8") as handle:
-        mutated = mutate_file_contents(path, handle.read())
+        source = handle.read()
+    # Generating is slow (libcst); the names depend only on the source and the pinned mutmut, so keep them.
+    cache = os.path.join(STAGE_ROOT, "names", hashlib.sha256(source.encode()).hexdigest() + ".json")
+    if os.path.isfile(cache):
+        with open(cache, encoding="utf-8") as handle:
+            return json.load(handle)
     prefix = module_name(target["source"])
-    return [f"{prefix}.{m}" for m in mutated.mutant_names]
+    names = [f"{prefix}.{m}" for m in mutate_file_contents(path, source).mutant_names]
+    os.makedirs(os.path.dirname(cache), exist_ok=True)
+    with open(cache, "w", encoding="utf-8") as handle:
+        json.dump(names, handle)
+    return names
 
 
 def function_of(mutant: str) -> str:
