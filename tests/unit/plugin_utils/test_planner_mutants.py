@@ -725,3 +725,95 @@ def test_thumbprints_are_compared_in_any_spelling():
 
 def test_apply_order_is_the_kb_order():
     assert _planner.APPLY_ORDER == (CERT, ROOTS, SCHANNEL, AGENT, BINDING, PERSIST)
+
+
+# ------------------------------------------------------------------------------------------------ what people read
+# The reasons, warnings and blockers are what an operator reads in the plan and the audit report: pinned whole.
+
+
+def test_reasons_of_the_certificate_action():
+    facts = compliant()
+    my_new = facts["certificates"]["my"][1]
+    my_new.update(has_private_key=False, friendly_name="")
+    facts["windows"]["build"] = None
+    action = only(plan(facts, desired()))
+    assert action["reasons"] == ["the certificate in My has no private key: re-import it with its key",
+                                 f"friendly name is '', not '{FRIENDLY}'"]
+    assert action["args"] == CERT_ARGS
+    facts = fresh()
+    facts["windows"]["build"] = None
+    action = plan(facts, desired(pfx_encryption="PBES2/AES-256-CBC/PBKDF2-SHA-256"))["actions"][0]
+    assert action["reasons"] == [
+        f"certificate {NEW} is not in LocalMachine\\My",
+        "the PFX uses PBES2/AES-256-CBC/PBKDF2-SHA-256; Windows build unknown needs it re-packed with 3DES/SHA-1",
+        f"certificate {NEW} is not in LocalMachine\\TrustedPeople"]
+    facts = compliant()
+    facts["certificates"]["my"][1]["private_key"].update(exportable=False, acl=ADMIN_ACL)
+    action = only(plan(facts, desired()))
+    assert action["reasons"] == ["the private key in My is not exportable (the KB asks for it)",
+                                 f"the private key is not readable by {POOL} (the site's identity)"]
+
+
+def test_a_key_readable_by_nobody_it_should_be_gives_the_full_arguments():
+    facts = compliant()
+    facts["certificates"]["my"][1]["private_key"]["acl"] = ADMIN_ACL
+    action = only(plan(facts, desired()))
+    assert (action["module"], action["steps"], action["args"]) == (CERT, [2], CERT_ARGS)
+
+
+def test_step7_reason_for_a_service_ini_without_a_name():
+    facts = compliant()
+    facts["service_ini"].update(https_cert=None, https_cert_friendly_name=None)
+    assert only(plan(facts, desired()))["reasons"] == [
+        f"Service.ini HTTPS_CERT is '', not '{HOST}'; Service.ini HTTPS_CERT_FRIENDLY_NAME is ''"]
+    facts["service_ini"]["https_cert_friendly_name"] = "Old"
+    assert only(plan(facts, desired()))["reasons"] == [
+        f"Service.ini HTTPS_CERT is '', not '{HOST}'; Service.ini HTTPS_CERT_FRIENDLY_NAME is 'Old'"]
+
+
+def test_warning_and_blocker_messages():
+    facts = fresh()
+    facts["certificates"]["root_non_self_signed"] = [{"subject": "CN=Sub CA"}]
+    facts["product"] = {"server_version": "12.0", "service_pack_build": "1000"}
+    facts["ofcscan_ini"]["master_domain_name"] = "old.corp.example"
+    facts["agent_auth_certificates"] = [{"subject": "CN=OfficeScan Server NTSG", "days_left": 12}]
+    facts["service_ini"] = {"exists": False}
+    facts["apricot_config"] = {"exists": False}
+    facts["certificates"]["my"][0]["friendly_name"] = FRIENDLY
+    facts["certificates"]["disallowed"] = [cert(NEW, has_key=False)]
+    result = plan(facts, desired())
+    assert result["warnings"] == [
+        {"code": "non_self_signed_roots", "severity": "warning",
+         "message": "1 non-self-signed certificate(s) in LocalMachine\\Root can cause IIS 403.16; set "
+                    "apexone_cert_move_non_self_signed_roots to move them to Intermediate"},
+        {"code": "service_ini_missing", "severity": "warning",
+         "message": "PCCSRV\\WSS\\Service.ini was not found: step 7 cannot be applied there"},
+        {"code": "apricot_config_missing", "severity": "warning",
+         "message": "PCCSRV\\SRS\\apricot_config was not found: step 7 cannot be applied there"},
+        {"code": "old_build", "severity": "warning",
+         "message": "OfficeScan XG build 1000 lacks the step-7 fix (needs 5417+): the certificate may be reverted "
+                    "when the services restart; upgrade first (KA-0004491)"},
+        {"code": "master_domain_name", "severity": "warning",
+         "message": f"Master_DomainName is 'old.corp.example', not the certificate CN '{HOST}' (KA-0010488)"},
+        {"code": "agent_auth_certificate_expiring", "severity": "warning",
+         "message": "the agent-authentication certificate 'CN=OfficeScan Server NTSG' expires in 12 days; it is never "
+                    "changed by this collection, renew it with Trend Micro's procedure (agents become unmanaged "
+                    "when it lapses)"},
+    ]
+    assert result["blockers"] == [
+        {"code": "friendly_name_reused", "severity": "error",
+         "message": f"the friendly name '{FRIENDLY}' is the original certificate's name; Apex One's Smart Protection "
+                    "Server would re-import the old certificate on restart (KA-0004491): choose a friendly name of "
+                    "its own"},
+        {"code": "certificate_disallowed", "severity": "error",
+         "message": "the new certificate is in the Untrusted Certificates store (Disallowed) of the server; remove it "
+                    "there first (KA-0010488)"},
+    ]
+    facts = fresh()
+    blocker = plan(facts, desired(friendly_name="Zertifikat für Apex"))["blockers"][0]
+    assert blocker == {
+        "code": "friendly_name_invalid", "severity": "error",
+        "message": "the friendly name 'Zertifikat für Apex' cannot be written to Service.ini (ansi): friendly_name "
+                   "contains non-ASCII characters and the file has no byte order mark, so its code page is unknown; "
+                   "step 7 writes it there so the Smart Protection Server keeps the new certificate (KA-0004491): "
+                   "choose a friendly name in plain ASCII"}
