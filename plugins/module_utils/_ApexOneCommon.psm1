@@ -693,11 +693,15 @@ Function Get-ApexOneCertificateSummary {
             # The modulus length of the public key, without opening the private key.
             $keySize = $Certificate.PublicKey.Key.KeySize
         }
-        else {
-            $ecKey = [System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::GetECDsaPublicKey($Certificate)
-            if ($null -ne $ecKey) {
-                $keySize = $ecKey.KeySize
-                $ecKey.Dispose()
+        elseif ($keyAlgorithm -eq 'EC') {
+            # The named curve of the algorithm parameters (a DER OID). ECDsaCertificateExtensions would need
+            # .NET Framework 4.6.1; WMF 5.1 needs only 4.5.2.
+            $curve = [System.BitConverter]::ToString($Certificate.PublicKey.EncodedParameters.RawData)
+            $keySize = switch ($curve) {
+                '06-08-2A-86-48-CE-3D-03-01-07' { 256 }  # 1.2.840.10045.3.1.7 NIST P-256
+                '06-05-2B-81-04-00-22' { 384 }  # 1.3.132.0.34 NIST P-384
+                '06-05-2B-81-04-00-23' { 521 }  # 1.3.132.0.35 NIST P-521
+                default { $null }
             }
         }
     }
@@ -731,20 +735,21 @@ Function Get-ApexOnePrivateKeyInfo {
     Describes where and how a certificate's private key is stored, and who may read it.
 
     .DESCRIPTION
-    Opens the private key read-only (nothing is changed) and returns a hashtable:
-    provider_type ('csp' for a legacy CryptoAPI provider, 'cng' for a key storage provider),
+    Reads the certificate's CRYPT_KEY_PROV_INFO and opens the key read-only through the provider named
+    there (module_util _ApexOneCertKey.cs; the calling module must declare
+    '#AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey'). Returns a hashtable:
+    provider_type ('csp' for a legacy CryptoAPI provider, 'cng' for a key storage provider: dwProvType 0),
     provider (provider name), exportable (bool), machine_key (bool), container (the unique container
-    or key name), key_file (the key file under ProgramData\Microsoft\Crypto when it exists),
-    acl (list of @{ identity; rights; type }) read from that file, and error ($null, or why some
-    facts are missing, e.g. access denied). Returns $null when the certificate has no private key.
-    The key file location is the documented layout of machine keys: Crypto\RSA\MachineKeys for CSP
-    keys and Crypto\Keys for CNG keys.
+    name, which is the key file name), key_file (the key file under ProgramData\Microsoft\Crypto when it
+    exists), acl (list of @{ identity; sid; rights; type } read from the key's security descriptor, not from
+    the file), and error ($null, or why some facts are missing, e.g. access denied). Returns $null when
+    the certificate has no private key. Works on .NET Framework 4.5.2 (no RSACertificateExtensions).
 
     .PARAMETER Certificate
     A certificate taken from a LocalMachine store.
 
     .PARAMETER SkipAcl
-    Do not read the key file ACL (acl is then $null); cheaper when only the provider is needed.
+    Do not read the key's access list (acl is then $null); cheaper when only the provider is needed.
 
     .EXAMPLE
     Get-ApexOnePrivateKeyInfo -Certificate $cert
@@ -770,78 +775,42 @@ Function Get-ApexOnePrivateKeyInfo {
         machine_key = $null
         container = $null
         key_file = $null
-        acl = @()
+        acl = $null
         error = $null
     }
-    if ($SkipAcl) {
-        $info.acl = $null
-    }
-
-    $key = $null
     try {
-        $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($Certificate)
-        if ($null -eq $key) {
-            $key = [System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::GetECDsaPrivateKey($Certificate)
-        }
+        $key = [ansible_collections.apexone.certificates.plugins.module_utils._ApexOneCertKey.CertKey]::Describe($Certificate, (-not $SkipAcl))
     }
     catch {
-        $info.error = "Cannot open the private key: $($_.Exception.Message)"
+        $info.error = "Cannot read the private key properties: $($_.Exception.Message)"
+        return $info
     }
-
-    if ($null -ne $key) {
-        try {
-            if ($key -is [System.Security.Cryptography.ICspAsymmetricAlgorithm]) {
-                $container = $key.CspKeyContainerInfo
-                $info.provider_type = 'csp'
-                $info.provider = $container.ProviderName
-                $info.exportable = $container.Exportable
-                $info.machine_key = $container.MachineKeyStore
-                $info.container = $container.UniqueKeyContainerName
-                $folder = 'Microsoft\Crypto\RSA\MachineKeys'
+    if ($null -eq $key) {
+        $info.error = 'The certificate has a private key but no CRYPT_KEY_PROV_INFO (the key is not persisted)'
+        return $info
+    }
+    $info.provider_type = $key.ProviderType
+    $info.provider = $key.Provider
+    $info.exportable = $key.Exportable
+    $info.machine_key = $key.MachineKey
+    $info.container = if ([string]::IsNullOrEmpty($key.UniqueName)) { $key.Container } else { $key.UniqueName }
+    $info.error = $key.Error
+    if ($null -ne $key.Acl) {
+        $info.acl = @(
+            foreach ($rule in $key.Acl) {
+                @{ identity = $rule.Identity; sid = $rule.Sid; rights = $rule.Rights; type = $rule.Type }
             }
-            elseif (($key -is [System.Security.Cryptography.RSACng]) -or ($key -is [System.Security.Cryptography.ECDsaCng])) {
-                $cngKey = $key.Key
-                $policy = $cngKey.ExportPolicy
-                $info.provider_type = 'cng'
-                $info.provider = $cngKey.Provider.Provider
-                $info.exportable = (($policy -band [System.Security.Cryptography.CngExportPolicies]::AllowExport) -ne 0) -or
-                    (($policy -band [System.Security.Cryptography.CngExportPolicies]::AllowPlaintextExport) -ne 0)
-                $info.machine_key = $cngKey.IsMachineKey
-                $info.container = $cngKey.UniqueName
-                $folder = 'Microsoft\Crypto\Keys'
-            }
-            else {
-                $folder = $null
-                $info.error = "Unsupported private key type '$($key.GetType().FullName)'"
-            }
-
-            if ($null -ne $folder -and -not [string]::IsNullOrEmpty($info.container)) {
-                $keyFile = Join-Path -Path $env:ProgramData -ChildPath (Join-Path -Path $folder -ChildPath $info.container)
-                if (Test-Path -LiteralPath $keyFile -PathType Leaf) {
-                    $info.key_file = $keyFile
-                }
-                if ($SkipAcl) {
-                    $info.acl = $null
-                }
-                elseif ($null -ne $info.key_file) {
-                    $acl = Get-Acl -LiteralPath $info.key_file
-                    $info.acl = @(
-                        foreach ($rule in $acl.Access) {
-                            @{
-                                identity = $rule.IdentityReference.Value
-                                rights = $rule.FileSystemRights.ToString()
-                                type = $rule.AccessControlType.ToString().ToLowerInvariant()
-                            }
-                        }
-                    )
-                }
-            }
-        }
-        catch {
-            $info.error = "Cannot read the private key properties: $($_.Exception.Message)"
-        }
-        finally {
-            $key.Dispose()
+        )
+    }
+    elseif (-not $SkipAcl -and $null -eq $info.error) {
+        $info.error = 'The access list of the private key could not be read'
+    }
+    if (-not [string]::IsNullOrEmpty($key.UniqueName) -and $info.machine_key) {
+        # documented layout of machine keys: Crypto\RSA\MachineKeys (CSP), Crypto\Keys (CNG)
+        $folder = if ($info.provider_type -eq 'cng') { 'Microsoft\Crypto\Keys' } else { 'Microsoft\Crypto\RSA\MachineKeys' }
+        $keyFile = Join-Path -Path $env:ProgramData -ChildPath (Join-Path -Path $folder -ChildPath $key.UniqueName)
+        if (Test-Path -LiteralPath $keyFile -PathType Leaf) {
+            $info.key_file = $keyFile
         }
     }
     $info

@@ -49,14 +49,10 @@ options:
     default: 30
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - apexone.certificates.attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
-  platform:
-    platforms:
-      - windows
 notes:
   - The http.sys SSL bindings are read through the HTTP Server API (C(HttpQueryServiceConfiguration)), the
     records http.sys has in effect, instead of parsing the localised, version-dependent text of
@@ -446,8 +442,9 @@ certificates:
           C(OfcIPCer.dat)) on the controller.
         - C(private_key) is V(null) without a private key, else C(provider_type) (V(csp) for a CryptoAPI provider,
           V(cng) for a key storage provider), C(provider), C(exportable), C(machine_key), C(container), C(key_file),
-          C(acl) and C(error). C(acl) (a list of C(identity), C(rights), C(type)) is read only for certificates
-          referenced by V(iis_binding) or V(http_sys), else V(null).
+          C(acl) and C(error). The provider comes from the certificate's CRYPT_KEY_PROV_INFO (provider type 0 is
+          CNG). C(acl) (a list of C(identity), C(sid), C(rights), C(type), read from the key's own security
+          descriptor) is read only for certificates referenced by V(iis_binding) or V(http_sys), else V(null).
       type: list
       elements: dict
       sample:
@@ -479,6 +476,7 @@ certificates:
             key_file: C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys\0f3a..._5a6b...
             acl:
               - identity: BUILTIN\Administrators
+                sid: S-1-5-32-544
                 rights: FullControl
                 type: allow
             error: null

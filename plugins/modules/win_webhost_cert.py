@@ -154,17 +154,12 @@ author:
 - apexone.certificates maintainers (@apexone-certificates)
 extends_documentation_fragment:
 - ansible.builtin.action_common_attributes
+- apexone.certificates.attributes
 attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
     details: The action plugin reads and checks the PFX on the controller and sends it in O(_pfx_b64).
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: windows
 '''
 
 EXAMPLES = r'''

@@ -271,7 +271,7 @@ def test_http_sys_reads_only_fields_the_csharp_class_has(info):
     fields = {name.lower(): name for name in _csharp_fields()}  # PowerShell member names are case-insensitive
     assert read and {name.lower() for name in read} <= set(fields), sorted(n for n in read if n.lower() not in fields)
     with open(HTTPSYS_CS, encoding="utf-8") as handle:
-        kinds = set(re.findall(r'binding\.Kind = "(\w+)";', handle.read()))
+        kinds = set(re.findall(r"layout\.Kind = \"(\w+)\";", handle.read()))
     assert kinds == {"ipport", "hostnameport", "ccs"}
     switch = _nodes(info, "switch_statement", node)[0]
     cases = {ps.text_of(n).strip("'") for n in _nodes(info, "switch_clause_condition", switch)}
