@@ -151,6 +151,21 @@ T["System.Security.Cryptography.X509Certificates.X509Certificate"] = read(
     "X509Certificate class does not implement the IDisposable interface and therefore does not have a Dispose method'",
     {"Handle": "2.0", "Dispose": "4.6", "GetCertHash": "1.1", "Subject": "2.0", "Issuer": "2.0"},
 )
+T["System.IO.Directory"] = read(
+    "xml/System.IO/Directory.xml",
+    "016268484fe7c70ae3d589de949f7a6ed7d76465",
+    "1.1",
+    "CreateDirectory(String): AssemblyInfo mscorlib 1.0.5000.0..4.0.0.0; CreateDirectory(String, DirectorySecurity): "
+    "Parameter FrameworkAlternate netframework-2.0..netframework-4.8.1 (a .NET Framework-only overload)",
+    {"CreateDirectory": "2.0"},
+)
+T["System.Security.AccessControl.DirectorySecurity"] = read(
+    "xml/System.Security.AccessControl/DirectorySecurity.xml",
+    "06805e6680e1b2615ba7d936a8c103a16c7bb305",
+    "2.0",
+    "TypeSignature without FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0; .ctor() the same",
+    {".ctor": "2.0"},
+)
 core = {
     "Microsoft.Win32.Registry": ("1.1", {"LocalMachine": "1.1"}),
     "Microsoft.Win32.RegistryHive": ("1.1", {"LocalMachine": "1.1"}),
@@ -178,7 +193,7 @@ core = {
     "System.Convert": ("1.1", {"FromBase64String": "1.1", "ToBase64String": "1.1", "ToByte": "1.1"}),
     "System.DateTime": ("1.1", {"Now": "1.1", "UtcNow": "1.1"}),
     "System.Enum": ("1.1", {"GetNames": "1.1"}),
-    "System.Environment": ("1.1", {"ExpandEnvironmentVariables": "1.1", "OSVersion": "1.1"}),
+    "System.Environment": ("1.1", {"ExpandEnvironmentVariables": "1.1", "OSVersion": "1.1", "GetFolderPath": "1.1"}),
     "System.Exception": ("1.1", {"Message": "1.1"}),
     "System.FormatException": ("1.1", {}),
     "System.Globalization.CultureInfo": ("1.1", {"InvariantCulture": "1.1"}),
@@ -241,13 +256,17 @@ core = {
     "System.Security.AccessControl.AuthorizationRule": ("2.0", {"IdentityReference": "2.0"}),
     "System.Security.AccessControl.CommonObjectSecurity": ("2.0", {"GetAccessRules": "2.0"}),
     "System.Security.AccessControl.FileSecurity": ("2.0", {".ctor": "2.0"}),
-    "System.Security.AccessControl.FileSystemAccessRule": ("2.0", {"FileSystemRights": "2.0"}),
-    "System.Security.AccessControl.FileSystemRights": ("2.0", {}),
+    "System.Security.AccessControl.FileSystemAccessRule": ("2.0", {"FileSystemRights": "2.0", ".ctor": "2.0"}),
+    "System.Security.AccessControl.FileSystemRights": ("2.0", {"FullControl": "2.0"}),
+    "System.Security.AccessControl.AccessControlType": ("2.0", {"Allow": "2.0"}),
+    "System.Security.AccessControl.InheritanceFlags": ("2.0", {"ContainerInherit": "2.0", "ObjectInherit": "2.0"}),
+    "System.Security.AccessControl.PropagationFlags": ("2.0", {"None": "2.0"}),
     "System.Security.AccessControl.FileSystemSecurity": ("2.0", {"AddAccessRule": "2.0"}),
     "System.Security.AccessControl.ObjectSecurity": (
         "2.0",
         {
             "AccessRuleFactory": "2.0",
+            "SetAccessRuleProtection": "2.0",
             "GetSecurityDescriptorBinaryForm": "2.0",
             "SetSecurityDescriptorBinaryForm": "2.0",
         },
