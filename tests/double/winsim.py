@@ -24,6 +24,7 @@ import copy
 import datetime
 import fnmatch
 import hashlib
+import json
 import ntpath
 import re
 
@@ -497,7 +498,7 @@ class ApexOneServer:
         """``state["fail"][module]`` is a message (every call fails) or {message, times, match, after}.
 
         ``match``: a subset of the module arguments the call must have to fail (others neither fail nor use up
-        ``times``). ``after: true`` fails the module after its change (the change stays, the failed result carries
+        ``times``); ``contains``: a text the JSON of the arguments must contain (for list arguments). ``after: true`` fails the module after its change (the change stays, the failed result carries
         what the module had put in its result, as Ansible.Basic's FailJson returns ``$module.Result``).
         """
         rule = self.state.get("fail", {}).get(module)
@@ -508,6 +509,8 @@ class ApexOneServer:
         if bool(rule.get("after")) != after:
             return None
         if rule.get("times", 1) <= 0 or not _matches(args or {}, rule.get("match") or {}):
+            return None
+        if rule.get("contains") and rule["contains"] not in json.dumps(args or {}, sort_keys=True):
             return None
         rule["times"] = rule.get("times", 1) - 1
         return rule["message"]
