@@ -5,7 +5,7 @@ A scenario is data (``Scenario``: which Windows, which Apex One build, which IIS
 tests/unit/scenarios/test_matrix.py runs. What each variant assumes about facts that are only guessed ([G] in
 APEXONE_FACTS.md) is written in tests/double/README.md.
 
-``xfail`` maps a property (``converge``, ``services``, ``rollback``, ``failure``, ``blocked``, ``agents``) to the
+``xfail`` maps a property (``converge``, ``plan``, ``services``, ``rollback``, ``failure``, ``blocked``, ``agents``) to the
 issue 12 defect that makes today's code fail it; the procedure fixes remove those entries.
 """
 
@@ -86,18 +86,18 @@ MATRIX: list[Scenario] = [
     _apex("server_2012r2_aes_pfx", windows="2012r2", pfx_encryption="aes", xfail={"agents": DEFECTS[11]}),
     _apex("server_2016", windows="2016", xfail={"agents": DEFECTS[11]}),
     _apex("dws_443_only", layout="dws_443", xfail={"agents": DEFECTS[11]}),
-    _apex("both_sites_shared_cert", layout="both", xfail={"converge": DEFECTS[4], "agents": DEFECTS[11]}),
+    _apex("both_sites_shared_cert", layout="both", xfail={"plan": DEFECTS[4], "agents": DEFECTS[11]}),
     _apex("two_matching_sites", layout="two_sites", failure_steps=("win_iis_https_binding",),
-          xfail={"converge": DEFECTS[4], "agents": DEFECTS[11]}),
+          xfail={"plan": DEFECTS[4], "rollback": DEFECTS[4], "agents": DEFECTS[11]}),
     _apex("sni_binding", layout="sni", xfail={"agents": DEFECTS[11]}),
     _apex("ip_binding", layout="ip", xfail={"agents": DEFECTS[11]}),
-    _apex("ccs_binding", layout="ccs", xfail={"converge": DEFECTS[4], "agents": DEFECTS[11]}),
+    _apex("ccs_binding", layout="ccs", xfail={"converge": DEFECTS[4], "plan": DEFECTS[4], "agents": DEFECTS[11]}),
     _apex("ctl_client_cert", layout="ctl", failure_steps=("win_cert_persistence",), xfail={"agents": DEFECTS[11]}),
     _apex("ad_service_stopped", services="ad_stopped", failure_steps=("win_cert_persistence",),
-          xfail={"services": DEFECTS[3], "agents": DEFECTS[11], "failure": DEFECTS[3]}),
+          xfail={"services": DEFECTS[3], "rollback": DEFECTS[3], "agents": DEFECTS[11], "failure": DEFECTS[3]}),
     _apex("ad_service_disabled", services="ad_disabled", failure_steps=("win_cert_persistence",),
-          xfail={"converge": DEFECTS[3], "services": DEFECTS[3], "rollback": DEFECTS[3], "agents": DEFECTS[11],
-                 "failure": DEFECTS[3]}),
+          xfail={"converge": DEFECTS[3], "plan": DEFECTS[3], "services": DEFECTS[3], "rollback": DEFECTS[3],
+                 "agents": DEFECTS[11], "failure": DEFECTS[3]}),
     _apex("master_has_dependent", services="dependent", failure_steps=("win_cert_persistence",),
           xfail={"services": DEFECTS[3], "rollback": DEFECTS[3], "agents": DEFECTS[11], "failure": DEFECTS[3]}),
     _apex("ad_service_missing", services="ad_missing", xfail={"agents": DEFECTS[11]}),

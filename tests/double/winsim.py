@@ -548,9 +548,12 @@ class ApexOneServer:
 
     # ================================================================================ win_server_info
     def m_win_server_info(self, args: dict, check_mode: bool) -> dict:
-        install = args.get("install_path") or install_path(self.state)
-        if not install or (get_path(self.state, install + "\\" + OFCSCAN_INI) is None and \
-                get_path(self.state, install + "\\" + OFCIPCER) is None):
+        # Get-ApexOneInstallPath: install_path, else Local_Path, else the default folder holding ofcscan.ini or Pccnt.
+        install = args.get("install_path") or install_path(self.state) or next(
+            (p for p in (INSTALL, INSTALL_OFFICESCAN) if any(
+                k == _key(p + "\\" + OFCSCAN_INI) or k.startswith(_key(p + "\\Pccnt") + "\\")
+                for k in self.state["files"])), None)
+        if not install:
             raise ModuleFailure(
                 "Apex One server is not installed: no Local_Path under HKLM\\SOFTWARE\\TrendMicro\\OfficeScan\\service"
                 "\\Information (64-bit or 32-bit view) and none of these folders contains ofcscan.ini or Pccnt: "
@@ -924,6 +927,7 @@ class ApexOneServer:
                              "thumbprint": record.get("thumbprint") if record else None,
                              "certificate_store_name": record.get("store_name") if record else None,
                              "bindings": [f"{o}/{b['binding_information']}" for o, b in touched]})
+            self._event(f"win_iis_https_binding moves {kind} {key} {record.get('thumbprint') if record else None} -> {new}")
             if record is None:  # IIS AddSslCertificate creates the record with its AppId
                 ip, port, host = split_binding(target["binding"]["binding_information"])
                 self.state["http_sys"].append({"kind": kind, "key": key, "ip": None if kind == "hostnameport" else

@@ -381,8 +381,8 @@ def _original_named(state):
 
 def _unicode_files(state):
     for rel, bom, codec in ((winsim.SERVICE_INI, b"\xff\xfe", "utf-16-le"), (winsim.APRICOT, b"\xef\xbb\xbf", "utf-8")):
-        text = base64.b64decode(state["files"][rel]).decode("ascii")
-        state["files"][rel] = base64.b64encode(bom + text.encode(codec)).decode()
+        text = winsim.get_file(state, rel).decode("ascii")
+        winsim.set_file(state, rel, bom + text.encode(codec))
 
 
 NON_ASCII = "Apex One Webserver-Zertifikat für 2026"
@@ -498,7 +498,8 @@ def test_whatever_the_plan_accepts_the_step7_edit_can_write(material, encoding):
 def test_server_without_apex_one(material):
     """win_server_info fails (as the real module does) and a failed result is a plan error, never a plan."""
     state = winsim.new_state(material.old, hostname=HOST)
-    state["install_path"] = None
+    winsim.reg_set(state, winsim.INFO_KEY, "Local_Path", None)
+    state["files"].clear()
     server = winsim.ApexOneServer(state)
     with pytest.raises(winsim.ModuleFailure) as caught:
         server.call("apexone.certificates.win_server_info", {})
@@ -520,7 +521,8 @@ def test_unknown_site_name_fails_the_gathering_as_the_real_module_does(material)
 
 
 def _no_apex_one(state):
-    state["install_path"] = None
+    winsim.reg_set(state, winsim.INFO_KEY, "Local_Path", None)
+    state["files"].clear()
 
 
 E2E = {

@@ -5,6 +5,8 @@ tests/double/scenarios.py, with the properties every scenario must have.
   checks hold on the server (certificate in My with its key, TrustedPeople copy, not in Disallowed, master service
   running, every https binding of the Apex One sites and the Smart Protection Server's port serve it);
 - services: after the replacement every service has the status and start type it had before;
+- plan: every binding change the plan lists is made by win_iis_https_binding (not by luck, e.g. the Smart
+  Protection Server rebinding its port);
 - agents: nothing but OfcIPCer.dat changed in the folder deployed to the agents (Pccnt\\Common);
 - rollback: playbooks/rollback.yml after the replacement returns the server to its initial state exactly (bindings
   and http.sys records, services' status and start type, files byte for byte, stores, registry);
@@ -150,6 +152,16 @@ def recap(stdout: str) -> dict[str, dict[str, int]]:
     return out
 
 
+def planned_lines(stdout: str) -> dict[str, list[str]]:
+    """The plan each host printed (the first ``msg`` list of the host: task "Show the plan")."""
+    plans: dict[str, list[str]] = {}
+    pattern = r'^ok: \[([^\]]+)\] => \{\n\s+"msg": \[\n((?:\s+".*",?\n)*)\s+\]'
+    for match in re.finditer(pattern, stdout, re.MULTILINE):
+        lines = [json.loads(line.strip().rstrip(",")) for line in match.group(2).splitlines() if line.strip()]
+        plans.setdefault(match.group(1), lines)
+    return plans
+
+
 def compliant_hosts(stdout: str) -> set[str]:
     return set(re.findall(r'^ok: \[([^\]]+)\] => \{\n\s+"msg": \[\n\s+"compliant: ', stdout, re.MULTILINE))
 
@@ -161,7 +173,8 @@ def matrix(tmp_path_factory, ansible_env):
     m = Matrix(folder, ansible_env)
     everyone = list(m.hosts)
     apply = m.run("replace.yml", everyone)
-    m.apply = {"stdout": apply.stdout + apply.stderr, "failed": failures(apply.stdout), "recap": recap(apply.stdout)}
+    m.apply = {"stdout": apply.stdout + apply.stderr, "failed": failures(apply.stdout), "recap": recap(apply.stdout),
+               "plans": planned_lines(apply.stdout)}
     m.after_apply = {h: m.state(h) for h in everyone}
     m.apply_calls = {h: m.calls(h) for h in everyone}
     applied = [h for h in everyone if m.apply["recap"].get(h, {}).get("failed", 1) == 0
@@ -241,7 +254,30 @@ def test_applicable_scenario_converges_and_is_healthy(matrix, name):
         + "\n".join(line for line in matrix.replan["stdout"].splitlines() if name in line or "step " in line)[-3000:])
     assert health(matrix.after_apply[name], matrix.new[name]) == []
     events = matrix.after_apply[name].get("events", [])
-    assert not [e for e in events if e.startswith("sps rebinds")], events
+    assert not [e for e in events if e.startswith("sps rebinds") and not e.endswith(matrix.new[name])], events
+
+
+@pytest.mark.parametrize("name", _params("plan"))
+def test_every_planned_binding_change_is_made_by_the_apply(matrix, name):
+    """The plan never lists a change the apply does not make (else it never converges, or it converges by luck)."""
+    _applied(matrix, name)
+    initial = matrix.initial[name]
+    moved = {tuple(e.split()[2:4]) for e in matrix.after_apply[name]["events"]
+             if e.startswith("win_iis_https_binding moves") and e.endswith(matrix.new[name])}
+    planned = [re.match(r"^binding (.+): (\S+) -> (\S+)$", line).group(1)
+               for line in matrix.apply["plans"][name] if line.startswith("binding ")]
+    assert planned, matrix.apply["plans"][name]
+    missing = []
+    for binding in planned:
+        if binding.startswith("http.sys "):
+            key = binding.split(" ", 1)[1]
+            target = next(((r["kind"], r["key"]) for r in initial["http_sys"] if r["key"] == key), ("?", key))
+        else:
+            target = next((winsim.sslcert_id(b) for site in initial["iis"]["sites"] for b in site["bindings"]
+                           if b["binding_information"] == binding and b["protocol"] == "https"), ("?", binding))
+        if target not in moved:
+            missing.append(f"{binding} ({target[0]} {target[1]})")
+    assert missing == [], f"planned but not moved by win_iis_https_binding: {missing}; moved: {sorted(moved)}"
 
 
 @pytest.mark.parametrize("name", _params("services"))
