@@ -235,6 +235,7 @@ def build_state(spec: Scenario, *, hostname: str, original: x509.Certificate, st
     if stale is not None:
         # imported after the installer's certificate: store order is import order
         state["stores"]["My"].append(winsim.cert_record(stale, has_key=True, friendly_name=STALE_FRIENDLY))
+    state["registry"][winsim.SCHANNEL_KEY.lower()] = {"path": winsim.SCHANNEL_KEY, "values": {}}  # on every Windows
     winsim.reg_set(state, winsim.INFO_KEY, "Local_Path", install + "\\")
     winsim.reg_set(state, winsim.INFO_KEY, "Server_Version", spec.version)
     winsim.reg_set(state, winsim.INFO_KEY, "ServicePack_Build", spec.build)

@@ -354,12 +354,13 @@ def comparable(state: dict, keep_ca_additions: bool = True) -> dict:
     injected failures. ``keep_ca_additions``: intermediates win_webhost_cert added to CA stay (documented: they
     may serve other certificates); the rest of the CA store must be as it was.
     """
-    kept = copy.deepcopy({k: v for k, v in state.items() if k not in ("backups", "fail", "events")})
+    kept = copy.deepcopy({k: v for k, v in state.items() if k not in ("backups", "fail", "events", "ca_added")})
     for path in state.get("backups", []):
         kept["files"].pop(_key(path), None)
     kept["registry"].pop(RUN_RECORD_KEY.lower(), None)
     if keep_ca_additions:
-        kept["stores"]["CA"] = sorted(c["thumbprint"] for c in kept["stores"]["CA"] if not c.get("added_by_run"))
+        added = set(state.get("ca_added", []))
+        kept["stores"]["CA"] = sorted(c["thumbprint"] for c in kept["stores"]["CA"] if c["thumbprint"] not in added)
     return kept
 
 
@@ -793,7 +794,8 @@ class ApexOneServer:
         for extra in bundle.additional_certs:
             ca = extra.certificate
             if ca.issuer != ca.subject and self._find("CA", thumbprint(ca)) is None:
-                self._store("CA").append(dict(cert_record(ca), added_by_run=True))
+                self._store("CA").append(cert_record(ca))
+                self.state.setdefault("ca_added", []).append(thumbprint(ca))
                 changed = True
         return {"changed": changed, "thumbprint": thumb, "friendly_name": friendly, "warnings": warnings,
                 "key_provider": "cng" if record["provider_type"] == "cng" else "legacy",

@@ -379,6 +379,11 @@ def _original_named(state):
     state["stores"]["My"][0]["friendly_name"] = "OfficeScan Web Host"
 
 
+def _no_https_binding(state):
+    site = next(s for s in state["iis"]["sites"] if s["name"] == "OfficeScan")
+    site["bindings"] = [b for b in site["bindings"] if b["protocol"] != "https"]
+
+
 def _unicode_files(state):
     for rel, bom, codec in ((winsim.SERVICE_INI, b"\xff\xfe", "utf-16-le"), (winsim.APRICOT, b"\xef\xbb\xbf", "utf-8")):
         text = winsim.get_file(state, rel).decode("ascii")
@@ -390,7 +395,7 @@ PLAN_ERRORS = [
     ("unknown IIS site", None, {"site_name": "Default Web Site"},
      "no Apex One IIS site Default Web Site found (sites seen: OfficeScan); set apexone_cert_site_name to the site "
      "that serves the Apex One console"),
-    ("Apex One site without any https binding", lambda s: s["sites"][0]["bindings"].pop(), {},
+    ("Apex One site without any https binding", _no_https_binding, {},
      "the Apex One site has no https binding (ports: any); add one in IIS first"),
     ("port out of range (70000)", None, {"ports": [70000]},
      "port 70000 is out of range: give TCP ports between 1 and 65535"),
@@ -536,8 +541,8 @@ E2E = {
                         "the friendly name 'APEX01' is the original certificate's name"),
     "friendly-non-ascii": ({"apexone_cert_friendly_name": NON_ASCII}, ["win_server_info"],
                            f"the friendly name '{NON_ASCII}' cannot be written to Service.ini (ansi)"),
-    "unknown-site": ({"apexone_cert_site_name": "Default Web Site"}, ["win_server_info"],
-                     "The IIS site 'Default Web Site' given in site_name does not exist"),
+    "unknown-site": ({"apexone_cert_site_name": "Apex One Console"}, ["win_server_info"],
+                     "The IIS site 'Apex One Console' given in site_name does not exist"),
     "port-range": ({"apexone_cert_ports": [70000]}, ["win_server_info"],
                    "port 70000 is out of range: give TCP ports between 1 and 65535"),
     "trust-mode": ({"apexone_cert_client_auth_trust_mode": 3}, [],
