@@ -11,7 +11,9 @@ tests/double/scenarios.py, with the properties every scenario must have.
 - rollback: playbooks/rollback.yml after the replacement returns the server to its initial state exactly (bindings
   and http.sys records, services' status and start type, files byte for byte, stores, registry);
 - failure: a failure injected at a step rolls back to the initial state exactly, and the run record says so;
-- blocked: a scenario the procedure must refuse changes nothing and its message says what to do.
+- blocked: a scenario the procedure must refuse changes nothing and its message says what to do;
+- honest: a run recorded as successful left a healthy server (the revert makes old builds lie).
+APEXONE_MATRIX_FULL=1 injects a failure at every step of every applicable scenario (slower; not in make test).
 
 To stay fast, each phase is one ansible-playbook run over all the scenario hosts (the double's hosts are
 independent): apply (with the failure-injected copies), re-plan in check mode, rollback.
@@ -69,8 +71,10 @@ class Matrix:
         self.initial: dict[str, dict] = {}
         self.spec: dict[str, scenarios.Scenario] = {}
         self.new: dict[str, str] = {}
+        full = os.environ.get("APEXONE_MATRIX_FULL") == "1"  # a failure at every step of every scenario
         for spec in scenarios.MATRIX:
-            for step in (None, *spec.failure_steps):
+            steps = scenarios.ALL_STEPS if full and spec.expect == "converge" else spec.failure_steps
+            for step in (None, *steps):
                 self._add(spec, step)
 
     def _add(self, spec: scenarios.Scenario, step: str | None) -> None:
@@ -322,6 +326,19 @@ def test_failure_at_a_step_rolls_back_exactly(matrix, name):
     assert "the replacement failed at" in message and f"simulated failure at {step}" in message, message
     assert _differences(matrix.initial[name], winsim.comparable(matrix.after_apply[name])) == []
     assert (matrix.record(name) or {}).get("status") == "rolled_back", matrix.record(name)
+
+
+HONEST_PARAMS = [_param(s, "honest") for s in scenarios.MATRIX]
+
+
+@pytest.mark.parametrize("name", HONEST_PARAMS)
+def test_a_reported_success_leaves_a_healthy_server(matrix, name):
+    """A run that records success must leave the server serving the new certificate after the services started
+    (KA-0004491's revert is what breaks this on builds without the fix)."""
+    record = matrix.record(name) or {}
+    if record.get("status") != "applied":
+        return
+    assert health(matrix.after_apply[name], matrix.new[name]) == [], matrix.after_apply[name]["events"]
 
 
 @pytest.mark.parametrize("name", _params("blocked", expect="blocked"))
