@@ -40,6 +40,7 @@ SERVICE_INI = "WSS\\Service.ini"
 APRICOT = "SRS\\apricot_config"
 OFCSCAN_INI = "ofcscan.ini"
 AGENT_FOLDER = "Pccnt\\Common"  # deployed to the agents (KA-0009125 step 4)
+BACKUP_FOLDER = "C:\\ProgramData\\apexone.certificates\\backups"  # where the byte writers keep backups (their docs)
 INSTALL = "C:\\Program Files (x86)\\Trend Micro\\Apex One\\PCCSRV"
 INSTALL_OFFICESCAN = "C:\\Program Files (x86)\\Trend Micro\\OfficeScan\\PCCSRV"
 
@@ -286,6 +287,13 @@ def set_file(state: dict, rel: str, data: bytes | None) -> None:
     set_path(state, full(state, rel), data)
 
 
+def apex_files(state: dict) -> dict:
+    """{path relative to PCCSRV: base64 content} of the files under the Apex One folder."""
+    prefix = _key(full(state, "")) + "\\"
+    root = full(state, "")
+    return {v["path"][len(root):]: v["content"] for k, v in state["files"].items() if k.startswith(prefix)}
+
+
 def apricot_path(state: dict) -> str | None:
     """apricot_config or apricot_config.xml, whichever exists (the reader accepts both)."""
     for name in (APRICOT, APRICOT + ".xml"):
@@ -516,6 +524,15 @@ class ApexOneServer:
         rule["times"] = rule.get("times", 1) - 1
         return rule["message"]
 
+    def _tamper(self, module: str) -> None:
+        """``tamper: {after: <module>, files: {rel: base64}}``: another process changes Apex One files once, right after
+        that module answered (for example between the gathering and the write: the compare-and-swap must refuse)."""
+        rule = self.state.get("tamper")
+        if rule and rule.get("after") == module:
+            for rel, content in (rule.get("files") or {}).items():
+                set_file(self.state, rel, base64.b64decode(content))
+            del self.state["tamper"]
+
     # ---- dispatch
     def call(self, module: str, args: dict, check_mode: bool = False) -> dict:
         short = module.rsplit(".", 1)[-1]
@@ -542,6 +559,7 @@ class ApexOneServer:
             self.state.update(before)
             self.state["fail"] = rules
         result.setdefault("changed", False)
+        self._tamper(short)
         late = None if check_mode or short == "win_server_info" else self._fail_rule(short, args, after=True)
         if late is not None:
             raise ModuleFailure(late, partial=result)
@@ -600,32 +618,16 @@ class ApexOneServer:
         }
 
     def _files_info(self) -> dict:
-        """Interface contract 3 (path, exists, sha256, content) plus the parsed fields today's modules return.
-
-        The parsed fields (https_cert, cert_cn, thumbprint, ...) are what win_server_info.ps1 returns before the
-        "bytes" change; drop them here when the module stops returning them.
-        """
-        def raw(path: str | None) -> dict:
-            data = get_path(self.state, path) if path else None
+        """Interface contract 3 (Get-ApexOneFileContent): path, exists, sha256, content; the controller parses them."""
+        def raw(path: str) -> dict:
+            data = get_path(self.state, path)
             return {"path": path, "exists": data is not None,
                     "sha256": hashlib.sha256(data).hexdigest() if data is not None else None,
-                    "content": base64.b64encode(data).decode() if data is not None else None, "error": None,
-                    "encoding": encoding_name(data)}, data
+                    "content": base64.b64encode(data).decode() if data is not None else None, "error": None}
 
-        ofc, ofc_data = raw(full(self.state, OFCIPCER))
-        ofc_cert = cert_of_file(ofc_data)
-        ofc.update(thumbprint=thumbprint(ofc_cert) if ofc_cert else None,
-                   encoding=None if ofc_data is None else ("der" if ofc_data[:1] == b"\x30" else "pem"))
-        ini, ini_data = raw(full(self.state, SERVICE_INI))
-        ini.update(https=ini_get(ini_data, "HTTPS"), https_cert=ini_get(ini_data, "HTTPS_CERT"),
-                   https_cert_friendly_name=ini_get(ini_data, "HTTPS_CERT_FRIENDLY_NAME"))
-        apricot, apricot_data = raw(apricot_path(self.state) or full(self.state, APRICOT))
-        apricot.update(cert_cn=xml_get(apricot_data, "cert_cn"),
-                       cert_friendly_name=xml_get(apricot_data, "cert_friendly_name"))
-        ofcscan, ofcscan_data = raw(full(self.state, OFCSCAN_INI))
-        ofcscan.update(master_domain_name=ini_get(ofcscan_data, "Master_DomainName"),
-                       master_domain_port=ini_get(ofcscan_data, "Master_DomainPort"))
-        return {"ofcipcer": ofc, "service_ini": ini, "apricot_config": apricot, "ofcscan_ini": ofcscan}
+        return {"ofcipcer": raw(full(self.state, OFCIPCER)), "service_ini": raw(full(self.state, SERVICE_INI)),
+                "apricot_config": raw(apricot_path(self.state) or full(self.state, APRICOT)),
+                "ofcscan_ini": raw(full(self.state, OFCSCAN_INI))}
 
     def _service_info(self, key: str) -> dict:
         name, patterns = SERVICE_KEYS[key]
@@ -801,71 +803,63 @@ class ApexOneServer:
                 "key_provider": "cng" if record["provider_type"] == "cng" else "legacy",
                 "exportable": record["exportable"]}
 
-    # ================================================================================ win_agent_cert
+    # ================================================================================ byte writers
+    def _cas_write(self, path: str, content: str, expected: str | None, check_mode: bool) -> dict:
+        """Set-ApexOneFileContent: the given bytes, only if the file still has the SHA-256 gathered; backup first
+        (outside PCCSRV: Pccnt\\Common is deployed to agents), then replace."""
+        new = base64.b64decode(content)
+        current = get_path(self.state, path)
+        current_sha = hashlib.sha256(current).hexdigest() if current is not None else None
+        result = {"path": path, "changed": False, "previous_sha256": current_sha,
+                  "sha256": hashlib.sha256(new).hexdigest(), "backup_file": None}
+        if current == new:
+            return result
+        expected = (expected or "").lower() or None
+        again = "Nothing was written. Gather the facts again (win_server_info) and plan again."
+        if expected is None and current is not None:
+            raise ModuleFailure(f"'{path}' exists (SHA-256 {current_sha}) but did not when the facts were gathered. "
+                                f"{again}")
+        if expected is not None and current is None:
+            raise ModuleFailure(f"'{path}' no longer exists; the facts gathered had SHA-256 {expected}. {again}")
+        if expected != current_sha:
+            raise ModuleFailure(f"'{path}' changed since the facts were gathered: its SHA-256 is {current_sha}, "
+                                f"expected {expected}. {again}")
+        result["changed"] = True
+        if not check_mode:
+            if current is not None:
+                result["backup_file"] = self._backup(path, BACKUP_FOLDER)
+            set_path(self.state, path, new)
+        return result
+
     def m_win_agent_cert(self, args: dict, check_mode: bool) -> dict:
         path = full(self.state, OFCIPCER)
-        current = get_path(self.state, path)
-        if args.get("content") is not None:  # interface contract 3: bytes and compare-and-swap
-            data = base64.b64decode(args["content"])
-            self._compare_and_swap(path, current, args.get("expected_sha256"))
-            encoding = "der" if data[:1] == b"\x30" else "pem"
-        else:  # the interface before contract 3: a PEM certificate, encoded like the existing file
-            cert = load_cert(args["certificate"])
-            encoding = args.get("encoding", "auto")
-            if encoding == "auto":
-                encoding = "pem" if current and current[:1] != b"\x30" else "der"
-            data = cert.public_bytes(serialization.Encoding.DER if encoding == "der" else serialization.Encoding.PEM)
-        new_thumb = _thumb_of(data)
-        result = {"path": path, "thumbprint": new_thumb, "previous_thumbprint": _thumb_of(current),
-                  "encoding": encoding, "sha256": hashlib.sha256(data).hexdigest(), "backup_file": None}
-        if current == data:
-            return dict(result, changed=False)
-        # Today's module keeps its backup next to the file, in the folder deployed to the agents (issue 12 defect 11).
-        backup = self._backup(path, args.get("backup_dir")) if current is not None and args.get("backup", True) else None
-        set_path(self.state, path, data)
-        return dict(result, changed=True, backup_file=backup)
+        try:
+            result = self._cas_write(path, args["content"], args.get("expected_sha256"), check_mode)
+        except ModuleFailure as exc:  # FailJson returns the result as set so far: nothing written
+            raise ModuleFailure(str(exc), partial={"path": path, "sha256": None, "previous_sha256": None,
+                                                   "backup_file": None}) from None
+        return result
 
-    def _compare_and_swap(self, path: str, current: bytes | None, expected: str | None) -> None:
-        actual = hashlib.sha256(current).hexdigest() if current is not None else None
-        if (expected or None) != actual:
-            raise ModuleFailure(f"Nothing was written: {path} changed since it was read (SHA-256 {actual}, expected "
-                                f"{expected}); gather the facts again")
-
-    # ================================================================================ win_cert_persistence
     def m_win_cert_persistence(self, args: dict, check_mode: bool) -> dict:
-        writes = []
-        ini_path = full(self.state, SERVICE_INI)
-        if isinstance(args.get("service_ini"), dict) or isinstance(args.get("apricot_config"), dict):
-            # interface contract 3: the new bytes of each file, written only if the file is what was read
-            targets = [(ini_path, args.get("service_ini")),
-                       (apricot_path(self.state) or full(self.state, APRICOT), args.get("apricot_config"))]
-            for path, spec in targets:
-                if spec:
-                    self._compare_and_swap(path, get_path(self.state, path), spec.get("expected_sha256"))
-            for path, spec in targets:
-                if spec:
-                    writes.append((path, base64.b64decode(spec["content"])))
-        else:  # the interface before contract 3: the module edits the files itself
-            ini = get_path(self.state, ini_path)
-            if ini is not None:
-                updated = ini_set(ini, "HTTPS_CERT", args["certificate_name"])
-                updated = ini_set(updated, "HTTPS_CERT_FRIENDLY_NAME", args["friendly_name"], after="HTTPS_CERT")
-                writes.append((ini_path, updated))
-            # Today's writer knows only the name apricot_config (issue 12 defect 8: the reader accepts .xml too).
-            legacy_apricot = full(self.state, APRICOT)
-            apricot = get_path(self.state, legacy_apricot)
-            if apricot is not None:
-                writes.append((legacy_apricot, apricot_set(apricot, args["cert_cn"], args["friendly_name"])))
-        backups, changed = [], False
-        for path, data in writes:
-            if get_path(self.state, path) == data:
-                continue
-            backup = self._backup(path) if args.get("backup", True) and get_path(self.state, path) is not None else None
-            set_path(self.state, path, data)
-            changed = True
-            if backup:
-                backups.append({"path": path, "backup_file": backup})
-        return {"changed": changed, "backups": backups}
+        given = [(key, path, args[key]) for key, path in (
+            ("service_ini", full(self.state, SERVICE_INI)),
+            ("apricot_config", apricot_path(self.state) or full(self.state, APRICOT))) if args.get(key)]
+        if not given:
+            raise ModuleFailure("one of the following is required: service_ini, apricot_config")
+        try:
+            for _key, path, option in given:  # compare both before writing either
+                self._cas_write(path, option["content"], option.get("expected_sha256"), True)
+        except ModuleFailure as exc:
+            raise ModuleFailure(str(exc), partial={"install_path": install_path(self.state), "backups": [],
+                                                   "service_ini": None, "apricot_config": None}) from None
+        result = {"changed": False, "backups": [], "service_ini": None, "apricot_config": None}
+        for key, path, option in given:
+            outcome = self._cas_write(path, option["content"], option.get("expected_sha256"), check_mode)
+            result["changed"] = result["changed"] or outcome["changed"]
+            result[key] = outcome
+            if outcome["backup_file"]:
+                result["backups"].append({"path": outcome["path"], "backup_file": outcome["backup_file"]})
+        return result
 
     # ================================================================================ win_iis_https_binding
     def m_win_iis_https_binding(self, args: dict, check_mode: bool) -> dict:

@@ -95,8 +95,9 @@ def test_stale_certificate_with_the_friendly_name_wins(certs):
     _k, stale = certs["lab"].server(FQDN, key=pki.rsa_key(2048, slot=822))
     srv.state["stores"]["My"].append(winsim.cert_record(stale, has_key=True, friendly_name="Apex One web host 2026"))
     srv.call("win_webhost_cert", pfx_args(certs))
-    srv.call("win_cert_persistence", {"certificate_name": FQDN, "friendly_name": "Apex One web host 2026",
-                                      "cert_cn": FQDN})
+    ini = winsim.ini_set(winsim.get_file(srv.state, winsim.SERVICE_INI), "HTTPS_CERT", FQDN)
+    winsim.set_file(srv.state, winsim.SERVICE_INI,
+                    winsim.ini_set(ini, "HTTPS_CERT_FRIENDLY_NAME", "Apex One web host 2026", after="HTTPS_CERT"))
     srv.call("win_service", {"name": winsim.SPS_SERVICE, "state": "restarted"})
     assert served(srv) == {"0.0.0.0:4343": winsim.thumbprint(stale)}
 
@@ -159,7 +160,7 @@ def test_file_facts_are_raw_bytes_and_writers_compare_and_swap(certs):
         assert facts[key]["sha256"] == hashlib.sha256(data).hexdigest() and facts[key]["exists"]
     assert facts["apricot_config"]["path"].endswith("apricot_config.xml")
     new_ini = b"[WSS]\r\nHTTPS=4343\r\n"
-    with pytest.raises(winsim.ModuleFailure, match="changed since it was read"):
+    with pytest.raises(winsim.ModuleFailure, match="changed since the facts were gathered"):
         srv.call("win_cert_persistence", {"service_ini": {"content": base64.b64encode(new_ini).decode(),
                                                           "expected_sha256": "0" * 64}})
     new_xml = b"<config><cert_cn>x</cert_cn></config>"
@@ -168,6 +169,7 @@ def test_file_facts_are_raw_bytes_and_writers_compare_and_swap(certs):
         "apricot_config": {"content": base64.b64encode(new_xml).decode(),
                            "expected_sha256": facts["apricot_config"]["sha256"]}})
     assert result["changed"] and len(result["backups"]) == 2
+    assert all(b["backup_file"].startswith(winsim.BACKUP_FOLDER + "\\") for b in result["backups"])
     assert winsim.get_path(srv.state, facts["apricot_config"]["path"]) == new_xml
     assert winsim.get_file(srv.state, winsim.APRICOT) is None  # written where it was found
 

@@ -241,7 +241,7 @@ def health(state: dict, new: str) -> list[str]:
             if binding["protocol"] == "https" and not (binding["ssl_flags"] or 0) & 2 and \
                     binding["certificate_hash"] != new:
                 problems.append(f"{site['name']} {binding['binding_information']} serves {binding['certificate_hash']}")
-    port = facts["service_ini"]["https"]
+    port = winsim.ini_get(winsim.get_file(state, winsim.SERVICE_INI), "HTTPS")
     for record in state["http_sys"]:
         if port and record["kind"] != "ccs" and record["port"] == int(port) and record["thumbprint"] != new:
             problems.append(f"the Smart Protection Server port {record['key']} serves {record['thumbprint']}")
