@@ -227,3 +227,28 @@ def test_minimal_file_edits_keep_every_other_byte():
     assert winsim.ini_get(utf16, "https_cert") == "a"
     xml = b"<c>\r\n  <cert_cn>a</cert_cn>\r\n</c>\r\n"
     assert winsim.apricot_set(xml, "b", "N") == b"<c>\r\n  <cert_cn>b</cert_cn>\r\n  <cert_friendly_name>N</cert_friendly_name>\r\n</c>\r\n"
+
+
+def _connection_plugin():
+    import importlib.util
+
+    path = os.path.join(DOUBLE, "connection_plugins", "apexone_double.py")
+    spec = importlib.util.spec_from_file_location("apexone_double_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_options_the_module_source_does_not_declare_fail_the_call():
+    """As Ansible.Basic does on a real server: the double reads the $spec of the source Ansible sent."""
+    plugin = _connection_plugin()
+    repo = os.path.dirname(os.path.dirname(DOUBLE))
+    source = open(os.path.join(repo, "plugins", "modules", "win_iis_https_binding.ps1"), encoding="utf-8").read()
+    declared = plugin.spec_options(source)
+    assert {"thumbprint", "site_name", "ports", "bindings"} <= declared
+    assert plugin.unsupported("apexone.certificates.win_iis_https_binding",
+                              {"thumbprint": "A" * 40, "site_name": "OfficeScan", "_ansible_check_mode": False}, source) == []
+    assert plugin.unsupported("win_iis_https_binding", {"thumbprint": "A" * 40, "site": "x"}, source) == ["site"]
+    aliased = "$spec = @{\n    options = @{\n        path = @{ type = 'str'; aliases = 'dest', 'name' }\n    }\n}\n"
+    assert plugin.spec_options(aliased) == {"path", "dest", "name"}
+    assert plugin.spec_options("no spec here") is None  # then nothing is checked
