@@ -13,8 +13,7 @@ own, certificates and PFX files are parsed with ``cryptography`` directly. Scena
 build the initial states.
 
 Each module's simulation is one ``m_<module>`` method, small and isolated, so that a change of a module's
-interface changes one method. Modules that changed interface in parallel work (see the interface contracts)
-accept both forms where both exist.
+interface changes one method (the interface contracts of the team plan are implemented; see README.md).
 """
 
 from __future__ import annotations
@@ -178,25 +177,6 @@ def encode_text(text: str, codec: str) -> bytes:
     return bom + text.encode(codec)
 
 
-def encoding_name(data: bytes | None) -> str | None:
-    """The names win_server_info gives file encodings."""
-    if data is None:
-        return None
-    if data.startswith(b"\xff\xfe"):
-        return "utf-16le"
-    if data.startswith(b"\xfe\xff"):
-        return "utf-16be"
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-bom"
-    if all(byte < 0x80 for byte in data):
-        return "ansi"
-    try:
-        data.decode("utf-8", "strict")
-    except UnicodeDecodeError:
-        return "ansi"
-    return "utf-8"
-
-
 _INI_LINE = r"(?im)^[ \t]*{key}[ \t]*=[ \t]*([^\r\n]*?)[ \t]*(?=\r|\n|\Z)"
 
 
@@ -224,14 +204,6 @@ def ini_set(data: bytes, key: str, value: str, after: str | None = None) -> byte
         else:
             text = text + ("" if text.endswith(("\n", "\r")) or not text else newline) + f"{key}={value}" + newline
     return encode_text(text, codec)
-
-
-def xml_get(data: bytes | None, element: str) -> str | None:
-    if data is None:
-        return None
-    text, _codec = decode_text(data)
-    match = re.search(rf"<{element}>(.*?)</{element}>", text, re.S)
-    return match.group(1) if match else None
 
 
 def apricot_set(data: bytes, cert_cn: str, friendly: str) -> bytes:
