@@ -295,6 +295,20 @@ def dependents(state: dict, name: str) -> list[str]:
     return [s["name"] for s in state["services"].values() if name.lower() in (d.lower() for d in s["depends_on"])]
 
 
+def by_key(state: dict, key: str) -> dict | None:
+    """The service win_server_info reports under ``key`` (master, ad_integration, smart_protection)."""
+    return service(state, SERVICE_KEYS[key][0])
+
+
+def set_service(state: dict, key: str, status: str | None = None, start_mode: str | None = None) -> None:
+    """Set a reported service's status (running/stopped) and start mode (auto/delayed/manual/disabled)."""
+    svc = by_key(state, key)
+    if status:
+        svc["status"] = status
+    if start_mode:
+        svc["start_mode"] = start_mode
+
+
 def service_states(state: dict) -> dict:
     """{service name: (status, start_mode)}: what a rollback must restore exactly."""
     return {s["name"]: (s["status"], s["start_mode"]) for s in state["services"].values()}
@@ -955,9 +969,10 @@ class ApexOneServer:
         """Interface contract 4: ordered {name, state, start_mode}; exact names; never -Force; one round trip."""
         report = []
         for item in args.get("services") or []:
-            svc = service(self.state, item["name"])
-            if svc is None or svc["name"] != item["name"]:
-                raise ModuleFailure(f"Service '{item['name']}' does not exist (names are matched exactly)")
+            svc = service(self.state, item["name"])  # SCM names: case-insensitive, never a wildcard
+            if svc is None:
+                raise ModuleFailure(f"Service '{item['name']}' does not exist (names are matched exactly). Nothing was "
+                                    "changed.")
             before = {"status": svc["status"], "start_mode": svc["start_mode"]}
             if item.get("start_mode"):
                 svc["start_mode"] = item["start_mode"]

@@ -216,9 +216,16 @@ def _differences(before, after, path="") -> list[str]:
     return []
 
 
-def _applied(matrix, name) -> None:
+def _applied(matrix, name) -> bool:
+    """Whether the host applied (False: a scenario that may be refused instead was refused properly)."""
     assert name in matrix.apply["recap"], matrix.apply["stdout"][-3000:]
+    hint = matrix.spec[name].may_block
+    if hint and name in matrix.apply["failed"] and "the replacement failed at" not in matrix.apply["failed"][name]:
+        assert hint.lower() in matrix.apply["failed"][name].lower(), matrix.apply["failed"][name]
+        assert winsim.comparable(matrix.after_apply[name]) == matrix.initial[name]
+        return False
     assert name not in matrix.apply["failed"], matrix.apply["failed"][name]
+    return True
 
 
 def health(state: dict, new: str) -> list[str]:
@@ -252,7 +259,8 @@ def health(state: dict, new: str) -> list[str]:
 
 @pytest.mark.parametrize("name", _params("converge"))
 def test_applicable_scenario_converges_and_is_healthy(matrix, name):
-    _applied(matrix, name)
+    if not _applied(matrix, name):
+        return
     assert name in matrix.replan["compliant"], (
         f"{name} is not compliant after the replacement:\n"
         + "\n".join(line for line in matrix.replan["stdout"].splitlines() if name in line or "step " in line)[-3000:])
@@ -264,7 +272,8 @@ def test_applicable_scenario_converges_and_is_healthy(matrix, name):
 @pytest.mark.parametrize("name", _params("plan"))
 def test_every_planned_binding_change_is_made_by_the_apply(matrix, name):
     """The plan never lists a change the apply does not make (else it never converges, or it converges by luck)."""
-    _applied(matrix, name)
+    if not _applied(matrix, name):
+        return
     initial = matrix.initial[name]
     moved = {tuple(e.split()[2:4]) for e in matrix.after_apply[name]["events"]
              if e.startswith("win_iis_https_binding moves") and e.endswith(matrix.new[name])}
@@ -286,14 +295,16 @@ def test_every_planned_binding_change_is_made_by_the_apply(matrix, name):
 
 @pytest.mark.parametrize("name", _params("services"))
 def test_services_end_as_they_started(matrix, name):
-    _applied(matrix, name)
+    if not _applied(matrix, name):
+        return
     before = winsim.service_states(matrix.initial[name])
     assert winsim.service_states(matrix.after_apply[name]) == before
 
 
 @pytest.mark.parametrize("name", _params("agents"))
 def test_only_ofcipcer_changes_in_the_folder_deployed_to_agents(matrix, name):
-    _applied(matrix, name)
+    if not _applied(matrix, name):
+        return
     folder = winsim.full(matrix.initial[name], winsim.AGENT_FOLDER).lower() + "\\"
     ofcipcer = winsim.full(matrix.initial[name], winsim.OFCIPCER).lower()
 
@@ -305,7 +316,8 @@ def test_only_ofcipcer_changes_in_the_folder_deployed_to_agents(matrix, name):
 
 @pytest.mark.parametrize("name", _params("rollback"))
 def test_rollback_playbook_restores_the_initial_state_exactly(matrix, name):
-    _applied(matrix, name)
+    if not _applied(matrix, name):
+        return
     assert name not in matrix.rollback["failed"], matrix.rollback["failed"][name]
     after = winsim.comparable(matrix.after_rollback[name])
     assert _differences(matrix.initial[name], after) == []
@@ -323,6 +335,10 @@ def test_failure_at_a_step_rolls_back_exactly(matrix, name):
     step = name.split("__fail_", 1)[1]
     assert name in matrix.apply["failed"], f"{name}: the injected failure at {step} did not fail the run"
     message = matrix.apply["failed"][name]
+    if matrix.spec[name].may_block and "the replacement failed at" not in message:  # refused before any change
+        assert matrix.spec[name].may_block.lower() in message.lower(), message
+        assert winsim.comparable(matrix.after_apply[name]) == matrix.initial[name]
+        return
     assert "the replacement failed at" in message and f"simulated failure at {step}" in message, message
     assert _differences(matrix.initial[name], winsim.comparable(matrix.after_apply[name])) == []
     assert (matrix.record(name) or {}).get("status") == "rolled_back", matrix.record(name)
