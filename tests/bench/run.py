@@ -72,7 +72,8 @@ SMOKE_SIZES = {"preflight": (5, 20, 40), "diy": (5, 20, 40), "fleet": (40, 80, 2
 LATENCY_MS = 20
 LINEAR_TOLERANCE = 0.25  # marginal costs of successive segments within 25% of each other: linear enough
 RESERVE_AFTER_PREFLIGHT = 200  # seconds the sections after the preflight need (round trips, tls_probe, report)
-TARGETS = {"playbook": 30.0, "fleet": 100.0, "floor": 2.0, "tls": 20.0, "compliant": 1, "full": 7, "diy": 10}
+# full: the seven changes of the KB procedure plus one read-only re-gather for the KA-0010488 health verdict.
+TARGETS = {"playbook": 30.0, "fleet": 100.0, "floor": 2.0, "tls": 20.0, "compliant": 1, "full": 8, "diy": 10}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -781,7 +782,8 @@ def bench_round_trips(bench: Bench) -> dict:
                       **({"apexone_cert_client_auth_trust_mode": 2} if n == "role-trust" else {})}
                   for n, h in hosts.items() if n.startswith("role-")},
         "vars": {**common, "apexone_cert_pfx_password": PFX_PASSWORD, "apexone_cert_ca_bundle_path": root,
-                 "apexone_cert_verify_tls": False, "apexone_cert_friendly_name": FRIENDLY_NAME,
+                 "apexone_cert_verify_tls": False, "apexone_cert_verify_settle": 0,
+                 "apexone_cert_friendly_name": FRIENDLY_NAME,
                  "apexone_cert_run_record_dir": os.path.join(folder, "runs")}}})
     diy_inventory = write_json(os.path.join(folder, "diy.json"), {"all": {
         "hosts": {n: {"diy_pfx_path": h["pfx"], "diy_cer_path": h["cer"], "diy_hostname": h["fqdn"]}
@@ -1088,7 +1090,7 @@ def analyse(results: dict) -> dict:
         rows.append({"what": "round trips: full replacement", "ours": str(role["full"]["calls"]),
                      "baseline": f"{diy['full']['calls']} + {diy['full']['other']} temp-folder/transfer trips (DIY)",
                      "ratio": fmt_x(ratio(diy["full"]["calls"], role["full"]["calls"])),
-                     "target": "ours <= 7, DIY >= 10",
+                     "target": "ours <= 8, DIY >= 10",
                      "met": "yes" if (role["full"]["calls"] <= TARGETS["full"]
                                       and diy["full"]["calls"] >= TARGETS["diy"]) else "NO",
                      "marks": "counted by the test double"})
@@ -1102,7 +1104,7 @@ def analyse(results: dict) -> dict:
                      "marks": "counted by the test double"})
         verdicts.append({"target": "compliant host = 1 round trip", "value": str(role["compliant"]["calls"]),
                          "met": role["compliant"]["calls"] <= TARGETS["compliant"]})
-        verdicts.append({"target": "full replacement <= 7 round trips", "value": str(role["full"]["calls"]),
+        verdicts.append({"target": "full replacement <= 8 round trips", "value": str(role["full"]["calls"]),
                          "met": role["full"]["calls"] <= TARGETS["full"]})
         verdicts.append({"target": "DIY >= 10 round trips (full / compliant)",
                          "value": f"{diy['full']['calls']} / {diy['compliant']['calls']}",

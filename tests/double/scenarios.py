@@ -135,15 +135,7 @@ def _site(name, site_id, apps, bindings, pool):
 
 
 def _record(kind, key, thumb, *, ctl=None, flags=0):
-    if kind == "hostnameport":
-        ip, host = None, key.rsplit(":", 1)[0]
-    elif kind == "ccs":
-        ip, host = "0.0.0.0", None
-    else:
-        ip, host = key.rsplit(":", 1)[0], None
-    return {"kind": kind, "key": key, "ip": ip, "hostname": host, "port": int(key.rsplit(":", 1)[-1]),
-            "thumbprint": thumb, "store_name": "MY" if thumb else None, "app_id": winsim.IIS_APP_ID,
-            "ctl_store_name": ctl, "ctl_identifier": None, "flags": flags}
+    return winsim.http_sys_record(kind, key, thumb, ctl=ctl, flags=flags)
 
 
 def _iis(layout: str, install: str, fqdn: str, thumb: str) -> tuple[dict, list, int]:

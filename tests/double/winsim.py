@@ -295,6 +295,25 @@ def dependents(state: dict, name: str) -> list[str]:
     return [s["name"] for s in state["services"].values() if name.lower() in (d.lower() for d in s["depends_on"])]
 
 
+def set_product(state: dict, version: str, build: str) -> None:
+    """Server_Version and ServicePack_Build of the Apex One registry key."""
+    reg_set(state, INFO_KEY, "Server_Version", version)
+    reg_set(state, INFO_KEY, "ServicePack_Build", build)
+
+
+def http_sys_record(kind: str, key: str, thumb: str | None, *, ctl: str | None = None, flags: int = 0) -> dict:
+    """An http.sys SSL record: kind ipport (``ip:port``), hostnameport (``host:port``) or ccs (``port``)."""
+    if kind == "hostnameport":
+        ip, host = None, key.rsplit(":", 1)[0]
+    elif kind == "ccs":
+        ip, host = "0.0.0.0", None
+    else:
+        ip, host = key.rsplit(":", 1)[0], None
+    return {"kind": kind, "key": key, "ip": ip, "hostname": host, "port": int(key.rsplit(":", 1)[-1]),
+            "thumbprint": thumb, "store_name": "MY" if thumb else None, "app_id": IIS_APP_ID,
+            "ctl_store_name": ctl, "ctl_identifier": None, "flags": flags}
+
+
 def by_key(state: dict, key: str) -> dict | None:
     """The service win_server_info reports under ``key`` (master, ad_integration, smart_protection)."""
     return service(state, SERVICE_KEYS[key][0])

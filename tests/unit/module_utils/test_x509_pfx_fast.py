@@ -111,8 +111,13 @@ def test_fast_path_skips_rsa_validation_and_still_proves_the_key(lab_pki, server
     calls = []
     real = pkcs12.load_pkcs12
     monkeypatch.setattr(_x509.pkcs12, "load_pkcs12", lambda data, pw: calls.append(data) or real(data, pw))
+    key_loads = []
+    real_key = serialization.load_der_private_key
+    monkeypatch.setattr(_x509.serialization, "load_der_private_key",
+                        lambda data, pw, **kw: key_loads.append(kw) or real_key(data, pw, **kw))
     contents = _x509.load_pfx(whole, PASSWORD)
     assert whole not in calls and len(calls) == 1  # only the copy without key bags
+    assert key_loads == [{"unsafe_skip_rsa_key_validation": True}]
     assert contents.key is not None and contents.problems == []
     mismatch = pkcs12.serialize_key_and_certificates(b"x", pki.rsa_key(2048, slot=601), None, [cert],
                                                      pki.pfx_encryption(PASSWORD))

@@ -61,9 +61,12 @@ def test_fresh_server_needs_every_step(server, material):
                      "win_cert_persistence": [7]}
     old = _x509.thumbprint(material["old"])
     assert result["old_thumbprints"] == [old]
-    assert {(c["binding"], c["old_thumbprint"]) for c in result["binding_changes"]} == {
-        ("*:4343:", old), ("http.sys 0.0.0.0:4343", old)
-    }
+    # The binding and the http.sys record it uses are one change (listed once, with the record it moves).
+    assert [(c["binding"], c["sslcert"], c["old_thumbprint"]) for c in result["binding_changes"]] == [
+        ("*:4343:", "0.0.0.0:4343", old)
+    ]
+    assert result["actions"][2]["args"] == {"thumbprint": _x509.thumbprint(material["new"]), "site_name": "OfficeScan",
+                                            "bindings": ["*:4343:"]}
     cert_args = result["actions"][0]["args"]
     assert cert_args["friendly_name"] == FRIENDLY and cert_args["exportable"] is True
     assert cert_args["key_readers"] == ["IIS AppPool\\OfficeScan"]
@@ -101,7 +104,7 @@ def new_thumbprint(material):
         (lambda s, t: s.state["stores"]["My"][-1].__setitem__("acl", []), "win_webhost_cert", 2, "not readable"),
         (lambda s, t: winsim.set_file(s.state, winsim.OFCIPCER, b"old"),
          "win_agent_cert", 4, "OfcIPCer.dat"),
-        (lambda s, t: s.state["http_sys"].clear(),
+        (lambda s, t: s.state["http_sys"][0].__setitem__("thumbprint", "A" * 40),
          "win_iis_https_binding", 5, "*:4343:"),
         (lambda s, t: s.state["http_sys"][0].__setitem__("thumbprint", "B" * 40), "win_iis_https_binding", 5,
          "http.sys 0.0.0.0:4343"),
@@ -164,8 +167,9 @@ def test_warnings_old_build_shared_binding_and_agent_certificate(server, materia
     default_site["bindings"].append({"protocol": "https", "binding_information": "*:4343:", "ssl_flags": 0})
     info = facts(server)
     info["agent_auth_certificates"] = [{"subject": "CN=OfficeScan Server NTSG", "days_left": 12}]
-    codes = [w["code"] for w in plan(info, desired_for(material))["warnings"]]
-    assert codes == ["shared_binding", "old_build", "agent_auth_certificate_expiring"]
+    result = plan(info, desired_for(material))
+    assert [w["code"] for w in result["warnings"]] == ["shared_binding", "agent_auth_certificate_expiring"]
+    assert [b["code"] for b in result["blockers"]] == ["old_build"]
 
 
 def test_the_plan_is_pure(server, material):

@@ -187,23 +187,40 @@ CERT_ROWS = [
         ("weak_key", "EC 224-bit key is too weak: use RSA 2048+ or EC P-256+"),)),
     CertRow("SHA-1 signature", lambda m: {"pfx": m.pfx(m.sha_server("sha1"))}, problems=(
         ("weak_signature", "the certificate is signed with SHA1: re-issue with SHA-256"),
-        ("chain_untrusted", "the chain does not validate against the CA bundle: a certificate in the path is signed "
-                            "with an algorithm path validation refuses (MD5/SHA-1)"),
+        ("chain_untrusted", "the chain does not validate against the CA bundle: path validation stops at the "
+                            "certificate itself: its signature uses an algorithm path validation refuses (MD5/SHA-1): "
+                            "re-issue it with SHA-256 (cryptography: validation failed: candidates exhausted: "
+                            "Forbidden signature algorithm: RsaWithSha1); re-issue or replace the certificate named there (or "
+                            "give the CA bundle the agents really trust)"),
     )),
     CertRow("MD5 signature", lambda m: {"pfx": m.pfx(m.sha_server("md5"))}, problems=(
         ("weak_signature", "the certificate is signed with MD5: re-issue with SHA-256"),
-        ("chain_untrusted", "the chain does not validate against the CA bundle: a certificate in the path is signed "
-                            "with an algorithm path validation refuses (MD5/SHA-1)"),
+        ("chain_untrusted", "the chain does not validate against the CA bundle: path validation stops at the "
+                            "certificate itself: its signature uses an algorithm path validation refuses (MD5/SHA-1): "
+                            "re-issue it with SHA-256 (cryptography: validation failed: candidates exhausted: "
+                            "Forbidden signature algorithm: Other); re-issue or replace the certificate named there (or "
+                            "give the CA bundle the agents really trust)"),
     )),
     CertRow("CA certificate as leaf", _leaf(is_ca=True), problems=(
         ("is_ca", "the certificate is a CA certificate (basicConstraints CA:TRUE), not a server certificate"),)),
     CertRow("missing intermediate", _pfx(chain=[]), problems=(
-        ("chain_incomplete", "the issuer 'CN=Apex Lab Issuing CA,O=Apex Lab' of 'CN=apex01.corp.example,O=Apex Lab' "
-                             "is neither in the PFX/chain nor in the CA bundle: add the intermediate certificate(s) to "
-                             "the PFX"),)),
+        ("chain_incomplete", "the chain stops at the certificate itself: its issuer 'CN=Apex Lab Issuing CA,O=Apex "
+                             "Lab' is neither in the PFX/chain nor in the CA bundle (which holds one certificate, "
+                             "'CN=Apex Lab Root CA,O=Apex Lab'). If 'CN=Apex Lab Issuing CA,O=Apex Lab' is an "
+                             "intermediate CA, add it (and any CA above it up to the root) to the PFX: export with "
+                             "'Include all certificates in the certification path'; if it is a root CA that agents "
+                             "and browsers trust, add it to the CA bundle (apexone_cert_ca_bundle_path); path "
+                             "validation stops at the certificate itself: no issuer of it is in the chain or the CA "
+                             "bundle (cryptography: validation failed: candidates exhausted: all candidates exhausted "
+                             "with no interior errors)"),)),
     CertRow("untrusted chain", _untrusted, problems=(
-        ("chain_untrusted", "the chain does not validate against the CA bundle: chain ends at 'CN=Rogue Root CA,"
-                            "O=Apex Lab', which is not in the CA bundle"),)),
+        ("chain_untrusted", "the chain leads to the root CA 'CN=Rogue Root CA,O=Apex Lab', which is not in the CA "
+                            "bundle (the bundle holds one certificate, 'CN=Apex Lab Root CA,O=Apex Lab'); adding "
+                            "intermediates cannot fix this: use a certificate issued under a root of the bundle, or, "
+                            "if agents and browsers trust 'CN=Rogue Root CA,O=Apex Lab', add it to the CA bundle "
+                            "(apexone_cert_ca_bundle_path); path validation stops at 'CN=Rogue Root CA,O=Apex Lab': "
+                            "it is a root CA, and the CA bundle does not hold it (cryptography: validation failed: "
+                            "candidates exhausted: all candidates exhausted with no interior errors)"),)),
     CertRow("host name with a trailing dot", lambda m: {"pfx": m.pfx(), "hostname": HOST + "."}, accepted=True),
     CertRow("host name in upper case", lambda m: {"pfx": m.pfx(), "hostname": HOST.upper()}, accepted=True),
     CertRow("host name in upper case with a trailing dot", lambda m: {"pfx": m.pfx(), "hostname": "APEX01.Corp.Example."},
@@ -593,5 +610,5 @@ def test_end_to_end_rows_change_nothing(ansible_env, material, tmp_path):
     assert "control" not in failed
     assert names(fleet.calls("control")) == [
         "win_server_info", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
-        "win_powershell", "win_cert_persistence", "win_powershell",
+        "win_apexone_services", "win_cert_persistence", "win_apexone_services", "win_server_info",
     ]

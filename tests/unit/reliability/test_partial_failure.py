@@ -22,6 +22,7 @@ from reliability_helpers import HOST, Fleet, Material, failures, names, recap
 
 pytestmark = pytest.mark.slow
 
+SERVICE_NAMES = ["ofcservice", "OSCEIntegrationService", "TMiCRCScanService"]  # the order the plan stops them in
 # host -> (module short name, fail rule)
 STEPS = {
     "import": ("win_webhost_cert", {}),
@@ -29,8 +30,9 @@ STEPS = {
     "schannel": ("win_schannel_trust", {}),
     # "before" failures of win_agent_cert, win_iis_https_binding and win_cert_persistence are in
     # tests/unit/role/test_role_double.py; their "after" failures below also need steps 6a and 6b rolled back.
-    "stop": ("win_powershell", {"match": {"parameters": {"Action": "stop"}}}),
-    "start": ("win_powershell", {"match": {"parameters": {"Action": "start"}}}),
+    "stop": ("win_apexone_services", {"match": {"services": [{"name": n, "state": "stopped"} for n in SERVICE_NAMES]}}),
+    "start": ("win_apexone_services", {"match": {"services": [
+        {"name": n, "state": "started", "start_mode": "auto"} for n in reversed(SERVICE_NAMES)]}}),
     "import-after": ("win_webhost_cert", {"after": True}),
     "roots-after": ("win_root_store_hygiene", {"after": True}),
     "schannel-after": ("win_schannel_trust", {"after": True}),
@@ -39,7 +41,8 @@ STEPS = {
     "persistence-after": ("win_cert_persistence", {"after": True}),
 }
 FULL_RUN = ["win_server_info", "win_webhost_cert", "win_root_store_hygiene", "win_schannel_trust", "win_agent_cert",
-            "win_iis_https_binding", "win_powershell", "win_cert_persistence", "win_powershell"]
+            "win_iis_https_binding", "win_apexone_services", "win_cert_persistence", "win_apexone_services",
+            "win_server_info"]
 MESSAGE = "simulated failure: access is denied"
 
 
