@@ -6,8 +6,9 @@ tests/unit/scenarios/test_matrix.py runs. What each variant assumes about facts 
 APEXONE_FACTS.md) is written in tests/double/README.md.
 
 ``xfail`` maps a property (``converge``, ``plan``, ``services``, ``rollback``, ``failure``, ``blocked``, ``agents``,
-``honest``) to the
-issue 12 defect that makes today's code fail it; the procedure fixes remove those entries.
+``honest``) to a known defect that makes the code fail it (a strict xfail: the fix makes it pass, then the entry must
+go). ``showed`` keeps, for the record, the issue 12 defects each scenario showed on the code before the fixes: every
+one of them failed there (strict xfail) and passes since the procedure, bytes and lane changes were merged.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class Scenario:
     blocked_hint: str = ""  # a word the blocking message must contain (what to do)
     may_block: str = ""  # either outcome is right: converge, or refused with a message holding this text
     xfail: dict = dataclasses.field(default_factory=dict)
+    showed: dict = dataclasses.field(default_factory=dict)  # property -> defect this scenario showed (fixed since)
     failure_steps: tuple = ()  # steps to inject a failure at (matrix test)
 
     @property
@@ -79,46 +81,46 @@ def _apex(name, product="apexone_12526", **kw) -> Scenario:
 
 
 MATRIX: list[Scenario] = [
-    _apex("baseline_2019", failure_steps=ALL_STEPS),
+    _apex("baseline_2019", failure_steps=ALL_STEPS, showed={"agents": DEFECTS[11]}),
     _apex("apexone_older_build_2022", product="apexone_9565", windows="2022"),
     _apex("xg_5427_upgraded_folder", product="xg_5427", folder="officescan"),
     _apex("xg_5180_blocked", product="xg_5180", folder="officescan", expect="blocked", blocked_hint="upgrade",
-          xfail={"blocked": DEFECTS[2], "honest": DEFECTS[9]}),
+          showed={"blocked": DEFECTS[2], "honest": DEFECTS[9]}),
     _apex("osce11_blocked", product="osce_11", folder="officescan", windows="2012r2", expect="blocked",
-          blocked_hint="upgrade", xfail={"blocked": DEFECTS[2], "honest": DEFECTS[9]}),
+          blocked_hint="upgrade", showed={"blocked": DEFECTS[2], "honest": DEFECTS[9]}),
     _apex("server_2012r2_aes_pfx", windows="2012r2", pfx_encryption="aes"),
     _apex("server_2016", windows="2016"),
     _apex("dws_443_only", layout="dws_443"),
-    _apex("both_sites_shared_cert", layout="both", xfail={"plan": DEFECTS[4]}),
+    _apex("both_sites_shared_cert", layout="both", showed={"plan": DEFECTS[4]}),
     # issue 12 item 4: bind every site the plan lists, or refuse until apexone_cert_site_name is set
     _apex("two_matching_sites", layout="two_sites", failure_steps=("win_iis_https_binding",),
           may_block="apexone_cert_site_name",
-          xfail={"plan": DEFECTS[4], "rollback": DEFECTS[4]}),
+          showed={"plan": DEFECTS[4], "rollback": DEFECTS[4]}),
     _apex("sni_binding", layout="sni"),
     _apex("ip_binding", layout="ip"),
-    _apex("ccs_binding", layout="ccs", xfail={"converge": DEFECTS[4], "plan": DEFECTS[4]}),
+    _apex("ccs_binding", layout="ccs", showed={"converge": DEFECTS[4], "plan": DEFECTS[4]}),
     _apex("ctl_client_cert", layout="ctl", failure_steps=("win_cert_persistence",)),
     _apex("ad_service_stopped", services="ad_stopped", failure_steps=("win_cert_persistence",),
-          xfail={"services": DEFECTS[3], "rollback": DEFECTS[3], "failure": DEFECTS[3]}),
+          showed={"services": DEFECTS[3], "rollback": DEFECTS[3], "failure": DEFECTS[3]}),
     _apex("ad_service_disabled", services="ad_disabled", failure_steps=("win_cert_persistence",),
-          xfail={"converge": DEFECTS[3], "plan": DEFECTS[3], "services": DEFECTS[3], "rollback": DEFECTS[3],
+          showed={"converge": DEFECTS[3], "plan": DEFECTS[3], "services": DEFECTS[3], "rollback": DEFECTS[3],
                  "agents": DEFECTS[3], "failure": DEFECTS[3]}),
     _apex("master_has_dependent", services="dependent", failure_steps=("win_cert_persistence",),
-          xfail={"services": DEFECTS[3], "rollback": DEFECTS[3], "failure": DEFECTS[3]}),
+          showed={"services": DEFECTS[3], "rollback": DEFECTS[3], "failure": DEFECTS[3]}),
     _apex("ad_service_missing", services="ad_missing"),
     _apex("original_key_cng", original_provider="cng"),
     _apex("new_key_cng", host_vars={"apexone_cert_key_provider": "cng"}),
     _apex("new_key_ecc", new_key="ec"),
     _apex("master_short_name", master="short", expect="blocked", blocked_hint="apexone_cert_",
-          xfail={"blocked": DEFECTS[1]}),
-    _apex("apricot_config_xml", apricot_xml=True),
+          showed={"blocked": DEFECTS[1]}),
+    _apex("apricot_config_xml", apricot_xml=True, showed={"converge": DEFECTS[8]}),
     _apex("ofcipcer_pem", ofcipcer="pem"),
     _apex("stale_friendly_name", stale_friendly=True, expect="blocked", blocked_hint="friendly",
-          xfail={"blocked": DEFECTS[6], "honest": DEFECTS[6]}),
+          showed={"blocked": DEFECTS[6], "honest": DEFECTS[6]}),
     _apex("no_restart_services", host_vars={"apexone_cert_restart_services": False}, expect="blocked",
-          blocked_hint="stop", xfail={"blocked": DEFECTS[5]}),
+          blocked_hint="stop", showed={"blocked": DEFECTS[5]}),
     _apex("remove_old_unused", host_vars={"apexone_cert_remove_old": "unused"},
-          xfail={"rollback": DEFECTS[7]}),
+          showed={"rollback": DEFECTS[7]}),
 ]
 BY_NAME = {s.name: s for s in MATRIX}
 
