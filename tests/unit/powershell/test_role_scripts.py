@@ -22,16 +22,16 @@ def test_roles_ship_no_script_and_never_use_win_powershell_path():
             text = handle.read()
         tasks = []
 
-        def walk(node):
+        def walk(node, found):
             if isinstance(node, list):
                 for item in node:
-                    walk(item)
+                    walk(item, found)
             elif isinstance(node, dict):
-                tasks.append(node)
+                found.append(node)
                 for key in ("block", "rescue", "always", "tasks", "pre_tasks", "post_tasks", "handlers"):
-                    walk(node.get(key))
+                    walk(node.get(key), found)
 
-        walk(yaml.safe_load(text))
+        walk(yaml.safe_load(text), tasks)
         for task in tasks:
             for name in ("ansible.windows.win_powershell", "win_powershell"):
                 assert "path" not in (task.get(name) or {}), f"{path}: {task.get('name')} uses win_powershell path:"

@@ -220,10 +220,8 @@ core = {
         "2.0",
         {"ReadWriteSubTree": "2.0", "ReadSubTree": "2.0", "Default": "2.0"},
     ),
-    "System.IO.Directory": ("1.1", {"CreateDirectory": "1.1", "Exists": "1.1"}),
     "System.Security.AccessControl.AccessControlSections": ("2.0", {"Access": "2.0", "All": "2.0"}),
     "System.Security.AccessControl.AccessControlType": ("2.0", {"Allow": "2.0", "Deny": "2.0"}),
-    "System.Security.AccessControl.DirectorySecurity": ("2.0", {".ctor": "2.0"}),
     "System.Security.AccessControl.InheritanceFlags": (
         "2.0",
         {"ContainerInherit": "2.0", "ObjectInherit": "2.0", "None": "2.0"},
@@ -336,11 +334,6 @@ core = {
         "2.0",
         {"FullControl": "2.0", "Read": "2.0", "ReadAndExecute": "2.0", "Modify": "2.0"},
     ),
-    "System.Security.AccessControl.FileSystemAccessRule": ("2.0", {"FileSystemRights": "2.0", ".ctor": "2.0"}),
-    "System.Security.AccessControl.FileSystemRights": ("2.0", {"FullControl": "2.0"}),
-    "System.Security.AccessControl.AccessControlType": ("2.0", {"Allow": "2.0"}),
-    "System.Security.AccessControl.InheritanceFlags": ("2.0", {"ContainerInherit": "2.0", "ObjectInherit": "2.0"}),
-    "System.Security.AccessControl.PropagationFlags": ("2.0", {"None": "2.0"}),
     "System.Security.AccessControl.FileSystemSecurity": ("2.0", {"AddAccessRule": "2.0"}),
     "System.Security.AccessControl.ObjectSecurity": (
         "2.0",
