@@ -127,3 +127,39 @@ def test_a_windows_task_without_declared_dependency_is_reported(broken):
     problems = lane.check(str(broken), empty, None, lane.declared().ansible_core)
     assert any("uses ansible.windows.win_updates, but galaxy.yml declares no ansible.windows dependency" in p
                for p in problems), problems
+
+
+def test_module_utils_from_ansible_windows_exist_in_the_floor(floor, newest):
+    decl, tree = floor
+    _version, newest_tree = newest
+    assert lane.util_problems(REPO, tree, decl.ansible_windows, newest_tree) == []
+
+
+def _floor_copy(tree, tmp_path, edit):
+    copy = tmp_path / "floor"
+    shutil.copytree(tree, copy)
+    utils = copy / lane.WINDOWS_SUBDIR / "plugins" / "module_utils"
+    edit(utils)
+    return str(copy)
+
+
+def test_a_module_util_or_member_the_floor_lacks_is_reported(floor, newest, tmp_path):
+    """A floor whose SCManager lacks DependedBy (as if it were added later), and one without SCManager at all."""
+    _decl, tree = floor
+    _version, newest_tree = newest
+    users = [p for p in sorted(os.listdir(os.path.join(REPO, "plugins", "modules"))) if p.endswith(".ps1")
+             and "module_utils.SCManager" in open(os.path.join(REPO, "plugins", "modules", p)).read()]
+    assert users, "no module uses ansible.windows' SCManager any more: pick another util for this test"
+
+    def without_member(utils):
+        path = utils / "SCManager.cs"
+        path.write_text(path.read_text().replace("DependedBy", "DependentServices"))
+
+    problems = lane.util_problems(REPO, _floor_copy(tree, tmp_path, without_member), "0.0.1", newest_tree)
+    assert any("uses DependedBy of the ansible.windows module_util SCManager, which ansible.windows 0.0.1 does not "
+               "have" in p for p in problems), problems
+    missing = _floor_copy(tree, tmp_path / "2", lambda utils: (utils / "SCManager.cs").unlink())
+    problems = lane.util_problems(REPO, missing, "0.0.1", newest_tree)
+    assert sorted(p.split(":")[0] for p in problems) == [f"plugins/modules/{u}" for u in users]
+    assert all("requires the ansible.windows module_util SCManager, which ansible.windows 0.0.1 does not have" in p
+               for p in problems)
