@@ -1,24 +1,90 @@
 """The planner's decisions, one behaviour per test, on hand-made server facts (issue 17: mutation survivors).
 
 Each test pins what the role reads: the exact action (module, steps), the exact ``args`` it passes to the module,
-the exact problem code of a blocker or warning, and the keys of the plan. Facts are built here, in the shape
-win_server_info returns (tests/fixtures/server_info/compliant.json), so the tests do not depend on the double.
+the exact problem code of a blocker or warning, and the keys of the plan. Facts are built here, so the tests do not
+depend on the double: the tests set the file values they mean (``https_cert``, ``cert_cn``, OfcIPCer.dat's
+thumbprint, an encoding...) and :func:`plan` turns them into the raw files win_server_info returns
+({path, exists, sha256, content}, tests/fixtures/server_info/compliant.json) before planning.
 ``make mutation`` runs these with tests/unit/plugin_utils/test_planner.py against every mutant of _planner.py.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 
+import pki
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from ansible_collections.apexone.certificates.plugins.module_utils import _apexone_files as files
+from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 from ansible_collections.apexone.certificates.plugins.plugin_utils import _planner
-from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import PlanError, plan
+from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import PlanError
 
 HOST = "apex01.corp.example"
 FRIENDLY = "Apex One web host 2026"
-NEW = "995C0EA6966A5438695FBEDA489AD784F9B504E1"
-OLD = "1311EED19FF8E7A9551387A454B522F1440711F0"
+_CERTS = {
+    "old": pki.make_cert(HOST, issuer=None, key=pki.rsa_key(2048, slot=740))[1],
+    "new": pki.make_cert(HOST, issuer=None, key=pki.rsa_key(2048, slot=741))[1],
+}
+NEW = _x509.thumbprint(_CERTS["new"])
+OLD = _x509.thumbprint(_CERTS["old"])
+NEW_PEM = _CERTS["new"].public_bytes(Encoding.PEM).decode()
+DER = {NEW: _CERTS["new"].public_bytes(Encoding.DER), OLD: _CERTS["old"].public_bytes(Encoding.DER)}
+PCCSRV = "C:\\Program Files (x86)\\Trend Micro\\Apex One\\PCCSRV"
+_CODECS = {None: ("latin-1", b""), "ansi": ("latin-1", b""), "utf-8-bom": ("utf-8", b"\xef\xbb\xbf"),
+           "utf-16le": ("utf-16-le", b"\xff\xfe"), "utf-16be": ("utf-16-be", b"\xfe\xff")}
+
+
+def _raw(path: str, data: bytes | None) -> dict:
+    """One file as win_server_info returns it."""
+    if data is None:
+        return {"path": path, "exists": False, "sha256": None, "content": None, "error": None}
+    return {"path": path, "exists": True, "sha256": hashlib.sha256(data).hexdigest(),
+            "content": base64.b64encode(data).decode(), "error": None}
+
+
+def _text(entry: dict, lines: list[str]) -> bytes:
+    codec, bom = _CODECS[entry.get("encoding")]
+    return bom + "".join(line + "\r\n" for line in lines).encode(codec)
+
+
+def raw_files(facts):
+    """The facts with the four files as raw bytes, made from the parsed values the tests set (anything else as is)."""
+    if not isinstance(facts, dict):
+        return facts
+    out = copy.deepcopy(facts)
+    ini, apricot = out.get("service_ini"), out.get("apricot_config")
+    ofcipcer, ofcscan = out.get("ofcipcer"), out.get("ofcscan_ini")
+    if isinstance(ini, dict):
+        lines = ["[WSS]", "HTTP=8080", "HTTPS=4343"]
+        lines += [f"HTTPS_CERT={ini['https_cert']}"] if ini.get("https_cert") is not None else []
+        lines += ([f"HTTPS_CERT_FRIENDLY_NAME={ini['https_cert_friendly_name']}"]
+                  if ini.get("https_cert_friendly_name") is not None else [])
+        out["service_ini"] = _raw(PCCSRV + "\\WSS\\Service.ini", _text(ini, lines) if ini.get("exists") else None)
+    if isinstance(apricot, dict):
+        def element(name):
+            value = apricot.get(name)
+            return f"  <{name}/>" if value is None else f"  <{name}>{files.xml_escape(value)}</{name}>"
+        lines = ["<config>", element("cert_cn")]
+        lines += [element("cert_friendly_name")] if apricot.get("cert_friendly_name") is not None else []
+        lines += ["</config>"]
+        data = _text(apricot, lines) if apricot.get("exists") else None
+        out["apricot_config"] = _raw(PCCSRV + "\\SRS\\apricot_config", data)
+    if isinstance(ofcipcer, dict):
+        data = DER.get(ofcipcer.get("thumbprint"), b"unreadable") if ofcipcer.get("exists") else None
+        out["ofcipcer"] = _raw(PCCSRV + "\\Pccnt\\Common\\OfcIPCer.dat", data)
+    if isinstance(ofcscan, dict):
+        lines = ["[INI_SERVER_SECTION]"]
+        lines += [f"Master_DomainName={ofcscan['master_domain_name']}"] if ofcscan.get("master_domain_name") else []
+        out["ofcscan_ini"] = _raw(PCCSRV + "\\ofcscan.ini", _text({}, lines) if ofcscan.get("exists") else None)
+    return out
+
+
+def plan(facts, desired):
+    return _planner.plan(raw_files(facts), desired)
 POOL = "IIS AppPool\\OfficeScan"
 CERT = "apexone.certificates.win_webhost_cert"
 AGENT = "apexone.certificates.win_agent_cert"
@@ -89,7 +155,24 @@ def fresh():
 
 
 def desired(**extra):
-    return {"thumbprint": NEW, "subject_cn": HOST, "friendly_name": FRIENDLY, "certificate_pem": "PEM TEXT", **extra}
+    return {"thumbprint": NEW, "subject_cn": HOST, "friendly_name": FRIENDLY, "certificate_pem": NEW_PEM, **extra}
+
+
+def write_args(before: bytes | None, after: bytes) -> dict:
+    """The writer options for a file change: the new bytes and the SHA-256 of the file they replace."""
+    return {"content": base64.b64encode(after).decode(),
+            "expected_sha256": hashlib.sha256(before).hexdigest() if before is not None else None}
+
+
+def step7_args(facts) -> dict:
+    """What win_cert_persistence gets for the files of these facts (computed the way the role's plan does)."""
+    raw, args = raw_files(facts), {}
+    for key, edit in (("service_ini", lambda d: files.set_ini_values(d, {"HTTPS_CERT": HOST, "HTTPS_CERT_FRIENDLY_NAME": FRIENDLY})),
+                      ("apricot_config", lambda d: files.set_apricot_cert(d, HOST, FRIENDLY))):
+        before = files.file_bytes(raw[key])
+        if before is not None and edit(before) != before:
+            args[key] = write_args(before, edit(before))
+    return args
 
 
 def only(result):
@@ -129,13 +212,15 @@ def test_fresh_server_gives_every_action_with_the_exact_args_the_role_passes():
     args = [a["args"] for a in result["actions"]]
     assert args == [
         CERT_ARGS,
-        {"certificate": "PEM TEXT"},
-        {"thumbprint": NEW, "site_name": "OfficeScan"},
-        {"certificate_name": HOST, "friendly_name": FRIENDLY, "cert_cn": HOST},
+        write_args(DER[OLD], DER[NEW]),
+        {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]},
+        step7_args(fresh()),
     ]
+    assert set(args[3]) == {"service_ini", "apricot_config"}
+    # The binding and the http.sys record it uses are one change.
     assert result["binding_changes"] == [
-        {"site": "OfficeScan", "binding": "*:4343:", "old_thumbprint": OLD, "new_thumbprint": NEW},
-        {"site": None, "binding": "http.sys 0.0.0.0:4343", "old_thumbprint": OLD, "new_thumbprint": NEW},
+        {"site": "OfficeScan", "binding": "*:4343:", "sslcert": "0.0.0.0:4343", "old_thumbprint": OLD,
+         "new_thumbprint": NEW},
     ]
     assert result["old_thumbprints"] == [OLD] and result["new_thumbprint"] == NEW
     for action in result["actions"]:
@@ -151,8 +236,11 @@ def test_lines_list_every_action_binding_and_problem_and_never_claim_compliance(
     assert [line.split(" - ")[0] for line in lines[:4]] == [
         "step 2+3: win_webhost_cert", "step 4: win_agent_cert", "step 5: win_iis_https_binding",
         "step 7: win_cert_persistence"]
-    assert lines[4:6] == [f"binding *:4343:: {OLD} -> {NEW}", f"binding http.sys 0.0.0.0:4343: {OLD} -> {NEW}"]
-    assert lines[6:] == ["warning: service_missing: Apex One service(s) not found: smart_protection"]
+    assert lines[4:5] == [f"binding *:4343:: {OLD} -> {NEW}"]
+    assert [line.split(": sha256 ")[0] for line in lines[5:8]] == ["file " + PCCSRV + "\\Pccnt\\Common\\OfcIPCer.dat",
+                                                         "file " + PCCSRV + "\\WSS\\Service.ini",
+                                                         "file " + PCCSRV + "\\SRS\\apricot_config"]
+    assert lines[8:] == ["warning: service_missing: Apex One service(s) not found: smart_protection"]
     assert result["services"] == ["master", "ad_integration"]
 
 
@@ -311,7 +399,7 @@ def test_the_unwritable_file_and_its_encoding_are_named():
     facts["apricot_config"]["encoding"] = None
     blocker = plan(facts, desired(friendly_name="Zertifikat für Apex"))["blockers"][0]
     assert blocker["message"].startswith(
-        "the friendly name 'Zertifikat für Apex' cannot be written to apricot_config (unknown encoding): "
+        "the friendly name 'Zertifikat für Apex' cannot be written to apricot_config (ansi): "
         "friendly_name contains non-ASCII characters")
     facts["service_ini"]["encoding"] = "ansi"
     blocker = plan(facts, desired(friendly_name="Zertifikat für Apex"))["blockers"][0]
@@ -330,13 +418,15 @@ def test_ofcipcer_on_another_certificate_gives_the_agent_action_with_the_pem():
     facts = compliant()
     facts["ofcipcer"]["thumbprint"] = OLD
     action = only(plan(facts, desired()))
-    assert (action["module"], action["steps"], action["args"]) == (AGENT, [4], {"certificate": "PEM TEXT"})
+    assert (action["module"], action["steps"], action["args"]) == (AGENT, [4], write_args(DER[OLD], DER[NEW]))
     facts["ofcipcer"] = {"exists": False}
+    action = only(plan(facts, desired()))
+    assert (action["module"], action["args"]) == (AGENT, write_args(None, DER[NEW]))
+    assert action["reason"] == f"OfcIPCer.dat holds missing, not {NEW}"
     without_pem = desired()
     del without_pem["certificate_pem"]
-    action = only(plan(facts, without_pem))
-    assert (action["module"], action["args"]) == (AGENT, {})
-    assert action["reason"] == f"OfcIPCer.dat holds missing, not {NEW}"
+    result = plan(facts, without_pem)
+    assert (only(result)["args"], codes(result["blockers"])) == ({}, ["certificate_pem_missing"])
     facts["ofcipcer"] = {"exists": True, "thumbprint": None}
     assert only(plan(facts, desired()))["reason"] == f"OfcIPCer.dat holds unreadable, not {NEW}"
 
@@ -506,7 +596,6 @@ def test_the_trust_mode_reason_says_unset_for_a_missing_value():
 # ------------------------------------------------------------------------------------------------ step 7
 
 
-STEP7_ARGS = {"certificate_name": HOST, "friendly_name": FRIENDLY, "cert_cn": HOST}
 
 
 @pytest.mark.parametrize(
@@ -525,15 +614,18 @@ def test_each_step7_field_alone_gives_the_persistence_action(file, key, value):
     facts = compliant()
     facts[file][key] = value
     action = only(plan(facts, desired()))
-    assert (action["module"], action["steps"], action["args"]) == (PERSIST, [7], STEP7_ARGS)
+    assert (action["module"], action["steps"], action["args"]) == (PERSIST, [7], step7_args(facts))
+    assert set(action["args"]) == {file}, "only the file that changes"
     assert len(action["reasons"]) == 1
 
 
 @pytest.mark.parametrize(("file", "key"), [("service_ini", "https_cert"), ("apricot_config", "cert_cn")])
-def test_the_cn_in_the_files_is_compared_case_insensitively(file, key):
+def test_the_cn_in_the_files_is_compared_byte_for_byte(file, key):
+    """The plan lists exactly the bytes the writer changes: a CN differing only in case is rewritten."""
     facts = compliant()
     facts[file][key] = HOST.upper()
-    assert plan(facts, desired())["actions"] == []
+    action = only(plan(facts, desired()))
+    assert (action["module"], set(action["args"])) == (PERSIST, {file})
 
 
 def test_step7_reasons_name_each_field():
@@ -789,12 +881,7 @@ def test_warning_and_blocker_messages():
         {"code": "service_ini_missing", "severity": "warning",
          "message": "PCCSRV\\WSS\\Service.ini was not found: step 7 cannot be applied there"},
         {"code": "apricot_config_missing", "severity": "warning",
-         "message": "PCCSRV\\SRS\\apricot_config was not found: step 7 cannot be applied there"},
-        {"code": "old_build", "severity": "warning",
-         "message": "OfficeScan XG build 1000 lacks the step-7 fix (needs 5417+): the certificate may be reverted "
-                    "when the services restart; upgrade first (KA-0004491)"},
-        {"code": "master_domain_name", "severity": "warning",
-         "message": f"Master_DomainName is 'old.corp.example', not the certificate CN '{HOST}' (KA-0010488)"},
+         "message": "PCCSRV\\SRS\\apricot_config(.xml) was not found: step 7 cannot be applied there"},
         {"code": "agent_auth_certificate_expiring", "severity": "warning",
          "message": "the agent-authentication certificate 'CN=OfficeScan Server NTSG' expires in 12 days; it is never "
                     "changed by this collection, renew it with Trend Micro's procedure (agents become unmanaged "
@@ -808,6 +895,15 @@ def test_warning_and_blocker_messages():
         {"code": "certificate_disallowed", "severity": "error",
          "message": "the new certificate is in the Untrusted Certificates store (Disallowed) of the server; remove it "
                     "there first (KA-0010488)"},
+        {"code": "old_build", "severity": "error",
+         "message": "OfficeScan XG build 1000 lacks the step-7 fix (needs 5417+): the certificate would be reverted "
+                    "when the services restart. Upgrade first to OfficeScan XG build 5417 or later, or to Apex One "
+                    "(KA-0004491)"},
+        {"code": "master_domain_name", "severity": "error",
+         "message": "Master_DomainName in ofcscan.ini is 'old.corp.example', the name agents use to reach this server, "
+                    f"and the new certificate does not cover it (CN and SAN: {HOST}) (KA-0010488): request a "
+                    "certificate for that name, or set apexone_cert_allow_name_mismatch: true if agents and browsers "
+                    "really use a name the certificate covers"},
     ]
     facts = fresh()
     blocker = plan(facts, desired(friendly_name="Zertifikat für Apex"))["blockers"][0]
