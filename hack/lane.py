@@ -470,6 +470,67 @@ def check(root: str, windows_root: str, windows_version: str | None, core_floor:
     return problems
 
 
+UTIL_RE = re.compile(r"#AnsibleRequires\s+-(?:CSharpUtil|PowerShell)\s+ansible_collections\.ansible\.windows\."
+                     r"plugins\.module_utils\.(\w+)", re.IGNORECASE)
+IDENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z][A-Za-z0-9]*)?")
+TYPE_RE = re.compile(r"\b(?:class|struct|enum|interface)\s+(\w+)")
+PUBLIC_RE = re.compile(r"\bpublic\s+(?:(?:static|readonly|override|virtual|abstract|sealed|new|const|partial)\s+)*"
+                       r"(?:[\w.<>\[\],]+\s+)?(\w+)\s*(?:[({=;]|$)", re.MULTILINE)
+ENUM_RE = re.compile(r"\benum\s+\w+\s*(?::\s*\w+\s*)?\{([^}]*)\}")
+FUNCTION_RE = re.compile(r"^\s*function\s+([\w-]+)", re.IGNORECASE | re.MULTILINE)
+
+
+def _declared_names(source: str) -> set[str]:
+    """The names a module_util offers: C# types, public members and enum values; PowerShell functions."""
+    names = set(TYPE_RE.findall(source)) | set(PUBLIC_RE.findall(source)) | set(FUNCTION_RE.findall(source))
+    for body in ENUM_RE.findall(source):
+        body = re.sub(r"//[^\n]*|/\*.*?\*/|\[[^\]]*\]", "", body, flags=re.DOTALL)
+        names.update(m.group(1) for m in re.finditer(r"(\w+)\s*(?:=[^,]*)?(?:,|$)", body.strip()))
+    return names
+
+
+def _util_source(windows_root: str, name: str) -> str | None:
+    folder = os.path.join(windows_root, WINDOWS_SUBDIR, "plugins", "module_utils")
+    for ext in (".cs", ".psm1"):
+        if os.path.exists(os.path.join(folder, name + ext)):
+            with open(os.path.join(folder, name + ext), encoding="utf-8", errors="replace") as handle:
+                return handle.read()
+    return None
+
+
+def util_problems(root: str, windows_root: str, windows_version: str | None, newest_root: str) -> list[str]:
+    """The collection's own modules and module_utils that require an ansible.windows module_util (``#AnsibleRequires
+    ... ansible_collections.ansible.windows.plugins.module_utils.X``): X must exist in the floor, and no name the
+    source uses may be one that the newest X has and the floor's X lacks (a type, member or enum value added later).
+    The lane's playbook runs prove that Ansible finds X in the floor; this proves the names, which the double cannot.
+    """
+    problems = []
+    sources = sorted(glob.glob(os.path.join(root, "plugins", "modules", "*.ps1"))
+                     + glob.glob(os.path.join(root, "plugins", "module_utils", "*.ps*1"))
+                     + glob.glob(os.path.join(root, "plugins", "module_utils", "*.cs")))
+    for path in sources:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        where = os.path.relpath(path, root)
+        for util in sorted(set(UTIL_RE.findall(text))):
+            if windows_version is None:
+                problems.append(f"{where}: requires the ansible.windows module_util {util}, but galaxy.yml declares no "
+                                "ansible.windows dependency")
+                continue
+            floor_source = _util_source(windows_root, util)
+            if floor_source is None:
+                problems.append(f"{where}: requires the ansible.windows module_util {util}, which ansible.windows "
+                                f"{windows_version} does not have")
+                continue
+            newest_source = _util_source(newest_root, util) or ""
+            later = _declared_names(newest_source) - _declared_names(floor_source)
+            used = sorted(later & set(IDENT_RE.findall(text)))
+            if used:
+                problems.append(f"{where}: uses {', '.join(used)} of the ansible.windows module_util {util}, which "
+                                f"ansible.windows {windows_version} does not have")
+    return problems
+
+
 # ------------------------------------------------------------------------------------------- module specs
 def _pwsh_static():
     path = os.path.join(REPO, "tests", "unit", "powershell", "pwsh_static.py")
@@ -649,6 +710,8 @@ def lowest_windows(decl: Declared, run: bool = False, log=print) -> str | None:
             log(f"ansible.windows {version}: requires ansible-core '{needs}', not {decl.ansible_core}")
             continue
         problems = check(REPO, tree, version, decl.ansible_core, data)
+        problems += util_problems(REPO, tree, version, windows_tree(max(data["ansible_windows_in_ansible"], key=Version),
+                                                                    data))
         if problems:
             log(f"ansible.windows {version}: {len(problems)} problem(s), first: {problems[0]}")
             continue
@@ -693,9 +756,11 @@ def main(argv: list[str]) -> int:
             print(f"lowest usable ansible.windows: {found} (galaxy.yml declares {decl.ansible_windows})")
             return 0 if found else 1
         if args.command == "check":
-            (floor,) = prepare("floor", decl)
+            floor, newest = prepare("all", decl)
             problems = check(args.root, floor.windows_path, floor.ansible_windows, floor.ansible_core)
-            print("\n".join(problems) or f"every ansible.windows option used exists in {floor.ansible_windows}")
+            problems += util_problems(args.root, floor.windows_path, floor.ansible_windows, newest.windows_path)
+            print("\n".join(problems) or f"every ansible.windows option and module_util used exists in "
+                                          f"{floor.ansible_windows}")
             return 1 if problems else 0
         failed = False
         for lane in prepare(args.which, decl):

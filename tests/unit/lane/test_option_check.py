@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "lane", "connection_plugins"))
 
 import apexone_lane
 
-# In ansible.windows 3.8.0, not in 3.7.0 (a new option of win_updates, a new module), from the collections' docs.
+# In ansible.windows 3.8.0, not in 3.7.0 or older (a new option of win_updates, a new module), from their docs.
 NEWER_THAN_FLOOR = [
     {"name": "Install updates with retries", "ansible.windows.win_updates": {
         "category_names": ["SecurityUpdates"], "maximum_retries_on_failed_updates": 2}},
@@ -70,15 +70,15 @@ def test_an_option_or_module_missing_in_the_floor_is_reported(floor, newest, bro
     assert lane.check(str(broken), newest_tree, version, decl.ansible_core) == []
 
 
-def test_an_option_that_also_needs_a_newer_ansible_core_is_reported(floor, tmp_path):
+def test_an_option_that_also_needs_a_newer_ansible_core_is_reported(newest, tmp_path):
     """win_powershell `path` is documented from 3.1.0 but works on ansible-core < 2.19 only from 3.7.0.
 
     The check of that need uses the versions only (tests/lane/versions.yml, from the ansible.windows changelog), so it
-    is shown with the floor tree's documentation and the versions of the pair that fails: ansible-core 2.16 with
-    ansible.windows 3.2.0 (the lane run of that pair fails with "'DataLoader' object has no attribute
-    'get_text_file_contents'").
+    is shown with the newest tree's documentation (which has `path`) and the versions of the pair that fails:
+    ansible-core 2.16 with ansible.windows 3.2.0 (the lane run of that pair fails with "'DataLoader' object has no
+    attribute 'get_text_file_contents'").
     """
-    _decl, tree = floor
+    _version, tree = newest
     tasks = tmp_path / "roles" / "r" / "tasks"
     tasks.mkdir(parents=True)
     (tasks / "main.yml").write_text(yaml.safe_dump([
@@ -102,8 +102,8 @@ def test_task_forms_the_scan_understands(tmp_path):
                     "c": ("win_service", ["name", "state"])}
 
 
-def test_the_lane_connection_rejects_what_the_module_spec_lacks(floor):
-    _decl, tree = floor
+def test_the_lane_connection_rejects_what_the_module_spec_lacks(newest):
+    _version, tree = newest
     specs = lane.module_specs([os.path.join(tree, lane.WINDOWS_SUBDIR, "plugins", "modules"),
                                os.path.join(REPO, "plugins", "modules")])
     assert {"path", "script", "parameters"} <= set(specs["win_powershell"]["options"])
@@ -127,3 +127,54 @@ def test_a_windows_task_without_declared_dependency_is_reported(broken):
     problems = lane.check(str(broken), empty, None, lane.declared().ansible_core)
     assert any("uses ansible.windows.win_updates, but galaxy.yml declares no ansible.windows dependency" in p
                for p in problems), problems
+
+
+def test_module_utils_from_ansible_windows_exist_in_the_floor(floor, newest):
+    decl, tree = floor
+    _version, newest_tree = newest
+    assert lane.util_problems(REPO, tree, decl.ansible_windows, newest_tree) == []
+
+
+def _floor_copy(tree, tmp_path, edit):
+    copy = tmp_path / "floor"
+    shutil.copytree(tree, copy)
+    utils = copy / lane.WINDOWS_SUBDIR / "plugins" / "module_utils"
+    edit(utils)
+    return str(copy)
+
+
+def test_a_module_util_or_member_the_floor_lacks_is_reported(floor, newest, tmp_path):
+    """A floor whose SCManager lacks DependedBy (as if it were added later), and one without SCManager at all."""
+    _decl, tree = floor
+    _version, newest_tree = newest
+    users = [p for p in sorted(os.listdir(os.path.join(REPO, "plugins", "modules"))) if p.endswith(".ps1")
+             and "module_utils.SCManager" in open(os.path.join(REPO, "plugins", "modules", p)).read()]
+    assert users, "no module uses ansible.windows' SCManager any more: pick another util for this test"
+
+    def without_member(utils):
+        path = utils / "SCManager.cs"
+        path.write_text(path.read_text().replace("DependedBy", "DependentServices"))
+
+    problems = lane.util_problems(REPO, _floor_copy(tree, tmp_path, without_member), "0.0.1", newest_tree)
+    assert any("uses DependedBy of the ansible.windows module_util SCManager, which ansible.windows 0.0.1 does not "
+               "have" in p for p in problems), problems
+    missing = _floor_copy(tree, tmp_path / "2", lambda utils: (utils / "SCManager.cs").unlink())
+    problems = lane.util_problems(REPO, missing, "0.0.1", newest_tree)
+    assert sorted(p.split(":")[0] for p in problems) == [f"plugins/modules/{u}" for u in users]
+    assert all("requires the ansible.windows module_util SCManager, which ansible.windows 0.0.1 does not have" in p
+               for p in problems)
+
+
+def test_win_powershell_path_is_missing_in_ansible_windows_2(tmp_path):
+    """Real data: ansible.windows 2.1.0 documents no `path` for win_powershell (added in 3.1.0), and its $spec
+    (what Ansible.Basic would check on Windows, and the lane's connection does) rejects it."""
+    tree = lane.windows_tree("2.1.0", lane.lane_data())
+    tasks = tmp_path / "roles" / "r" / "tasks"
+    tasks.mkdir(parents=True)
+    (tasks / "main.yml").write_text(yaml.safe_dump([
+        {"name": "Run a script from the controller", "ansible.windows.win_powershell": {"path": "files/x.ps1"}}]))
+    problems = lane.check(str(tmp_path), tree, "2.1.0", "2.16.0")
+    assert "ansible.windows.win_powershell in ansible.windows 2.1.0 has no option path" in problems[0], problems
+    specs = lane.module_specs([os.path.join(tree, lane.WINDOWS_SUBDIR, "plugins", "modules")])
+    assert apexone_lane.option_problem("win_powershell", {"path": "x.ps1"}, specs).startswith(
+        "Unsupported parameters for (win_powershell) module: path.")
