@@ -213,13 +213,13 @@ def test_fresh_server_gives_every_action_with_the_exact_args_the_role_passes():
     assert args == [
         CERT_ARGS,
         write_args(DER[OLD], DER[NEW]),
-        {"thumbprint": NEW, "site_name": "OfficeScan"},
+        {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]},
         step7_args(fresh()),
     ]
     assert set(args[3]) == {"service_ini", "apricot_config"}
     assert result["binding_changes"] == [
-        {"site": "OfficeScan", "binding": "*:4343:", "old_thumbprint": OLD, "new_thumbprint": NEW},
-        {"site": None, "binding": "http.sys 0.0.0.0:4343", "old_thumbprint": OLD, "new_thumbprint": NEW},
+        {"site": "OfficeScan", "binding": "*:4343:", "sslcert": "0.0.0.0:4343", "old_thumbprint": OLD,
+         "new_thumbprint": NEW},
     ]
     assert result["old_thumbprints"] == [OLD] and result["new_thumbprint"] == NEW
     for action in result["actions"]:
@@ -235,11 +235,11 @@ def test_lines_list_every_action_binding_and_problem_and_never_claim_compliance(
     assert [line.split(" - ")[0] for line in lines[:4]] == [
         "step 2+3: win_webhost_cert", "step 4: win_agent_cert", "step 5: win_iis_https_binding",
         "step 7: win_cert_persistence"]
-    assert lines[4:6] == [f"binding *:4343:: {OLD} -> {NEW}", f"binding http.sys 0.0.0.0:4343: {OLD} -> {NEW}"]
-    assert [line.split(": sha256 ")[0] for line in lines[6:9]] == ["file " + PCCSRV + "\\Pccnt\\Common\\OfcIPCer.dat",
+    assert lines[4:5] == [f"binding *:4343:: {OLD} -> {NEW}"]
+    assert [line.split(": sha256 ")[0] for line in lines[5:8]] == ["file " + PCCSRV + "\\Pccnt\\Common\\OfcIPCer.dat",
                                                          "file " + PCCSRV + "\\WSS\\Service.ini",
                                                          "file " + PCCSRV + "\\SRS\\apricot_config"]
-    assert lines[9:] == ["warning: service_missing: Apex One service(s) not found: smart_protection"]
+    assert lines[8:] == ["warning: service_missing: Apex One service(s) not found: smart_protection"]
     assert result["services"] == ["master", "ad_integration"]
 
 
@@ -826,7 +826,6 @@ def test_reasons_of_the_certificate_action():
     facts = compliant()
     my_new = facts["certificates"]["my"][1]
     my_new.update(has_private_key=False, friendly_name="")
-    facts["windows"]["build"] = None
     action = only(plan(facts, desired()))
     assert action["reasons"] == ["the certificate in My has no private key: re-import it with its key",
                                  f"friendly name is '', not '{FRIENDLY}'"]
@@ -880,12 +879,7 @@ def test_warning_and_blocker_messages():
         {"code": "service_ini_missing", "severity": "warning",
          "message": "PCCSRV\\WSS\\Service.ini was not found: step 7 cannot be applied there"},
         {"code": "apricot_config_missing", "severity": "warning",
-         "message": "PCCSRV\\SRS\\apricot_config was not found: step 7 cannot be applied there"},
-        {"code": "old_build", "severity": "warning",
-         "message": "OfficeScan XG build 1000 lacks the step-7 fix (needs 5417+): the certificate may be reverted "
-                    "when the services restart; upgrade first (KA-0004491)"},
-        {"code": "master_domain_name", "severity": "warning",
-         "message": f"Master_DomainName is 'old.corp.example', not the certificate CN '{HOST}' (KA-0010488)"},
+         "message": "PCCSRV\\SRS\\apricot_config(.xml) was not found: step 7 cannot be applied there"},
         {"code": "agent_auth_certificate_expiring", "severity": "warning",
          "message": "the agent-authentication certificate 'CN=OfficeScan Server NTSG' expires in 12 days; it is never "
                     "changed by this collection, renew it with Trend Micro's procedure (agents become unmanaged "
@@ -899,6 +893,15 @@ def test_warning_and_blocker_messages():
         {"code": "certificate_disallowed", "severity": "error",
          "message": "the new certificate is in the Untrusted Certificates store (Disallowed) of the server; remove it "
                     "there first (KA-0010488)"},
+        {"code": "old_build", "severity": "error",
+         "message": "OfficeScan XG build 1000 lacks the step-7 fix (needs 5417+): the certificate would be reverted "
+                    "when the services restart. Upgrade first to OfficeScan XG build 5417 or later, or to Apex One "
+                    "(KA-0004491)"},
+        {"code": "master_domain_name", "severity": "error",
+         "message": "Master_DomainName in ofcscan.ini is 'old.corp.example', the name agents use to reach this "
+                    f"server, and the new certificate does not cover it (CN and SAN: {HOST}) (KA-0010488): request a "
+                    "certificate for that name, or set apexone_cert_allow_name_mismatch: true if agents and browsers "
+                    "really use a name the certificate covers"},
     ]
     facts = fresh()
     blocker = plan(facts, desired(friendly_name="Zertifikat für Apex"))["blockers"][0]
