@@ -98,7 +98,7 @@ def require_libraries() -> None:
     """Raise CertificateError when cryptography is missing (plugins import this module without it)."""
     if not HAS_CRYPTOGRAPHY:
         raise CertificateError(
-            "the Python library 'cryptography' (>= 43) is required on the Ansible controller: "
+            "the Python library 'cryptography' (>= 45) is required on the Ansible controller: "
             f"pip install cryptography ({CRYPTOGRAPHY_IMPORT_ERROR})"
         )
 
@@ -1124,8 +1124,6 @@ def _verification_builder(anchors: t.Sequence[x509.Certificate], when: datetime.
 
 def _verify_path(leaf, intermediates, anchors, when) -> str | None:
     """Path validation with cryptography's verifier; None when it validates, else the verifier's reason."""
-    if x509_verification is None:
-        return "path validation needs cryptography >= 43 on the controller"
     # Name and end-entity rules are checked (and reported) separately; this verdict is about the issuing path.
     builder = _verification_builder(
         anchors, when,
@@ -1168,15 +1166,14 @@ def _where_path_stops(path: list[x509.Certificate], anchors, when, reason: str) 
         for cert in path:
             if _name(cert) == named.group(1):
                 return cert, _PROCESSING_RE.sub("", reason)
-    if x509_verification is not None:
-        for index in range(len(path) - 1, 0, -1):
-            builder = _verification_builder(anchors, when, x509_verification.ExtensionPolicy.webpki_defaults_ca())
-            try:
-                builder.build_client_verifier().verify(path[index], path[index + 1 :])
-            except x509_verification.VerificationError as exc:
-                return path[index], _PROCESSING_RE.sub("", _verifier_reason(exc))
-            except ValueError:
-                continue
+    for index in range(len(path) - 1, 0, -1):
+        builder = _verification_builder(anchors, when, x509_verification.ExtensionPolicy.webpki_defaults_ca())
+        try:
+            builder.build_client_verifier().verify(path[index], path[index + 1 :])
+        except x509_verification.VerificationError as exc:
+            return path[index], _PROCESSING_RE.sub("", _verifier_reason(exc))
+        except ValueError:
+            continue
     return path[0], reason
 
 
@@ -1203,6 +1200,12 @@ def _chain_problems(
     chain_incomplete only where an intermediate may be missing (the chain stops at the leaf, or at a CA whose
     issuer may be an intermediate of the bundle's PKI) or sits only in the bundle.
     """
+    if x509_verification is None or not hasattr(x509_verification, "ExtensionPolicy"):
+        # No trust verdict rather than a guessed one: the check that cannot run says what to install.
+        raise CertificateError(
+            "the chain verdicts (a CA bundle was given) need path validation from cryptography >= 45 on the Ansible "
+            "controller: pip install 'cryptography>=45', or pip install -r the collection's requirements.txt"
+        )
     problems: list[dict[str, str]] = []
     intermediates = list(chain)
     path = _build_path(cert, intermediates)

@@ -43,7 +43,7 @@ options:
       - Also write the JSON summary (C(kind), C(version), C(hosts), C(failed)) to this file on the controller.
     type: path
 requirements:
-  - cryptography >= 43 and asn1crypto on the controller (pip install -r the collection's requirements.txt)
+  - cryptography >= 45 and asn1crypto on the controller (pip install -r the collection's requirements.txt)
 author: apexone.certificates maintainers (@apexone-certificates)
 notes:
   - Check mode is supported, the task only reads.

@@ -838,11 +838,12 @@ def bench_round_trips(bench: Bench) -> dict:
     # Both did the work: the site serves the new certificate, the agents get it, the services run again.
     for name in ("role-full", "role-trust", "diy-full", "diy-bad"):
         final = state(name)
-        bindings = [b for s in final["sites"] for b in s["bindings"] if b["protocol"] == "https"]
-        ofcipcer = winsim.ApexOneServer(final).read_path(final["install_path"] + "\\" + winsim.OFCIPCER)
-        done = (all(b["certificate_hash"] == hosts[name]["new"] for b in bindings)
+        site = next(s for s in final["iis"]["sites"] if s["name"] == "OfficeScan")
+        bindings = [b for b in site["bindings"] if b["protocol"] == "https"]
+        ofcipcer = winsim.get_file(final, winsim.OFCIPCER)
+        done = (all(winsim.binding_certificate(final, b)[0] == hosts[name]["new"] for b in bindings)
                 and winsim._thumb_of(ofcipcer) == hosts[name]["new"]
-                and set(final["services"].values()) == {"started"})
+                and {s["status"] for s in final["services"].values()} == {"running"})
         if not done:
             raise RuntimeError(f"{name}: the replacement did not complete; the call counts would mean nothing")
     out["role"] = {"full": first["role-full"], "full_with_trust_mode": first["role-trust"], "bad": first["role-bad"],

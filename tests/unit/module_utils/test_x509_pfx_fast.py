@@ -186,3 +186,15 @@ def test_unknown_encryption_is_one_old_windows_cannot_read(encryption, build, ex
 def test_aes_certificate_bags_alone_make_a_repack(lab_pki, server):
     assert win_webhost_cert.needs_legacy_pfx("auto", "PBE-SHA1-3DES", 14393, "PBES2/AES-256-CBC/PBKDF2-SHA-256")
     assert not win_webhost_cert.needs_legacy_pfx("auto", "PBE-SHA1-3DES", 14393, "PBE-SHA1-3DES")
+
+
+def test_chain_verdicts_without_path_validation_fail_naming_what_to_install(lab_pki, server, monkeypatch):
+    """cryptography older than 45 has no ExtensionPolicy: no guessed trust verdict, an error saying what to do."""
+    monkeypatch.setattr(_x509, "x509_verification", None)
+    with pytest.raises(_x509.CertificateError) as caught:
+        _x509.check_webhost_certificate(server[1], hostname=HOST, chain=[lab_pki.intermediate.cert],
+                                        ca=[lab_pki.root.cert])
+    assert str(caught.value) == (
+        "the chain verdicts (a CA bundle was given) need path validation from cryptography >= 45 on the Ansible "
+        "controller: pip install 'cryptography>=45', or pip install -r the collection's requirements.txt")
+    assert _x509.check_webhost_certificate(server[1], hostname=HOST)["ok"] is True  # without a bundle: no verdict

@@ -102,18 +102,15 @@ def new_thumbprint(material):
         (lambda s, t: s.state["stores"]["My"][-1].__setitem__("friendly_name", "other"), "win_webhost_cert", 7,
          "friendly name"),
         (lambda s, t: s.state["stores"]["My"][-1].__setitem__("acl", []), "win_webhost_cert", 2, "not readable"),
-        (lambda s, t: s.state["files"].__setitem__(winsim.OFCIPCER, base64.b64encode(b"old").decode()),
+        (lambda s, t: winsim.set_file(s.state, winsim.OFCIPCER, b"old"),
          "win_agent_cert", 4, "OfcIPCer.dat"),
-        (lambda s, t: (s.state["sites"][0]["bindings"][1].__setitem__("certificate_hash", "A" * 40),
-                       s.state["http_sys"][0].__setitem__("thumbprint", "A" * 40)),
+        (lambda s, t: s.state["http_sys"][0].__setitem__("thumbprint", "A" * 40),
          "win_iis_https_binding", 5, "*:4343:"),
         (lambda s, t: s.state["http_sys"][0].__setitem__("thumbprint", "B" * 40), "win_iis_https_binding", 5,
          "http.sys 0.0.0.0:4343"),
-        (lambda s, t: s.state["files"].__setitem__(
-            winsim.SERVICE_INI, base64.b64encode(b"HTTPS=4343\r\nHTTPS_CERT=apex01\r\n").decode()),
+        (lambda s, t: winsim.set_file(s.state, winsim.SERVICE_INI, b"HTTPS=4343\r\nHTTPS_CERT=apex01\r\n"),
          "win_cert_persistence", 7, "HTTPS_CERT"),
-        (lambda s, t: s.state["files"].__setitem__(
-            winsim.APRICOT, base64.b64encode(b"<config><cert_cn>apex01</cert_cn></config>").decode()),
+        (lambda s, t: winsim.set_file(s.state, winsim.APRICOT, b"<config><cert_cn>apex01</cert_cn></config>"),
          "win_cert_persistence", 7, "cert_cn"),
     ],
 )
@@ -163,10 +160,11 @@ def test_certificate_in_disallowed_is_blocked(server, material):
 
 
 def test_warnings_old_build_shared_binding_and_agent_certificate(server, material):
-    server.state["product"] = {"server_version": "12.0", "service_pack_build": "5000"}
-    old = _x509.thumbprint(material["old"])
-    server.state["other_sites"].append({"site": "Default Web Site", "binding_information": "*:4343:", "port": 4343,
-                                        "sni": False, "certificate_hash": old})
+    winsim.reg_set(server.state, winsim.INFO_KEY, "Server_Version", "12.0")
+    winsim.reg_set(server.state, winsim.INFO_KEY, "ServicePack_Build", "5000")
+    # Default Web Site listens on 4343 too, without SNI: it shares the http.sys record 0.0.0.0:4343.
+    default_site = next(s for s in server.state["iis"]["sites"] if s["name"] == "Default Web Site")
+    default_site["bindings"].append({"protocol": "https", "binding_information": "*:4343:", "ssl_flags": 0})
     info = facts(server)
     info["agent_auth_certificates"] = [{"subject": "CN=OfficeScan Server NTSG", "days_left": 12}]
     result = plan(info, desired_for(material))

@@ -217,6 +217,7 @@ def test_fresh_server_gives_every_action_with_the_exact_args_the_role_passes():
         step7_args(fresh()),
     ]
     assert set(args[3]) == {"service_ini", "apricot_config"}
+    # The binding and the http.sys record it uses are one change.
     assert result["binding_changes"] == [
         {"site": "OfficeScan", "binding": "*:4343:", "sslcert": "0.0.0.0:4343", "old_thumbprint": OLD,
          "new_thumbprint": NEW},
@@ -898,8 +899,8 @@ def test_warning_and_blocker_messages():
                     "when the services restart. Upgrade first to OfficeScan XG build 5417 or later, or to Apex One "
                     "(KA-0004491)"},
         {"code": "master_domain_name", "severity": "error",
-         "message": "Master_DomainName in ofcscan.ini is 'old.corp.example', the name agents use to reach this "
-                    f"server, and the new certificate does not cover it (CN and SAN: {HOST}) (KA-0010488): request a "
+         "message": "Master_DomainName in ofcscan.ini is 'old.corp.example', the name agents use to reach this server, "
+                    f"and the new certificate does not cover it (CN and SAN: {HOST}) (KA-0010488): request a "
                     "certificate for that name, or set apexone_cert_allow_name_mismatch: true if agents and browsers "
                     "really use a name the certificate covers"},
     ]

@@ -76,7 +76,7 @@ def apply(server, result, material):
 # ---------------------------------------------------------------------------------- 1: Master_DomainName
 @pytest.mark.parametrize("version", [("14.0", "12526"), ("14.0", "16000"), ("12.0", "6000")])
 def test_master_domain_name_not_covered_blocks_on_every_version(server, material, version):
-    server.state["product"] = {"server_version": version[0], "service_pack_build": version[1]}
+    winsim.set_product(server.state, version[0], version[1])
     info = facts(server)
     set_master(info, "apexone-vip.corp.example")  # agents use another name
     result = plan(info, desired_for(material))
@@ -117,14 +117,14 @@ def test_certificate_covers_uses_rfc6125():
     ("10.6", "3000", "unsupported_version"),
 ])
 def test_builds_without_the_step7_fix_are_blockers(server, material, version, build, code):
-    server.state["product"] = {"server_version": version, "service_pack_build": build}
+    winsim.set_product(server.state, version, build)
     result = plan(facts(server), desired_for(material))
     assert codes(result["blockers"]) == [code]
     assert "Upgrade first" in result["blockers"][0]["message"]
 
 
 def test_xg_5417_and_apex_one_pass(server, material):
-    server.state["product"] = {"server_version": "12.0", "service_pack_build": "5417"}
+    winsim.set_product(server.state, "12.0", "5417")
     assert plan(facts(server), desired_for(material))["blockers"] == []
 
 
@@ -177,10 +177,12 @@ def test_a_running_disabled_service_blocks(server, material):
 # ---------------------------------------------------------------------------------- 4: sites and bindings
 def test_several_matching_sites_block_unless_one_is_named(server, material):
     old = _x509.thumbprint(material["old"])
-    server.state["sites"].append({
-        "name": "Default Web Site", "id": 1, "application_pools": [],
-        "bindings": [{"protocol": "https", "ip": "*", "port": 443, "hostname": "", "certificate_hash": old,
-                      "certificate_store_name": "My", "ssl_flags": 0}]})
+    # Default Web Site serves the Apex One folder too (an /OfficeScan application) on 443.
+    default_site = next(s for s in server.state["iis"]["sites"] if s["name"] == "Default Web Site")
+    default_site["applications"].append({"path": "/OfficeScan", "application_pool": "OfficeScan",
+                                         "physical_path": winsim.install_path(server.state)})
+    default_site["bindings"].append({"protocol": "https", "binding_information": "*:443:", "ssl_flags": 0})
+    server.state["http_sys"].append(winsim.http_sys_record("ipport", "0.0.0.0:443", old))
     result = plan(facts(server), desired_for(material))
     assert codes(result["blockers"]) == ["several_sites"]
     assert "apexone_cert_site_name" in result["blockers"][0]["message"]
@@ -192,11 +194,11 @@ def test_several_matching_sites_block_unless_one_is_named(server, material):
 
 def test_http_sys_record_of_another_site_is_never_planned(server, material):
     old = _x509.thumbprint(material["old"])
-    server.state["other_sites"].append({"site": "Intranet", "binding_information": "10.0.0.9:8443:", "ip": "10.0.0.9",
-                                        "port": 8443, "hostname": "", "sni": False, "ssl_flags": 0,
-                                        "certificate_hash": old})
-    server.state["http_sys"].append({"endpoint": "10.0.0.9:8443", "ip": "10.0.0.9", "port": 8443, "thumbprint": old,
-                                     "ctl_store_name": None, "negotiate_client_certificate": False})
+    server.state["iis"]["sites"].append({
+        "name": "Intranet", "id": 3, "state": "started",
+        "applications": [{"path": "/", "application_pool": "Intranet", "physical_path": "C:\\inetpub\\intranet"}],
+        "bindings": [{"protocol": "https", "binding_information": "10.0.0.9:8443:", "ssl_flags": 0}]})
+    server.state["http_sys"].append(winsim.http_sys_record("ipport", "10.0.0.9:8443", old))
     result = plan(facts(server), desired_for(material))
     assert all("8443" not in c["binding"] for c in result["binding_changes"])
     apply(server, result, material)
@@ -206,8 +208,7 @@ def test_http_sys_record_of_another_site_is_never_planned(server, material):
 
 def test_stray_ip_specific_record_on_the_site_port_is_planned(server, material):
     old = _x509.thumbprint(material["old"])
-    server.state["http_sys"].append({"endpoint": "10.0.0.5:4343", "ip": "10.0.0.5", "port": 4343, "thumbprint": old,
-                                     "ctl_store_name": None, "negotiate_client_certificate": False})
+    server.state["http_sys"].append(winsim.http_sys_record("ipport", "10.0.0.5:4343", old))
     result = plan(facts(server), desired_for(material))
     assert ("http.sys 10.0.0.5:4343", old) in {(c["binding"], c["old_thumbprint"]) for c in result["binding_changes"]}
 
@@ -246,7 +247,7 @@ def test_health_after_a_converged_run_and_after_a_revert(server, material):
     server.state["http_sys"][0]["thumbprint"] = _x509.thumbprint(material["old"])
     reverted = health(facts(server), new)
     assert reverted["ok"] is False
-    server.state["services"]["master"] = "stopped"
+    winsim.set_service(server.state, "master", status="stopped")
     assert "master_running" in [c["code"] for c in health(facts(server), new)["checks"] if not c["ok"]]
 
 

@@ -396,10 +396,15 @@ def _original_named(state):
     state["stores"]["My"][0]["friendly_name"] = "OfficeScan Web Host"
 
 
+def _no_https_binding(state):
+    site = next(s for s in state["iis"]["sites"] if s["name"] == "OfficeScan")
+    site["bindings"] = [b for b in site["bindings"] if b["protocol"] != "https"]
+
+
 def _unicode_files(state):
     for rel, bom, codec in ((winsim.SERVICE_INI, b"\xff\xfe", "utf-16-le"), (winsim.APRICOT, b"\xef\xbb\xbf", "utf-8")):
-        text = base64.b64decode(state["files"][rel]).decode("ascii")
-        state["files"][rel] = base64.b64encode(bom + text.encode(codec)).decode()
+        text = winsim.get_file(state, rel).decode("ascii")
+        winsim.set_file(state, rel, bom + text.encode(codec))
 
 
 NON_ASCII = "Apex One Webserver-Zertifikat für 2026"
@@ -407,7 +412,7 @@ PLAN_ERRORS = [
     ("unknown IIS site", None, {"site_name": "Default Web Site"},
      "no Apex One IIS site Default Web Site found (sites seen: OfficeScan); set apexone_cert_site_name to the site "
      "that serves the Apex One console"),
-    ("Apex One site without any https binding", lambda s: s["sites"][0]["bindings"].pop(), {},
+    ("Apex One site without any https binding", _no_https_binding, {},
      "the Apex One site has no https binding (ports: any); add one in IIS first"),
     ("port out of range (70000)", None, {"ports": [70000]},
      "port 70000 is out of range: give TCP ports between 1 and 65535"),
@@ -500,8 +505,7 @@ def test_non_ascii_friendly_name_is_accepted_when_the_files_are_unicode(material
 
 def _service_ini_bytes(extra: bytes):
     def mutate(state):
-        data = base64.b64decode(state["files"][winsim.SERVICE_INI]) + extra
-        state["files"][winsim.SERVICE_INI] = base64.b64encode(data).decode()
+        winsim.set_file(state, winsim.SERVICE_INI, winsim.get_file(state, winsim.SERVICE_INI) + extra)
     return mutate
 
 
@@ -524,7 +528,8 @@ def test_whatever_the_plan_accepts_the_step7_edit_can_write(material, extra):
 def test_server_without_apex_one(material):
     """win_server_info fails (as the real module does) and a failed result is a plan error, never a plan."""
     state = winsim.new_state(material.old, hostname=HOST)
-    state["install_path"] = None
+    winsim.reg_set(state, winsim.INFO_KEY, "Local_Path", None)
+    state["files"].clear()
     server = winsim.ApexOneServer(state)
     with pytest.raises(winsim.ModuleFailure) as caught:
         server.call("apexone.certificates.win_server_info", {})
@@ -546,7 +551,8 @@ def test_unknown_site_name_fails_the_gathering_as_the_real_module_does(material)
 
 
 def _no_apex_one(state):
-    state["install_path"] = None
+    winsim.reg_set(state, winsim.INFO_KEY, "Local_Path", None)
+    state["files"].clear()
 
 
 E2E = {
@@ -560,8 +566,8 @@ E2E = {
                         "the friendly name 'APEX01' is the original certificate's name"),
     "friendly-non-ascii": ({"apexone_cert_friendly_name": NON_ASCII}, ["win_server_info"],
                            f"the friendly name '{NON_ASCII}' cannot be written to Service.ini (ansi)"),
-    "unknown-site": ({"apexone_cert_site_name": "Default Web Site"}, ["win_server_info"],
-                     "The IIS site 'Default Web Site' given in site_name does not exist"),
+    "unknown-site": ({"apexone_cert_site_name": "Apex One Console"}, ["win_server_info"],
+                     "The IIS site 'Apex One Console' given in site_name does not exist"),
     "port-range": ({"apexone_cert_ports": [70000]}, ["win_server_info"],
                    "port 70000 is out of range: give TCP ports between 1 and 65535"),
     "trust-mode": ({"apexone_cert_client_auth_trust_mode": 3}, [],

@@ -103,10 +103,11 @@ def test_each_failing_step_is_rolled_back_exactly_and_the_next_run_converges(ans
     for host in STEPS:
         assert names(fleet.calls(host)) == FULL_RUN, host
         final = fleet.state(host)
-        assert {b["certificate_hash"] for b in final["sites"][0]["bindings"] if b["protocol"] == "https"} == {new}
-        assert final["schannel"]["client_auth_trust_mode"] == 2
+        site = next(s for s in final["iis"]["sites"] if s["name"] == "OfficeScan")
+        assert {winsim.binding_certificate(final, b)[0] for b in site["bindings"] if b["protocol"] == "https"} == {new}
+        assert winsim.reg_get(final, winsim.SCHANNEL_KEY, "ClientAuthTrustMode") == 2
         assert final["stores"]["Root"] == []
-        assert set(final["services"].values()) == {"started"}
+        assert {s["status"] for s in final["services"].values()} == {"running"}
     proc = fleet.run(ansible_env, "replace.yml", "-f", "12")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert all(c["changed"] == 0 for c in recap(proc.stdout).values())

@@ -102,8 +102,9 @@ def test_full_replacement_then_compliant(ansible_env, fleet):
         # 8: the seven of the KB procedure, plus one read-only re-gather for the KA-0010488 health verdict.
         assert len(recorded) <= 8
         final = state(fleet, host)
-        assert all(b.get("certificate_hash") == facts["new"] for b in final["sites"][0]["bindings"] if b["protocol"] == "https")
-        assert final["services"] == {"master": "started", "ad_integration": "started", "smart_protection": "started"}
+        site = next(s for s in final["iis"]["sites"] if s["name"] == "OfficeScan")
+        assert all(winsim.binding_certificate(final, b)[0] == facts["new"] for b in site["bindings"] if b["protocol"] == "https")
+        assert {s["status"] for s in final["services"].values()} == {"running"}
         record = json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text())
         assert record["status"] == "applied" and record["old_thumbprint"] == facts["old"]
         assert record["health"]["ok"] is True
@@ -153,8 +154,8 @@ def test_rollback_that_cannot_finish_says_what_is_left(ansible_env, fleet):
     assert record["status"] == "rollback_incomplete"
     final = state(fleet, host)
     # Everything else was put back: OfcIPCer.dat and the services.
-    assert final["files"][winsim.OFCIPCER] == current["files"][winsim.OFCIPCER]
-    assert set(final["services"].values()) == {"started"}
+    assert winsim.get_file(final, winsim.OFCIPCER) == winsim.get_file(current, winsim.OFCIPCER)
+    assert {s["status"] for s in final["services"].values()} == {"running"}
 
 
 def test_rollback_playbook_restores_the_recorded_start(ansible_env, fleet):
@@ -223,11 +224,12 @@ def served(fleet):
                                            "key": str(fleet["dir"] / f"{which}.key")}])
         servers.extend(started)
         current = state(fleet, "apex01")
-        current["sites"][0]["bindings"][1]["port"] = ports[which]
-        current["http_sys"][0].update(port=ports[which], endpoint=f"0.0.0.0:{ports[which]}")
+        site = next(s for s in current["iis"]["sites"] if s["name"] == "OfficeScan")
+        site["bindings"][1]["binding_information"] = f"*:{ports[which]}:"
+        current["http_sys"][0].update(port=ports[which], key=f"0.0.0.0:{ports[which]}")
         # The verification probes the HTTPS= port of Service.ini too: it is the same port here.
-        ini = base64.b64decode(current["files"][winsim.SERVICE_INI]).replace(b"HTTPS=4343", f"HTTPS={ports[which]}".encode())
-        current["files"][winsim.SERVICE_INI] = base64.b64encode(ini).decode()
+        ini = winsim.get_file(current, winsim.SERVICE_INI).replace(b"HTTPS=4343", f"HTTPS={ports[which]}".encode())
+        winsim.set_file(current, winsim.SERVICE_INI, ini)
         (fleet["dir"] / "apex01.json").write_text(json.dumps(current))
         return winsim.comparable(current)
 

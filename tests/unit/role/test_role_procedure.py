@@ -5,7 +5,6 @@ a 'rollback_incomplete' record, several matching sites and a Master_DomainName t
 through, and the run record was written only at the end.
 """
 
-import base64
 import json
 
 import pytest
@@ -19,6 +18,9 @@ def put(fleet, host, current):  # noqa: F811
     (fleet["dir"] / f"{host}.json").write_text(json.dumps(current))
 
 
+KEYS = ("master", "ad_integration", "smart_protection")
+
+
 def record(fleet, host):  # noqa: F811
     return json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text())
 
@@ -26,15 +28,14 @@ def record(fleet, host):  # noqa: F811
 def test_services_that_were_stopped_or_disabled_stay_so(ansible_env, fleet):  # noqa: F811
     host = "apex01"
     current = state(fleet, host)
-    current["services"]["ad_integration"] = "stopped"
-    current["services"]["smart_protection"] = "stopped"
-    current["service_modes"] = {"ad_integration": "manual", "smart_protection": "disabled"}
+    winsim.set_service(current, "ad_integration", status="stopped", start_mode="manual")
+    winsim.set_service(current, "smart_protection", status="stopped", start_mode="disabled")
     put(fleet, host, current)
     proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     final = state(fleet, host)
-    assert final["services"] == {"master": "started", "ad_integration": "stopped", "smart_protection": "stopped"}
-    assert final["service_modes"] == {"ad_integration": "manual", "smart_protection": "disabled"}
+    assert {k: (winsim.by_key(final, k)["status"], winsim.by_key(final, k)["start_mode"]) for k in KEYS} == {
+        "master": ("running", "auto"), "ad_integration": ("stopped", "manual"), "smart_protection": ("stopped", "disabled")}
     services_calls = [c for c in calls(fleet, host) if c["module"].endswith("win_apexone_services")]
     assert [[{k: v for k, v in s.items() if v is not None} for s in c["args"]["services"]] for c in services_calls] == [
         [{"name": "ofcservice", "state": "stopped"}],
@@ -59,7 +60,7 @@ def test_failed_rollback_can_be_finished_by_the_rollback_playbook(ansible_env, f
     assert proc.stdout.index("Write the run record before the first change") < proc.stdout.index(
         "Import the certificate into My")
     assert record(fleet, host)["status"] == "rollback_incomplete"
-    assert set(state(fleet, host)["services"].values()) == {"stopped"}
+    assert {winsim.by_key(state(fleet, host), k)["status"] for k in KEYS} == {"stopped"}
     calls(fleet, host)
     proc = run(ansible_env, fleet, "rollback.yml", "--limit", host)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -93,8 +94,8 @@ def test_several_matching_sites_are_refused_before_any_change(ansible_env, fleet
 def test_master_domain_name_not_covered_is_refused_unless_allowed(ansible_env, fleet):  # noqa: F811
     host = "apex01"
     current = state(fleet, host)
-    ini = base64.b64decode(current["files"][winsim.OFCSCAN_INI]).replace(b"apex01.corp.example", b"apexone-vip.corp.example")
-    current["files"][winsim.OFCSCAN_INI] = base64.b64encode(ini).decode()
+    ini = winsim.get_file(current, winsim.OFCSCAN_INI).replace(b"apex01.corp.example", b"apexone-vip.corp.example")
+    winsim.set_file(current, winsim.OFCSCAN_INI, ini)
     put(fleet, host, current)
     proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
     assert proc.returncode == 2
@@ -102,3 +103,13 @@ def test_master_domain_name_not_covered_is_refused_unless_allowed(ansible_env, f
     assert names(calls(fleet, host)) == ["win_server_info"]
     proc = run(ansible_env, fleet, "replace.yml", "--limit", host, "-e", "apexone_cert_allow_name_mismatch=true")
     assert proc.returncode == 0, proc.stdout
+
+
+def test_step7_without_restart_is_refused_while_the_services_run(ansible_env, fleet):  # noqa: F811
+    host = "apex02"
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", host, "-e", "apexone_cert_restart_services=false")
+    assert proc.returncode == 2
+    assert "step7_services_running" not in proc.stdout or "KA-0004491" in proc.stdout
+    assert "apexone_cert_restart_services: true" in proc.stdout
+    assert names(calls(fleet, host)) == ["win_server_info"]
+    assert winsim.comparable(state(fleet, host)) == fleet["hosts"][host]["initial"]
