@@ -46,11 +46,13 @@ THRESHOLD = 90.0
 TARGETS: dict[str, dict] = {
     "planner": {
         "source": "plugins/plugin_utils/_planner.py",
-        "tests": ["tests/unit/plugin_utils/test_planner.py", "tests/unit/plugin_utils/test_planner_mutants.py"],
+        "tests": ["tests/unit/plugin_utils/test_planner.py", "tests/unit/plugin_utils/test_planner_mutants.py",
+                  "tests/unit/plugin_utils/test_planner_files.py", "tests/unit/plugin_utils/test_planner_procedure.py"],
     },
     "x509": {
         "source": "plugins/module_utils/_x509.py",
-        "tests": ["tests/unit/module_utils/test_x509.py", "tests/unit/module_utils/test_x509_mutants.py"],
+        "tests": ["tests/unit/module_utils/test_x509.py", "tests/unit/module_utils/test_x509_mutants.py",
+                  "tests/unit/module_utils/test_x509_chains.py", "tests/unit/module_utils/test_x509_pfx_fast.py"],
     },
     "report": {
         "source": "plugins/plugin_utils/_report.py",
@@ -59,7 +61,8 @@ TARGETS: dict[str, dict] = {
     "files": {
         "source": "plugins/module_utils/_apexone_files.py",
         "tests": ["tests/unit/module_utils/test_apexone_files.py",
-                  "tests/unit/module_utils/test_apexone_files_mutants.py"],
+                  "tests/unit/module_utils/test_apexone_files_mutants.py",
+                  "tests/unit/plugin_utils/test_planner_files.py"],
     },
     "tls_probe": {
         "source": "plugins/module_utils/_tls_probe.py",

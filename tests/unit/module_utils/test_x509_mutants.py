@@ -347,6 +347,7 @@ def test_the_chain_is_judged_inside_the_leafs_validity(lab):
 def test_a_self_signed_top_outside_the_bundle_is_named(lab):
     _k, cert = pki.make_cert(HOST, issuer=lab.rogue_root, key=pki.rsa_key(2048, slot=741))
     (problem,) = check(cert, chain=[lab.rogue_root.cert], ca=[lab.root.cert])["problems"]
+    assert problem["code"] == "chain_untrusted"
     assert problem["message"] == (
         "the chain leads to the root CA 'CN=Rogue Root CA,O=Apex Lab', which is not in the CA bundle (the bundle "
         "holds one certificate, 'CN=Apex Lab Root CA,O=Apex Lab'); adding intermediates cannot fix this: use a "
@@ -358,6 +359,7 @@ def test_a_self_signed_top_outside_the_bundle_is_named(lab):
 
 def test_the_missing_issuer_is_named(lab, leaf):
     (problem,) = check(leaf[1], ca=[lab.root.cert])["problems"]
+    assert problem["code"] == "chain_incomplete"
     assert problem["message"] == (
         "the chain stops at the certificate itself: its issuer 'CN=Apex Lab Issuing CA,O=Apex Lab' is neither in the "
         "PFX/chain nor in the CA bundle (which holds one certificate, 'CN=Apex Lab Root CA,O=Apex Lab'). If "
@@ -551,8 +553,10 @@ def test_windows_cannot_import_a_modern_pfx_before_build_17763():
     assert _x509.windows_cannot_import(aes, 17762) is True
     assert _x509.windows_cannot_import(aes, 17763) is False
     assert _x509.windows_cannot_import("PBE-SHA1-3DES", 14393) is False
+    assert _x509.windows_cannot_import("none", None) is False
     assert _x509.windows_cannot_import(None, 14393) is True  # unknown: treated as one old Windows cannot read
     assert _x509.windows_cannot_import(None, 17763) is False
+    assert _x509.windows_cannot_import("", 17763) is False
     assert _x509.is_modern_pfx_encryption("") is False
 
 

@@ -827,7 +827,6 @@ def test_reasons_of_the_certificate_action():
     facts = compliant()
     my_new = facts["certificates"]["my"][1]
     my_new.update(has_private_key=False, friendly_name="")
-    facts["windows"]["build"] = None
     action = only(plan(facts, desired()))
     assert action["reasons"] == ["the certificate in My has no private key: re-import it with its key",
                                  f"friendly name is '', not '{FRIENDLY}'"]
@@ -914,3 +913,66 @@ def test_warning_and_blocker_messages():
                    "contains non-ASCII characters and the file has no byte order mark, so its code page is unknown; "
                    "step 7 writes it there so the Smart Protection Server keeps the new certificate (KA-0004491): "
                    "choose a friendly name in plain ASCII"}
+
+
+# ------------------------------------------------------------------------------------------------ health, references
+
+
+def test_health_of_a_compliant_server():
+    facts = compliant()
+    facts["services"]["master"]["status"] = "running"
+    result = _planner.health(raw_files(facts), NEW.lower())
+    assert result == {"ok": True, "failed": [], "thumbprint": NEW, "checks": [
+        {"code": "in_my", "ok": True, "message": f"{NEW} is in LocalMachine\\My with its private key"},
+        {"code": "trusted_people_same_thumbprint", "ok": True, "message": "TrustedPeople holds the same thumbprint"},
+        {"code": "not_disallowed", "ok": True, "message": "not in Untrusted Certificates (Disallowed)"},
+        {"code": "master_running", "ok": True, "message": "the master service ofcservice runs"},
+        {"code": "binding_serves_new", "ok": True, "message": f"every https binding of the Apex One site serves {NEW}"},
+    ]}
+
+
+def test_health_of_a_server_still_on_the_old_certificate():
+    facts = fresh()
+    facts["services"]["master"]["status"] = "stopped"
+    facts["certificates"]["disallowed"] = [cert(NEW, has_key=False)]
+    result = _planner.health(raw_files(facts), NEW)
+    assert result["ok"] is False
+    assert result["failed"] == ["in_my", "trusted_people_same_thumbprint", "not_disallowed", "master_running",
+                                "binding_serves_new"]
+    assert [c["message"] for c in result["checks"]] == [
+        f"{NEW} is not in LocalMachine\\My with its private key",
+        f"LocalMachine\\TrustedPeople has no certificate {NEW}",
+        f"{NEW} is in Untrusted Certificates (Disallowed)",
+        "the Apex One master service does not run",
+        f"*:4343: serves {OLD}"]
+    facts["services"]["master"]["exists"] = False
+    assert _planner.health(raw_files(facts), NEW)["checks"][3]["message"] == "the Apex One master service was not found"
+    checks = _planner.health(raw_files(facts), NEW, master_expected=False)["checks"]
+    assert checks[3] == {"code": "master_running", "ok": True,
+                         "message": "the master service did not run before the change and was left so"}
+    facts["iis"]["sites"] = [site(https=((443, OLD),))]
+    result = _planner.health(raw_files(facts), NEW, ports=["4343"])
+    assert result["checks"][4] == {"code": "binding_serves_new", "ok": False,
+                                   "message": "the Apex One site has no https binding"}
+    with pytest.raises(PlanError):
+        _planner.health(raw_files(facts), "ABC")
+
+
+def test_certificate_references():
+    records = [{"old_thumbprint": OLD, "status": "applied", "host": "apex01"},
+               {"old_thumbprints": [OLD], "status": "rolled_back"}, "junk",
+               {"binding_restore": [{"thumbprint": OLD, "bindings": ["*:4343:"]}], "status": "failed"}]
+    assert _planner.certificate_references(raw_files(fresh()), OLD, records) == [
+        "IIS binding OfficeScan *:4343:", "http.sys 0.0.0.0:4343", "OfcIPCer.dat", "Service.ini https_cert",
+        "apricot_config cert_cn", "run record of apex01 (applied): a rollback needs it",
+        "run record of this host (failed): a rollback needs it"]
+    assert _planner.certificate_references(raw_files(compliant()), NEW) == [
+        "IIS binding OfficeScan *:4343:", "http.sys 0.0.0.0:4343", "OfcIPCer.dat",
+        "Service.ini https_cert_friendly_name", "apricot_config cert_friendly_name"]
+    assert _planner.certificate_references(raw_files(compliant()), OLD) == []
+    facts = compliant()
+    facts["iis"]["other_https_bindings"] = [{"site": "Default Web Site", "binding_information": "*:443:", "port": 443,
+                                             "ip": "*", "certificate_hash": OLD, "protocol": "https"}]
+    assert _planner.certificate_references(raw_files(facts), OLD) == ["IIS binding Default Web Site *:443:"]
+    with pytest.raises(PlanError):
+        _planner.certificate_references(raw_files(facts), "nope")
