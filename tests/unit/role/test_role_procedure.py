@@ -77,9 +77,12 @@ def test_several_matching_sites_are_refused_before_any_change(ansible_env, fleet
     host = "apex02"
     current = state(fleet, host)
     old = fleet["hosts"][host]["old"]
-    current["sites"].append({"name": "Default Web Site", "id": 1, "application_pools": [],
-                             "bindings": [{"protocol": "https", "ip": "*", "port": 443, "hostname": "",
-                                           "certificate_hash": old, "certificate_store_name": "My", "ssl_flags": 0}]})
+    # Default Web Site serves the Apex One folder too (an /OfficeScan application) on 443, with the old certificate.
+    default_site = next(s for s in current["iis"]["sites"] if s["name"] == "Default Web Site")
+    default_site["applications"].append({"path": "/OfficeScan", "application_pool": "OfficeScan",
+                                         "physical_path": winsim.install_path(current)})
+    default_site["bindings"].append({"protocol": "https", "binding_information": "*:443:", "ssl_flags": 0})
+    current["http_sys"].append(winsim.http_sys_record("ipport", "0.0.0.0:443", old))
     put(fleet, host, current)
     proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
     assert proc.returncode == 2
@@ -88,7 +91,9 @@ def test_several_matching_sites_are_refused_before_any_change(ansible_env, fleet
     proc = run(ansible_env, fleet, "replace.yml", "--limit", host, "-e", "apexone_cert_site_name=OfficeScan")
     assert proc.returncode == 0, proc.stdout
     final = state(fleet, host)
-    assert final["sites"][1]["bindings"][0]["certificate_hash"] == old  # the other site is left alone
+    default_site = next(s for s in final["iis"]["sites"] if s["name"] == "Default Web Site")
+    https = next(b for b in default_site["bindings"] if b["protocol"] == "https")
+    assert winsim.binding_certificate(final, https)[0] == old  # the other site is left alone
 
 
 def test_master_domain_name_not_covered_is_refused_unless_allowed(ansible_env, fleet):  # noqa: F811
