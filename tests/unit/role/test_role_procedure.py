@@ -73,8 +73,27 @@ def test_failed_rollback_can_be_finished_by_the_rollback_playbook(ansible_env, f
     assert calls(fleet, host) == []
 
 
-# Several matching sites (issue 12 item 4) are covered on the independent server model by the scenario
-# "two_matching_sites" of tests/unit/scenarios/test_matrix.py (refused until apexone_cert_site_name is set).
+def test_several_matching_sites_are_refused_before_any_change(ansible_env, fleet):  # noqa: F811
+    host = "apex02"
+    current = state(fleet, host)
+    old = fleet["hosts"][host]["old"]
+    # Default Web Site serves the Apex One folder too (an /OfficeScan application) on 443, with the old certificate.
+    default_site = next(s for s in current["iis"]["sites"] if s["name"] == "Default Web Site")
+    default_site["applications"].append({"path": "/OfficeScan", "application_pool": "OfficeScan",
+                                         "physical_path": winsim.install_path(current)})
+    default_site["bindings"].append({"protocol": "https", "binding_information": "*:443:", "ssl_flags": 0})
+    current["http_sys"].append(winsim.http_sys_record("ipport", "0.0.0.0:443", old))
+    put(fleet, host, current)
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
+    assert proc.returncode == 2
+    assert "apexone_cert_site_name" in proc.stdout
+    assert names(calls(fleet, host)) == ["win_server_info"]
+    proc = run(ansible_env, fleet, "replace.yml", "--limit", host, "-e", "apexone_cert_site_name=OfficeScan")
+    assert proc.returncode == 0, proc.stdout
+    final = state(fleet, host)
+    default_site = next(s for s in final["iis"]["sites"] if s["name"] == "Default Web Site")
+    https = next(b for b in default_site["bindings"] if b["protocol"] == "https")
+    assert winsim.binding_certificate(final, https)[0] == old  # the other site is left alone
 
 
 def test_master_domain_name_not_covered_is_refused_unless_allowed(ansible_env, fleet):  # noqa: F811
