@@ -830,8 +830,8 @@ def test_reasons_of_the_certificate_action():
     action = only(plan(facts, desired()))
     assert action["reasons"] == ["the certificate in My has no private key: re-import it with its key",
                                  f"friendly name is '', not '{FRIENDLY}'"]
-    # Unknown build and unknown PFX encryption: re-packed to be safe (_x509.windows_cannot_import, issue #15).
-    assert action["args"] == {**CERT_ARGS, "pfx_legacy_encryption": "always"}
+    # Windows Server 2022 (build 20348) imports any PFX: no re-pack, whatever the encryption.
+    assert action["args"] == CERT_ARGS
     facts = fresh()
     facts["windows"]["build"] = None
     action = plan(facts, desired(pfx_encryption="PBES2/AES-256-CBC/PBKDF2-SHA-256"))["actions"][0]
