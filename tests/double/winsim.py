@@ -136,8 +136,13 @@ class ApexOneServer:
     def _write(self, rel: str, data: bytes, backup: bool = True) -> str | None:
         backup_path = None
         if backup and rel in self.state["files"]:
-            stamp = f"{len(self.state['backups']) + 1:04d}"
+            # Named as Get-ApexOneBackupPath names them: <file>.<yyyyMMdd-HHmmss>.bak, '.<n>' when taken.
+            stamp = NOW.strftime("%Y%m%d-%H%M%S")
             backup_path = f"{self.state['install_path']}\\{rel}.{stamp}.bak"
+            counter = 0
+            while backup_path in self.state["backups"]:
+                counter += 1
+                backup_path = f"{self.state['install_path']}\\{rel}.{stamp}.{counter}.bak"
             self.state["backups"][backup_path] = self.state["files"][rel]
         self.state["files"][rel] = base64.b64encode(data).decode()
         return backup_path
@@ -316,6 +321,7 @@ class ApexOneServer:
                 "root_non_self_signed": [entry(c, "Root") for c in self._store("Root") if not c["self_signed"]],
             },
             "agent_auth_certificates": [],
+            **run_record_facts(self.state),
         }
 
     def m_win_webhost_cert(self, args: dict, check_mode: bool) -> dict:
@@ -361,6 +367,9 @@ class ApexOneServer:
                 changed = True
         return {"changed": changed, "thumbprint": thumbprint, "friendly_name": friendly,
                 "key_provider": record["provider_type"], "exportable": record["exportable"]}
+
+    def m_win_apexone_run_record(self, args: dict, check_mode: bool) -> dict:
+        return run_record_module(self.state, args)
 
     def m_win_agent_cert(self, args: dict, check_mode: bool) -> dict:
         cert = _x509.load_certificates(args["certificate"])[0]
@@ -711,6 +720,48 @@ class ApexOneServer:
                 "data_type_changed": False}
 
 
+# ------------------------------------------------------------------------------------------ run record (security)
+# HKLM\SOFTWARE\apexone.certificates, REG_SZ LastRun, as win_apexone_run_record writes it and win_server_info reads
+# it: state["run_record"] = {"text": str | None, "owner": SID, "writers": [SID], "protected": bool}. A test plants a
+# forged record, or loosens the key, by editing that entry.
+RUN_RECORD_KEY = "HKLM:\\SOFTWARE\\apexone.certificates"
+ADMIN_ONLY_KEY = {"owner": "S-1-5-32-544", "writers": ["S-1-5-18", "S-1-5-32-544"], "protected": True}
+
+
+def run_record_facts(state: dict) -> dict:
+    entry = state.get("run_record")
+    if entry is None:
+        return {"run_record": None, "run_record_protection": {
+            "key": RUN_RECORD_KEY, "value_name": "LastRun", "owner": None, "writers": [], "protected": None,
+            "error": None}}
+    return {"run_record": entry.get("text"), "run_record_protection": {
+        "key": RUN_RECORD_KEY, "value_name": "LastRun", "owner": entry.get("owner"),
+        "writers": list(entry.get("writers") or []), "protected": entry.get("protected"), "error": None}}
+
+
+def run_record_module(state: dict, args: dict) -> dict:
+    """win_apexone_run_record: write (or remove) the text and reset the key to admin-only."""
+    import json as _json
+
+    entry = state.get("run_record")
+    protected = entry is not None and entry.get("owner") == ADMIN_ONLY_KEY["owner"] and entry.get("protected") and set(
+        entry.get("writers") or []) <= set(ADMIN_ONLY_KEY["writers"])
+    before = entry.get("text") if entry else None
+    if args.get("state", "present") == "absent":
+        after = None
+    else:
+        record = args.get("record")
+        after = record if isinstance(record, str) else _json.dumps(record, separators=(",", ":"))
+        if not isinstance(_json.loads(after), dict):
+            raise ModuleFailure("record must be a JSON object")
+    changed = before != after or (entry is not None and not protected)
+    if changed:
+        state["run_record"] = dict(ADMIN_ONLY_KEY, writers=list(ADMIN_ONLY_KEY["writers"]), text=after)
+    return {"changed": changed, "key": RUN_RECORD_KEY, "value_name": "LastRun",
+            "protection_reset": bool(changed and entry is not None and not protected),
+            "diff": {"before": {"run_record": before}, "after": {"run_record": after}}}
+
+
 def _thumb_of(data: bytes) -> str | None:
     try:
         return _x509.thumbprint(_x509.load_certificates(data)[0])
@@ -724,7 +775,7 @@ def comparable(state: dict) -> dict:
     Allowed to differ: the backups made on the way, and intermediates added to the CA store (win_webhost_cert
     keeps them on removal, by design: they may be shared by other certificates and are harmless).
     """
-    kept = {k: v for k, v in copy.deepcopy(state).items() if k not in ("backups", "fail")}
+    kept = {k: v for k, v in copy.deepcopy(state).items() if k not in ("backups", "fail", "run_record")}
     kept["stores"].pop("CA", None)
     return kept
 
