@@ -150,6 +150,9 @@ _BINDING_BEFORE = _object({"binding": (True, _text(300)), "thumbprint": (True, _
 _ROOT_MOVED = _object({
     "thumbprint": (True, _thumbprint),
     "subject": (False, _text(1024)),
+    "issuer": (False, _text(1024)),
+    "not_after": (False, _optional(_text(64))),
+    "reason": (False, _optional(_text(64))),
     "already_in_ca": (False, _bool),
 })
 _RESTORE = _object({"path": (True, _text(1024)), "backup_file": (True, _text(1024))})

@@ -36,6 +36,7 @@ def fleet(tmp_path):
         (tmp_path / f"{name}.json").write_text(json.dumps(state))
         hosts[name] = {
             "ansible_connection": "apexone_double",
+            "apexone_cert_trusted_connections": ["apexone_double"],
             "apexone_double_state_dir": str(tmp_path),
             "apexone_cert_hostname": fqdn,
             "apexone_cert_pfx_path": str(tmp_path / f"{name}.pfx"),
@@ -93,16 +94,19 @@ def test_full_replacement_then_compliant(ansible_env, fleet):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host, facts in fleet["hosts"].items():
         recorded = calls(fleet, host)
+        # The run record is written on the server before the first change and at the end (security, #14).
         assert names(recorded) == [
-            "win_server_info", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
-            "win_powershell", "win_cert_persistence", "win_powershell",
+            "win_server_info", "win_apexone_run_record", "win_webhost_cert", "win_agent_cert",
+            "win_iis_https_binding", "win_powershell", "win_cert_persistence", "win_powershell",
+            "win_apexone_run_record",
         ]
-        assert len(recorded) <= 7
+        assert len(recorded) <= 9
         final = state(fleet, host)
         assert all(b.get("certificate_hash") == facts["new"] for b in final["sites"][0]["bindings"] if b["protocol"] == "https")
         assert final["services"] == {"master": "started", "ad_integration": "started", "smart_protection": "started"}
-        record = json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text())
+        record = json.loads(final["run_record"]["text"])
         assert record["status"] == "applied" and record["old_thumbprint"] == facts["old"]
+        assert json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text()) == record  # the report copy
     # Second run: every host is compliant and costs exactly one remote call.
     proc = run(ansible_env, fleet, "replace.yml")
     assert proc.returncode == 0, proc.stdout
