@@ -504,7 +504,7 @@ Function Get-ApexOnePrivateKeyInfo {
     provider_type ('csp' for a legacy CryptoAPI provider, 'cng' for a key storage provider),
     provider (provider name), exportable (bool), machine_key (bool), container (the unique container
     or key name), key_file (the key file under ProgramData\Microsoft\Crypto when it exists),
-    acl (list of @{ identity; rights; type }) read from that file, and error ($null, or why some
+    acl (list of @{ identity; sid; rights; type }) read from that file, and error ($null, or why some
     facts are missing, e.g. access denied). Returns $null when the certificate has no private key.
     The key file location is the documented layout of machine keys: Crypto\RSA\MachineKeys for CSP
     keys and Crypto\Keys for CNG keys.
@@ -596,8 +596,18 @@ Function Get-ApexOnePrivateKeyInfo {
                     $acl = Get-Acl -LiteralPath $info.key_file
                     $info.acl = @(
                         foreach ($rule in $acl.Access) {
+                            # The SID too: the controller matches well-known accounts by SID, never by
+                            # (localised) name.
+                            $sid = $null
+                            try {
+                                $sid = $rule.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value
+                            }
+                            catch [System.Security.Principal.IdentityNotMappedException] {
+                                $sid = $null
+                            }
                             @{
                                 identity = $rule.IdentityReference.Value
+                                sid = $sid
                                 rights = $rule.FileSystemRights.ToString()
                                 type = $rule.AccessControlType.ToString().ToLowerInvariant()
                             }

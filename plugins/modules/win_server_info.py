@@ -457,7 +457,7 @@ certificates:
           V(agent_auth).
         - C(private_key) is V(null) without a private key, else C(provider_type) (V(csp) for a CryptoAPI provider,
           V(cng) for a key storage provider), C(provider), C(exportable), C(machine_key), C(container), C(key_file),
-          C(acl) and C(error). C(acl) (a list of C(identity), C(rights), C(type)) is read only for certificates
+          C(acl) and C(error). C(acl) (a list of C(identity), C(sid), C(rights), C(type)) is read only for certificates
           referenced by V(iis_binding) or V(http_sys), else V(null).
       type: list
       elements: dict
@@ -490,6 +490,7 @@ certificates:
             key_file: C:\ProgramData\Microsoft\Crypto\RSA\MachineKeys\0f3a..._5a6b...
             acl:
               - identity: BUILTIN\Administrators
+                sid: S-1-5-32-544
                 rights: FullControl
                 type: allow
             error: null

@@ -131,7 +131,9 @@ options:
     - Identities that get read access to the private key (CryptoAPI and CNG keys alike), for example the
       application pool identity of the Apex One site (C(IIS AppPool\\OfficeScan)), C(IIS_IUSRS) or
       C(NT AUTHORITY\\NETWORK SERVICE), or SIDs. Existing access rules are kept.
-    - The role passes the identities of the Apex One site and those the old certificate's key had.
+    - The role passes none by default (IIS does not read the key: Schannel does the TLS handshake in LSASS); see
+      docs/security.md. It passes C(apexone_cert_key_readers), and with C(apexone_cert_copy_key_readers) the SIDs
+      that could read the old key.
     - The module fails, before changing anything, when an identity does not exist.
     type: list
     elements: str

@@ -63,7 +63,8 @@ def cert_record(cert: x509.Certificate, *, has_key: bool = False, friendly_name:
         "has_private_key": has_key,
         "exportable": exportable if has_key else None,
         "provider_type": provider_type if has_key else None,
-        "acl": list(acl or [{"identity": "BUILTIN\\Administrators", "rights": "FullControl", "type": "allow"}]),
+        "acl": list(acl or [{"identity": "BUILTIN\\Administrators", "sid": "S-1-5-32-544", "rights": "FullControl",
+                             "type": "allow"}]),
         "pem": info["certificate_pem"],
     }
 
@@ -345,8 +346,10 @@ class ApexOneServer:
         thumbprint = _x509.thumbprint(leaf)
         friendly = args.get("friendly_name") or ""
         readers = list(args.get("key_readers") or [])
-        acl = [{"identity": "BUILTIN\\Administrators", "rights": "FullControl", "type": "allow"}] + [
-            {"identity": r, "rights": "Read", "type": "allow"} for r in readers
+        acl = [{"identity": "BUILTIN\\Administrators", "sid": "S-1-5-32-544", "rights": "FullControl",
+                "type": "allow"}] + [
+            {"identity": r, "sid": r if r.startswith("S-1-") else None, "rights": "Read", "type": "allow"}
+            for r in readers
         ]
         record = cert_record(leaf, has_key=True, friendly_name=friendly, exportable=bool(args.get("exportable", True)),
                              provider_type="cng" if args.get("key_provider") == "cng" else "csp", acl=acl)

@@ -67,7 +67,7 @@ def test_fresh_server_needs_every_step(server, material):
     }
     cert_args = result["actions"][0]["args"]
     assert cert_args["friendly_name"] == FRIENDLY and cert_args["exportable"] is True
-    assert cert_args["key_readers"] == ["IIS AppPool\\OfficeScan"]
+    assert cert_args["key_readers"] == []  # least key access (#14): nobody beyond SYSTEM and Administrators
     assert "password" not in str(result) and "_pfx_b64" not in str(result)
     assert result["restart_services"] is True
 
@@ -99,7 +99,6 @@ def new_thumbprint(material):
          "not exportable"),
         (lambda s, t: s.state["stores"]["My"][-1].__setitem__("friendly_name", "other"), "win_webhost_cert", 7,
          "friendly name"),
-        (lambda s, t: s.state["stores"]["My"][-1].__setitem__("acl", []), "win_webhost_cert", 2, "not readable"),
         (lambda s, t: s.state["files"].__setitem__(winsim.OFCIPCER, base64.b64encode(b"old").decode()),
          "win_agent_cert", 4, "OfcIPCer.dat"),
         (lambda s, t: s.state["sites"][0]["bindings"][1].__setitem__("certificate_hash", "A" * 40),
@@ -201,3 +200,13 @@ def test_bad_input_is_a_clear_error(server, material, mutate_facts, desired, mes
 
 def test_thumbprint_of_cert_matches_windows_form(material):
     assert _x509.thumbprint(material["new"]) == material["new"].fingerprint(hashes.SHA1()).hex().upper()
+
+
+def test_a_named_key_reader_missing_on_the_key_gives_the_import_action(compliant, material):
+    """Least key access (#14): readers are only those named; a named one the key lacks is granted (step 2)."""
+    desired = desired_for(material, key_readers=["IIS AppPool\\OfficeScan"])
+    result = plan(facts(compliant), desired)
+    assert modules(result) == ["win_webhost_cert"]
+    assert "not readable by IIS AppPool\\OfficeScan" in result["actions"][0]["reason"]
+    apply(compliant, result, material)
+    assert plan(facts(compliant), desired)["compliant"] is True
