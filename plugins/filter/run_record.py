@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: run_record
 short_description: The run record a rollback may act on, validated against the server's own facts
-version_added: 0.2.0
+version_added: 0.1.0
 author: apexone.certificates maintainers (@apexone-certificates)
 description:
   - Takes the registered result of M(apexone.certificates.win_server_info), which carries the run record stored on

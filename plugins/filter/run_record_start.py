@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: run_record_start
 short_description: The first run record of a replacement, from the server's facts and the plan
-version_added: 0.2.0
+version_added: 0.1.0
 author: apexone.certificates maintainers (@apexone-certificates)
 description:
   - Builds the record the role writes on the server (M(apexone.certificates.win_apexone_run_record)) before the

@@ -6,7 +6,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 name: safe_file_name
 short_description: A name (usually the inventory host name) that can be used as a file name, or an error
-version_added: 0.2.0
+version_added: 0.1.0
 author: apexone.certificates maintainers (@apexone-certificates)
 description:
   - Returns the input unchanged when it is a safe file name, letters, digits, C(.), C(-) and C(_) only, starting

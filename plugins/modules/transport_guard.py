@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 ---
 module: transport_guard
 short_description: Refuse a connection that does not protect the PFX, the password and the commands
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on the controller before the first connection to a Windows host and sends nothing to it. It reads the
     options the host's connection plugin resolved and fails, saying how to fix it, unless the connection protects

@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 ---
 module: win_apexone_run_record
 short_description: Keep the run record of a certificate replacement on the Apex One server
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Writes the run record (what a replacement changed, for a rollback) as JSON text to the REG_SZ value C(LastRun)
     of C(HKLM\SOFTWARE\apexone.certificates) (64-bit registry view), or removes it.

@@ -320,7 +320,9 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
         if not in_my.get("has_private_key"):
             result.add(MODULE_CERT, 2, "the certificate in My has no private key: re-import it with its key", **cert_args)
         elif desired.get("exportable", True) and _get(in_my, "private_key", "exportable") is False:
-            result.add(MODULE_CERT, 2, "the private key in My is not exportable (the KB asks for it)", **cert_args)
+            # Never re-import only to make a key exportable (#14): an administrator may have hardened it.
+            result.warn("key_not_exportable", "the private key in My is not exportable; the KB asks for an exportable "
+                        "key, but it is left as it is (safer). Import it again by hand if you need to export it.")
         if str(in_my.get("friendly_name") or "") != friendly:
             result.add(
                 MODULE_CERT, 7, f"friendly name is '{in_my.get('friendly_name') or ''}', not '{friendly}'", **cert_args

@@ -95,8 +95,6 @@ def new_thumbprint(material):
         (lambda s, t: s.state["stores"].__setitem__("TrustedPeople", []), "win_webhost_cert", 3, "TrustedPeople"),
         (lambda s, t: s.state["stores"]["My"][-1].__setitem__("has_private_key", False), "win_webhost_cert", 2,
          "no private key"),
-        (lambda s, t: s.state["stores"]["My"][-1].__setitem__("exportable", False), "win_webhost_cert", 2,
-         "not exportable"),
         (lambda s, t: s.state["stores"]["My"][-1].__setitem__("friendly_name", "other"), "win_webhost_cert", 7,
          "friendly name"),
         (lambda s, t: s.state["files"].__setitem__(winsim.OFCIPCER, base64.b64encode(b"old").decode()),
@@ -210,3 +208,11 @@ def test_a_named_key_reader_missing_on_the_key_gives_the_import_action(compliant
     assert "not readable by IIS AppPool\\OfficeScan" in result["actions"][0]["reason"]
     apply(compliant, result, material)
     assert plan(facts(compliant), desired)["compliant"] is True
+
+
+def test_a_non_exportable_key_is_left_alone_with_a_warning(compliant, material):
+    """Never re-import only to make a key exportable (#14): warn instead."""
+    compliant.state["stores"]["My"][-1]["exportable"] = False
+    result = plan(facts(compliant), desired_for(material))
+    assert result["compliant"] is True and modules(result) == []
+    assert [w["code"] for w in result["warnings"]] == ["key_not_exportable"]
