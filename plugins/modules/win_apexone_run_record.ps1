@@ -20,7 +20,7 @@ $spec = @{
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
-$maxChars = 65536
+$maxChars = 262144
 $state = $module.Params.state
 $text = $module.Params.record
 

@@ -21,7 +21,7 @@ description:
 options:
   record:
     description:
-      - The record, a dict (converted to JSON) or JSON text of an object, at most 65536 characters.
+      - The record, a dict (converted to JSON) or JSON text of an object, at most 262144 characters.
       - Required when O(state=present).
     type: json
   state:

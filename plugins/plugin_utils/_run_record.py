@@ -18,15 +18,20 @@ Pure Python, no Ansible imports, no I/O.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import ntpath
 import re
 import typing as t
 
+from ansible_collections.apexone.certificates.plugins.module_utils._x509 import CertificateError, load_certificates
+
 # Where the record lives on the server (documented in docs/security.md).
 RECORD_KEY = "HKLM:\\SOFTWARE\\apexone.certificates"
 RECORD_VALUE = "LastRun"
-MAX_RECORD_CHARS = 65536
+# The record carries the previous bytes of the files it changed (base64, a few KB): room for them, with a bound.
+MAX_RECORD_CHARS = 262144
 
 # Identities allowed to own or write the record's key: LocalSystem, BUILTIN\Administrators, TrustedInstaller.
 # Matched by SID, never by name (names are localised).
@@ -44,8 +49,9 @@ KNOWN_FILES = {
     "apricot_config": ("SRS\\apricot_config", "SRS\\apricot_config.xml"),
 }
 # Backups the modules write: '<file>.<yyyyMMdd-HHmmss>.bak', '.<n>' before '.bak' when that name is taken
-# (Get-ApexOneBackupPath in _ApexOneCommon.psm1), next to the file or in the admin-only backup folder.
-BACKUP_FOLDER = "apexone.certificates\\backup"
+# (_ApexOneCommon.psm1), in the admin-only folder %ProgramData%\apexone.certificates\backups (older versions: next
+# to the file). A rollback never copies a backup: it writes the record's previous bytes through the writers.
+BACKUP_FOLDER = "apexone.certificates\\backups"
 _BACKUP_SUFFIX = r"\.\d{8}-\d{6}(?:\.\d{1,4})?\.bak"
 
 STATUSES = ("applying", "applied", "failed", "rolling_back", "rolled_back", "rollback_incomplete")
@@ -155,7 +161,37 @@ _ROOT_MOVED = _object({
     "reason": (False, _optional(_text(64))),
     "already_in_ca": (False, _bool),
 })
-_RESTORE = _object({"path": (True, _text(1024)), "backup_file": (True, _text(1024))})
+def _sha256(where: str, value: t.Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9A-Fa-f]{64}", value):
+        raise RunRecordError(f"{where} must be a SHA-256 of 64 hex digits, not {str(value)[:80]!r}")
+    return value.lower()
+
+
+def _base64(where: str, value: t.Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        raise RunRecordError(f"{where} is not base64") from None
+    return value
+
+
+def _file_key(where: str, value: t.Any) -> str:
+    if value not in KNOWN_FILES:
+        raise RunRecordError(f"{where} must be one of {', '.join(KNOWN_FILES)}, not {str(value)[:80]!r}")
+    return value
+
+
+_RESTORE = _object({
+    "file": (False, _file_key),
+    "path": (True, _text(1024)),
+    "content": (False, _base64),
+    "sha256": (False, _sha256),
+    "backup_file": (False, _optional(_text(1024))),
+})
 FIELDS: dict[str, tuple[bool, t.Callable[[str, t.Any], t.Any]]] = {
     "schema": (False, lambda where, v: _schema(where, v)),
     "host": (True, _host),
@@ -232,9 +268,10 @@ def known_files(server_info: dict) -> dict[str, str]:
     return out
 
 
-def backup_folders(server_info: dict, path: str) -> set[str]:
-    install = server_info["install"]["path"]
-    return {_norm_path(ntpath.dirname(path)), _norm_path(ntpath.join(install, BACKUP_FOLDER))}
+def _is_backup_folder(folder: str, path: str) -> bool:
+    """The admin-only backup folder (any drive's ...\\apexone.certificates\\backups), or the file's own folder."""
+    norm = _norm_path(folder)
+    return norm == _norm_path(ntpath.dirname(path)) or norm.endswith("\\" + BACKUP_FOLDER.lower())
 
 
 # ------------------------------------------------------------------------------------------ record checks
@@ -327,13 +364,28 @@ def validate(record: t.Any, server_info: dict) -> dict:
                 f"{where}: restores[{index}].path {path[:200]!r} is not one of the files this collection writes "
                 f"(OfcIPCer.dat, Service.ini, apricot_config under {server_info['install']['path']})"
             )
+        if "file" in restore and files[_norm_path(path)] != restore["file"]:
+            raise RunRecordError(f"{where}: restores[{index}] says file '{restore['file']}' but its path is the "
+                                 f"{files[_norm_path(path)]} file")
+        if restore.get("file") == "ofcipcer" and restore.get("content"):
+            # OfcIPCer.dat holds a public certificate, nothing else (never a key).
+            raw = base64.b64decode(restore["content"])
+            try:
+                load_certificates(raw)
+            except CertificateError:
+                raise RunRecordError(f"{where}: restores[{index}].content is not a certificate, so it cannot be the "
+                                     "previous OfcIPCer.dat") from None
+            if b"PRIVATE KEY" in raw:
+                raise RunRecordError(f"{where}: restores[{index}].content holds a private key")
+        if restore.get("backup_file") is None:
+            continue
         backup = _plain_windows_path(f"restores[{index}].backup_file", restore["backup_file"])
         pattern = re.escape(ntpath.basename(path)) + _BACKUP_SUFFIX
-        if (_norm_path(ntpath.dirname(backup)) not in backup_folders(server_info, path)
-                or not re.fullmatch(pattern, ntpath.basename(backup), re.IGNORECASE)):
+        if not _is_backup_folder(ntpath.dirname(backup), path) or not re.fullmatch(pattern, ntpath.basename(backup),
+                                                                                 re.IGNORECASE):
             raise RunRecordError(
                 f"{where}: restores[{index}].backup_file {backup[:200]!r} is not a backup the modules write "
-                f"('{ntpath.basename(path)}.<yyyyMMdd-HHmmss>.bak' next to the file or in {BACKUP_FOLDER})"
+                f"('{ntpath.basename(path)}.<yyyyMMdd-HHmmss>.bak' in %ProgramData%\\{BACKUP_FOLDER})"
             )
     return clean
 

@@ -7,12 +7,14 @@ what is wrong; a record the role really writes must pass.
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 
 import pki
 import pytest
 import winsim
+from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 from ansible_collections.apexone.certificates.plugins.plugin_utils import _run_record as rr
@@ -226,3 +228,25 @@ def test_the_schema_lists_every_field_the_role_writes():
                    "schannel_previous", "imported", "bindings_moved", "schannel_changed", "roots_moved",
                    "services_stopped", "restores", "error", "rolled_back", "not_restored"}
     assert role_fields <= set(rr.FIELDS)
+
+
+# ------------------------------------------------------------------------------ previous bytes in the record
+def test_previous_bytes_through_the_writers_are_accepted(server_state, good_record, material):
+    """The writers' restore (#13 bytes): file key, previous content, sha256 of what the run wrote, backup in
+    %ProgramData%\\apexone.certificates\\backups."""
+    der = base64.b64encode(material["old"].public_bytes(serialization.Encoding.DER)).decode()
+    record = dict(good_record, restores=[{
+        "file": "ofcipcer", "path": f"{INSTALL}\\Pccnt\\Common\\OfcIPCer.dat", "content": der, "sha256": "ab" * 32,
+        "backup_file": "C:\\ProgramData\\apexone.certificates\\backups\\OfcIPCer.dat.20261130-080001.bak"}])
+    assert rr.for_rollback(facts_of(server_state, record), "apex01")["restores"][0]["file"] == "ofcipcer"
+    refused(server_state, dict(record, restores=[dict(record["restores"][0], file="service_ini")]),
+            r"says file 'service_ini' but its path is the ofcipcer file")
+    refused(server_state, dict(record, restores=[dict(record["restores"][0], content=base64.b64encode(b"MZ\x90\x00").decode())]),
+            r"content is not a certificate")
+    key_pem = pki.key_pem(pki.rsa_key(2048, slot=800)).encode()
+    with_key = base64.b64encode(material["old"].public_bytes(serialization.Encoding.PEM) + key_pem).decode()
+    refused(server_state, dict(record, restores=[dict(record["restores"][0], content=with_key)]), r"holds a private key")
+    refused(server_state, dict(record, restores=[dict(record["restores"][0], sha256="xyz")]), r"SHA-256 of 64 hex")
+    refused(server_state, dict(record, restores=[dict(record["restores"][0], content="not base64!")]), r"is not base64")
+    refused(server_state, dict(record, restores=[dict(record["restores"][0], file="ofcservice")]),
+            r"file must be one of ofcipcer, service_ini, apricot_config")
