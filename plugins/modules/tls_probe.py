@@ -37,7 +37,7 @@ options:
         certificate must carry; default the host), C(label) (returned unchanged in RV(probes[].label), for
         example the inventory host name the endpoint belongs to) and C(expected_addresses) (a list of IP addresses
         or host names; the endpoint must be answered from one of their addresses, else the error
-        C(unexpected_address): the probe reached another server than the one meant).
+        C(unexpected_address), because the probe reached another server than the one meant).
     type: list
     elements: raw
     required: true
