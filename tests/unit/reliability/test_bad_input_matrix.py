@@ -577,6 +577,6 @@ def test_end_to_end_rows_change_nothing(ansible_env, material, tmp_path):
     assert PASSWORD not in output and WRONG not in output
     assert "control" not in failed
     assert names(fleet.calls("control")) == [
-        "win_server_info", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
-        "win_powershell", "win_cert_persistence", "win_powershell",
+        "win_server_info", "win_apexone_run_record", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
+        "win_powershell", "win_cert_persistence", "win_powershell", "win_apexone_run_record",
     ]

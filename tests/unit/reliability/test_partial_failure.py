@@ -38,8 +38,10 @@ STEPS = {
     "binding-after": ("win_iis_https_binding", {"after": True}),
     "persistence-after": ("win_cert_persistence", {"after": True}),
 }
-FULL_RUN = ["win_server_info", "win_webhost_cert", "win_root_store_hygiene", "win_schannel_trust", "win_agent_cert",
-            "win_iis_https_binding", "win_powershell", "win_cert_persistence", "win_powershell"]
+# The run record is written on the server before the first change and at the end (#14).
+FULL_RUN = ["win_server_info", "win_apexone_run_record", "win_webhost_cert", "win_root_store_hygiene",
+            "win_schannel_trust", "win_agent_cert", "win_iis_https_binding", "win_powershell", "win_cert_persistence",
+            "win_powershell", "win_apexone_run_record"]
 MESSAGE = "simulated failure: access is denied"
 
 
