@@ -23,13 +23,17 @@ export ANSIBLE_NOCOLOR := 1
 export ANSIBLE_FORCE_COLOR := 0
 export PATH := $(BIN):$(PATH)
 
-.PHONY: all venv deps install demo lab test unit playbook-tests lint sanity fuzz bench clean help
+.PHONY: all venv deps install demo lab test unit playbook-tests lint sanity fuzz bench mutation clean help mono lane lane-env ee-context ee-lock
 
 help:
 	@echo "make demo   - build, generate the lab and run the preflight on it"
 	@echo "make test   - every test and linter (what CI runs)"
 	@echo "make fuzz   - longer property-based fuzzing"
 	@echo "make bench  - benchmarks with ratios"
+	@echo "make lane   - the minimum-versions lane alone (declared floors and newest versions)"
+	@echo "make ee-context - the execution environment's build context in .build/ee (EE_GALAXY_KEYRING=<file> to verify signatures)"
+	@echo "make ee-lock    - re-lock ee-constraints.txt (hashes) from ee-requirements.in"
+	@echo "make mutation - mutation testing of the planner and the checks (not in make test; see CONTRIBUTING-internal)"
 	@echo "make clean  - remove .venv, .build and lab"
 
 $(VENV)/.stamp: requirements.txt requirements-dev.txt
@@ -77,8 +81,50 @@ demo-audit: lab
 		$(BIN)/ansible-playbook -i $(LAB)/audit-inventory.yml playbooks/audit.yml -e apexone_cert_report_dir=$(LAB)/report
 	@echo "Fleet audit report: $(LAB)/report/report.html (open it in a browser); data: $(LAB)/report/report.json"
 
-unit: install
+# Mono's C# compiler and runtime (Debian package mono-mcs) for tests/unit/powershell/test_csharp.py: every C# source
+# is compiled as Add-Type compiles it on Windows PowerShell 5.1. Installed with apt-get when missing; an install that
+# fails stops make (the C# tests are never skipped).
+mono:
+	@if command -v mcs >/dev/null 2>&1 && command -v mono >/dev/null 2>&1; then exit 0; fi; \
+	echo "installing mono-mcs (Mono C# compiler) with apt-get for the C# checks"; \
+	SUDO=; if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	{ $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends mono-mcs; } \
+		|| { echo "ERROR: cannot install mono-mcs with apt-get; install Mono's C# compiler (mcs) and rerun" >&2; exit 1; }; \
+	command -v mcs >/dev/null 2>&1 || { echo "ERROR: mono-mcs installed but mcs is not on PATH" >&2; exit 1; }
+
+unit: install mono lane-env
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+# Minimum-versions lane (hack/lane.py, tests/unit/lane): a venv with ansible-core and the Python requirements at the
+# floors meta/runtime.yml and requirements.txt declare, and the ansible.windows floor of galaxy.yml (plus the newest)
+# taken out of the PyPI ansible wheels; cached under .build/lane, keyed on those versions. Fails loudly when a floor
+# does not install here.
+lane-env: install
+	$(BIN)/python hack/lane.py prepare
+
+lane: lane-env
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/lane
+
+# The execution environment's build context (ansible-builder create; no container runtime needed). With
+# EE_GALAXY_KEYRING=<keyring> the galaxy stage verifies collection signatures (EE_SIGNATURE_COUNT valid ones, default
+# 1; "+1", refusing unsigned collections, is a build argument: docs/awx.md). The base image digest is a build argument
+# of `ansible-builder build` too.
+EE_CONTEXT         ?= $(BUILD)/ee
+EE_SIGNATURE_COUNT ?= 1
+ee-context: venv
+	rm -rf $(EE_CONTEXT)
+	$(BIN)/ansible-builder create -f execution-environment.yml --context $(EE_CONTEXT) --output-filename Containerfile \
+		$(if $(EE_GALAXY_KEYRING),--galaxy-keyring $(EE_GALAXY_KEYRING) --galaxy-required-valid-signature-count $(EE_SIGNATURE_COUNT))
+	@echo "build context: $(EE_CONTEXT) (build with --build-arg EE_BASE_IMAGE=<image>@sha256:<digest>)"
+
+# ee-constraints.txt: every Python package of the execution environment with its hashes (pip-compile), from
+# ee-requirements.in. pip-tools lives in its own venv under .build/lock.
+LOCK_VENV := $(BUILD)/lock/venv
+ee-lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/python -m pip install --quiet 'pip-tools>=7.4,<8'; }
+	env -u PIP_FIND_LINKS $(LOCK_VENV)/bin/pip-compile --quiet --upgrade --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --no-emit-trusted-host -o ee-constraints.txt ee-requirements.in
 
 lint: venv
 	$(BIN)/ruff check .
@@ -106,6 +152,18 @@ fuzz: install
 
 bench: install
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
+
+# Mutation testing (mutmut) of the controller's decision code: _planner.py, _x509.py, _report.py, _apexone_files.py
+# and the judging part of _tls_probe.py, each with its fast unit tests only. Prints killed / total and every surviving
+# mutant per file; fails when a file kills under 90% of its mutants (equivalent ones are listed, with their reason,
+# in hack/mutation_equivalents.yml). Not part of make test: it takes about MUTATION_MINUTES on two cores.
+# MUTATION_ARGS narrows it while iterating, e.g. MUTATION_ARGS="--target planner --sample 0.2".
+# mutmut is pinned: hack/mutation.py reads its result files and uses its mutant generator to sample.
+MUTMUT       ?= mutmut==3.8.1
+MUTATION_JOBS ?= 2
+mutation: venv
+	@$(BIN)/python -m pip install --quiet '$(MUTMUT)'
+	MUTATION_JOBS=$(MUTATION_JOBS) nice -n $${MUTATION_NICE:-15} $(BIN)/python hack/mutation.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) $(BUILD) $(LAB)

@@ -68,15 +68,18 @@ def windows_build(task_vars: dict) -> int | None:
     return None
 
 
-def needs_legacy_pfx(mode: str, encryption: str | None, build: int | None) -> bool:
+def needs_legacy_pfx(
+    mode: str, encryption: str | None, build: int | None, certificate_encryption: str | None = "none"
+) -> bool:
     """Whether to re-pack the PFX with 3DES/SHA-1 before sending it (pfx_legacy_encryption)."""
     if mode == "always":
         return True
     if mode == "never":
         return False
     # auto: a target older than Server 2019, or one whose version is unknown, gets the legacy form that every
-    # Windows release imports.
-    return windows_cannot_import(encryption, build)
+    # Windows release imports, when either the key or the certificates are protected in a way it cannot read
+    # (or in a way not known: an unknown encryption is never taken as a readable one).
+    return windows_cannot_import(encryption, build) or windows_cannot_import(certificate_encryption, build)
 
 
 class ActionModule(ActionBase):
@@ -137,7 +140,9 @@ class ActionModule(ActionBase):
         mode = args.get("pfx_legacy_encryption", "auto")
         if mode not in ("auto", "always", "never"):
             raise AnsibleActionFail(f"pfx_legacy_encryption must be one of auto, always, never, not {mode!r}")
-        repacked = needs_legacy_pfx(mode, info.get("encryption"), windows_build(task_vars))
+        repacked = needs_legacy_pfx(
+            mode, info.get("encryption"), windows_build(task_vars), info.get("certificate_encryption")
+        )
         if repacked:
             try:
                 data = repack_pfx_legacy(data, password)

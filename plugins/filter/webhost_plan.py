@@ -17,7 +17,15 @@ description:
     friendly name equal to the original certificate's name), C(friendly_name_invalid) (a friendly name that
     C(Service.ini) or C(apricot_config) cannot hold unchanged, such as a non-ASCII name in a file without byte order
     mark, the usual ANSI case, although Windows itself would take it), C(certificate_disallowed) (the new certificate is in
-    the Untrusted Certificates store).
+    the Untrusted Certificates store), C(persistence_file_unusable) (C(Service.ini) or C(apricot_config) cannot be
+    edited, for example no C(<cert_cn>) element, or C(HTTPS_CERT) missing in a file with several sections),
+    C(ofcipcer_unusable) and C(certificate_pem_missing) (the new C(OfcIPCer.dat) cannot be computed).
+  - The files are read here, not on the server. M(apexone.certificates.win_server_info) returns the raw bytes and
+    SHA-256 of C(Service.ini), C(apricot_config), C(OfcIPCer.dat) and C(ofcscan.ini); the filter parses them (the
+    parsed fields, such as C(service_ini.https_cert) or C(ofcipcer.thumbprint), are added to a copy of the facts) and
+    computes the new bytes of steps 4 and 7. The actions of M(apexone.certificates.win_agent_cert) and
+    M(apexone.certificates.win_cert_persistence) carry those bytes (C(content), base64) with the SHA-256 of the file
+    they replace (C(expected_sha256)); the modules write only if the file is still what was gathered.
   - Runs on the controller; pure computation, no connection.
 options:
   _input:
@@ -34,7 +42,8 @@ options:
         false; true also gives read access to the SIDs that could read the old key, except SYSTEM, Administrators and
         CREATOR OWNER), C(pfx_encryption) (from pfx_info, to decide on a legacy re-pack),
         C(client_auth_trust_mode) (0, 1, 2 or null to leave it), C(move_non_self_signed_roots) (bool),
-        C(agent_cert_warn_days) (int, default 60).
+        C(agent_cert_warn_days) (int, default 60), C(certificate_pem) (the new certificate, needed to compute
+        C(OfcIPCer.dat); take it from pfx_info).
     type: dict
     required: true
 """
@@ -97,6 +106,15 @@ _value:
       elements: str
     binding_changes:
       description: Every binding and http.sys entry that will change, with C(site), C(binding), C(old_thumbprint), C(new_thumbprint).
+      type: list
+      elements: dict
+    files:
+      description:
+        - Every file the actions write, with C(file) (V(ofcipcer), V(service_ini) or V(apricot_config)), C(path),
+          C(sha256_before) (the SHA-256 gathered, V(null) for a new file), C(sha256_after), C(content_before) (the
+          gathered bytes, base64, kept by the role to roll back) and C(diff) (a unified text diff of the change, or a
+          line describing the OfcIPCer.dat certificate change). The Windows modules only report SHA-256 values; this is
+          where a person sees what changes.
       type: list
       elements: dict
     old_thumbprints:

@@ -4,10 +4,10 @@
 # This module_util is PRIVATE to the apexone.certificates collection and for internal use only.
 # It is not intended to be used by other collections; its functions may change without notice.
 #
-# Shared helpers of the win_* modules: Apex One install-path discovery, backup file naming,
-# thumbprint normalisation, certificate summaries, certificate-file (OfcIPCer.dat) inspection,
-# service resolution and IIS site discovery. Service.ini, apricot_config and ofcscan.ini are read and
-# written with _ApexOneFiles.psm1 only (the mirror of _apexone_files.py), never parsed here.
+# Shared helpers of the win_* modules: Apex One install-path discovery, raw file reads (bytes + SHA-256),
+# backups and compare-and-swap writes of given bytes, thumbprint normalisation, certificate summaries,
+# service resolution and IIS site discovery. No file is decoded, parsed or edited here: the controller
+# computes every new byte of Service.ini, apricot_config and OfcIPCer.dat (_apexone_files.py).
 # Reference it from a module with:
 #   #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
 # Every function is safe to call in check mode unless it says otherwise, and none of them is
@@ -264,24 +264,177 @@ Function Get-ApexOneInstallPath {
         "ofcscan.ini or Pccnt: $($candidates -join '; '). Set install_path if the server is installed elsewhere.")
 }
 
-Function Get-ApexOneBackupPath {
+Function Get-ApexOneApricotConfigPath {
     <#
     .SYNOPSIS
-    Returns the name a timestamped backup of a file gets.
+    The path of apricot_config: the one rule win_server_info reads with and win_cert_persistence writes with.
 
     .DESCRIPTION
-    '<path>.<yyyyMMdd-HHmmss>.bak' (local time, like ansible.windows backups but without the process
-    id, so the name sorts by time). When that name exists, '.1', '.2', ... is added before '.bak'.
-    Nothing is created.
+    KA-0004491 names PCCSRV\SRS\apricot_config; some servers have PCCSRV\SRS\apricot_config.xml. The first of the
+    two names that exists is returned, else the KB name. The controller (_apexone_files.APRICOT_NAMES) lists the
+    same names in the same order. Nothing is created.
 
-    .PARAMETER Path
-    The file that is about to be replaced.
-
-    .PARAMETER Date
-    The timestamp to use; defaults to now.
+    .PARAMETER InstallPath
+    The PCCSRV folder.
 
     .EXAMPLE
-    Get-ApexOneBackupPath -Path 'C:\x\OfcIPCer.dat'   # C:\x\OfcIPCer.dat.20250101-120000.bak
+    Get-ApexOneApricotConfigPath -InstallPath $install.path
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param (
+        [Parameter(Mandatory = $true)]
+        [string]
+        $InstallPath
+    )
+
+    $names = @('SRS\apricot_config', 'SRS\apricot_config.xml')
+    foreach ($name in $names) {
+        $candidate = Join-Path -Path $InstallPath -ChildPath $name
+        if (Test-Path -LiteralPath $candidate -PathType Leaf) {
+            return $candidate
+        }
+    }
+    Join-Path -Path $InstallPath -ChildPath $names[0]
+}
+
+Function ConvertTo-ApexOneSha256 {
+    <#
+    .SYNOPSIS
+    The SHA-256 of bytes as lower-case hex, the form win_server_info returns and the writers compare.
+
+    .PARAMETER Bytes
+    The bytes.
+
+    .EXAMPLE
+    ConvertTo-ApexOneSha256 -Bytes ([System.IO.File]::ReadAllBytes($path))
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param (
+        [Parameter(Mandatory = $true)]
+        [AllowEmptyCollection()]
+        [byte[]]
+        $Bytes
+    )
+
+    $sha = [System.Security.Cryptography.SHA256]::Create()
+    try {
+        (ConvertTo-ApexOneHex -Bytes $sha.ComputeHash($Bytes)).ToLowerInvariant()
+    }
+    finally {
+        $sha.Dispose()
+    }
+}
+
+Function Get-ApexOneFileContent {
+    <#
+    .SYNOPSIS
+    Reads a file as raw bytes: @{ path; exists; sha256; content; error } (content is base64, sha256 lower-case hex).
+
+    .DESCRIPTION
+    Nothing is decoded or parsed: the controller reads the bytes (plugins/module_utils/_apexone_files.py).
+    exists is $false (sha256 and content $null) for a missing file; error says why an existing file could not be
+    read, else $null.
+
+    .PARAMETER Path
+    The file.
+
+    .EXAMPLE
+    $module.Result.service_ini = Get-ApexOneFileContent -Path (Join-Path -Path $install.path -ChildPath 'WSS\Service.ini')
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param (
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Path
+    )
+
+    $info = @{
+        path = $Path
+        exists = $false
+        sha256 = $null
+        content = $null
+        error = $null
+    }
+    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
+        return $info
+    }
+    $info.exists = $true
+    try {
+        $bytes = [System.IO.File]::ReadAllBytes($Path)
+    }
+    catch {
+        $info.error = "Cannot read '$Path': $($_.Exception.Message)"
+        return $info
+    }
+    $info.sha256 = ConvertTo-ApexOneSha256 -Bytes $bytes
+    $info.content = [System.Convert]::ToBase64String($bytes)
+    $info
+}
+
+Function Get-ApexOneBackupFolder {
+    <#
+    .SYNOPSIS
+    The folder the writers put their backups in, created admin-only when missing; returns its path.
+
+    .DESCRIPTION
+    %ProgramData%\apexone.certificates\backups: outside PCCSRV, so never under Pccnt\Common (deployed to the
+    agents) nor under a folder IIS serves. A missing %ProgramData%\apexone.certificates is created with a protected
+    ACL (inheritance off): Full Control for SYSTEM and Administrators only, inherited by everything inside.
+    An existing folder is used as it is. With -WhatIf nothing is created.
+
+    .EXAMPLE
+    $folder = Get-ApexOneBackupFolder
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    [OutputType([string])]
+    param ()
+
+    $root = Join-Path -Path ([Environment]::GetFolderPath('CommonApplicationData')) -ChildPath 'apexone.certificates'
+    $folder = Join-Path -Path $root -ChildPath 'backups'
+    if (-not (Test-Path -LiteralPath $root -PathType Container) -and $PSCmdlet.ShouldProcess($root, 'Create admin-only folder')) {
+        $security = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
+        $security.SetAccessRuleProtection($true, $false)
+        foreach ($sid in @('S-1-5-18', 'S-1-5-32-544')) {
+            $identity = New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid
+            $rule = New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+                $identity,
+                [System.Security.AccessControl.FileSystemRights]::FullControl,
+                [System.Security.AccessControl.InheritanceFlags]'ContainerInherit, ObjectInherit',
+                [System.Security.AccessControl.PropagationFlags]::None,
+                [System.Security.AccessControl.AccessControlType]::Allow
+            )
+            $security.AddAccessRule($rule)
+        }
+        $null = [System.IO.Directory]::CreateDirectory($root, $security)
+    }
+    if (-not (Test-Path -LiteralPath $folder -PathType Container) -and $PSCmdlet.ShouldProcess($folder, 'Create folder')) {
+        $null = [System.IO.Directory]::CreateDirectory($folder)
+    }
+    $folder
+}
+
+Function Backup-ApexOneFile {
+    <#
+    .SYNOPSIS
+    Writes the bytes a file had before a change to the admin-only backup folder and returns the backup path.
+
+    .DESCRIPTION
+    The one backup helper of the collection (win_agent_cert, win_cert_persistence through Set-ApexOneFileContent).
+    The backup is '<file name>.<yyyyMMdd-HHmmss>.bak' in Get-ApexOneBackupFolder ('.1', '.2', ... before '.bak' when
+    the name is taken). The bytes are the ones whose SHA-256 the caller compared, not a second read of the file.
+    Throws with a clear message when the backup cannot be written.
+
+    .PARAMETER Path
+    The file that is about to be replaced (its name names the backup).
+
+    .PARAMETER Content
+    Its current bytes.
+
+    .EXAMPLE
+    $backup = Backup-ApexOneFile -Path $path -Content $current
     #>
     [CmdletBinding()]
     [OutputType([string])]
@@ -290,60 +443,138 @@ Function Get-ApexOneBackupPath {
         [string]
         $Path,
 
-        [Nullable[DateTime]]
-        $Date
+        [Parameter(Mandatory = $true)]
+        [AllowEmptyCollection()]
+        [byte[]]
+        $Content
     )
 
-    if ($null -eq $Date) {
-        $Date = [DateTime]::Now
+    try {
+        $folder = Get-ApexOneBackupFolder
+        $stamp = [DateTime]::Now.ToString('yyyyMMdd-HHmmss', [System.Globalization.CultureInfo]::InvariantCulture)
+        $leaf = Split-Path -Path $Path -Leaf
+        $candidate = Join-Path -Path $folder -ChildPath "$leaf.$stamp.bak"
+        $counter = 0
+        while (Test-Path -LiteralPath $candidate) {
+            $counter += 1
+            $candidate = Join-Path -Path $folder -ChildPath "$leaf.$stamp.$counter.bak"
+        }
+        [System.IO.File]::WriteAllBytes($candidate, $Content)
     }
-    $stamp = $Date.ToString('yyyyMMdd-HHmmss', [System.Globalization.CultureInfo]::InvariantCulture)
-    $candidate = "$Path.$stamp.bak"
-    $counter = 0
-    while (Test-Path -LiteralPath $candidate) {
-        $counter += 1
-        $candidate = "$Path.$stamp.$counter.bak"
+    catch {
+        throw "Failed to back up '$Path' before replacing it: $($_.Exception.Message). Nothing was changed."
     }
     $candidate
 }
 
-Function Backup-ApexOneFile {
+Function Set-ApexOneFileContent {
     <#
     .SYNOPSIS
-    Copies a file to a timestamped backup next to it and returns the backup path.
+    Compare-and-swap write: replaces a file with the given bytes only if it still has the expected SHA-256.
 
     .DESCRIPTION
-    Uses Get-ApexOneBackupPath for the name. Returns $null when the file does not exist. With
-    -WhatIf (pass -WhatIf:$module.CheckMode) nothing is copied and the name the backup would get is
-    returned. Throws with a clear message when the copy fails.
+    The bytes are written as they are (nothing is decoded or edited here). Steps: read the file; when it already
+    holds exactly Content, nothing is done (changed $false); else its SHA-256 must equal ExpectedSha256
+    (case-insensitive; an empty ExpectedSha256 means the file must not exist), otherwise this throws and nothing is
+    written. Then the current bytes are backed up (Backup-ApexOneFile), Content is written to a temporary file in
+    the same folder and swapped in with [System.IO.File]::Replace, which keeps the ACL and attributes of the file it
+    replaces (a new file is moved into place), and the file is read back. With -WhatIf (pass
+    -WhatIf:$module.CheckMode) only the comparisons run. Returns @{ path; changed; previous_sha256; sha256; backup_file }.
 
     .PARAMETER Path
-    The file to back up.
+    The file.
+
+    .PARAMETER Content
+    The new bytes.
+
+    .PARAMETER ExpectedSha256
+    The SHA-256 (hex) of the file when the facts were gathered; empty when it did not exist.
 
     .EXAMPLE
-    $module.Result.backup_file = Backup-ApexOneFile -Path $target -WhatIf:$module.CheckMode
+    $result = Set-ApexOneFileContent -Path $path -Content $bytes -ExpectedSha256 $sha256 -WhatIf:$module.CheckMode
     #>
     [CmdletBinding(SupportsShouldProcess = $true)]
-    [OutputType([string])]
+    [OutputType([hashtable])]
     param (
         [Parameter(Mandatory = $true)]
         [string]
-        $Path
+        $Path,
+
+        [Parameter(Mandatory = $true)]
+        [AllowEmptyCollection()]
+        [byte[]]
+        $Content,
+
+        [AllowEmptyString()]
+        [AllowNull()]
+        [string]
+        $ExpectedSha256
     )
 
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
-        return $null
+    $exists = Test-Path -LiteralPath $Path -PathType Leaf
+    $current = $null
+    $currentSha256 = $null
+    if ($exists) {
+        $current = [System.IO.File]::ReadAllBytes($Path)
+        $currentSha256 = ConvertTo-ApexOneSha256 -Bytes $current
     }
-    $backupPath = Get-ApexOneBackupPath -Path $Path
-    if ($PSCmdlet.ShouldProcess($Path, "Back up to '$backupPath'")) {
-        try {
-            [System.IO.File]::Copy($Path, $backupPath, $false)
+    $newSha256 = ConvertTo-ApexOneSha256 -Bytes $Content
+    $result = @{
+        path = $Path
+        changed = $false
+        previous_sha256 = $currentSha256
+        sha256 = $newSha256
+        backup_file = $null
+    }
+    if ($exists -and $currentSha256 -ceq $newSha256) {
+        return $result
+    }
+    $expected = if ([string]::IsNullOrEmpty($ExpectedSha256)) { $null } else { $ExpectedSha256.ToLowerInvariant() }
+    $again = 'Nothing was written. Gather the facts again (win_server_info) and plan again.'
+    if ($null -eq $expected -and $exists) {
+        throw "'$Path' exists (SHA-256 $currentSha256) but did not when the facts were gathered. $again"
+    }
+    if ($null -ne $expected -and -not $exists) {
+        throw "'$Path' no longer exists; the facts gathered had SHA-256 $expected. $again"
+    }
+    if ($null -ne $expected -and $currentSha256 -cne $expected) {
+        throw "'$Path' changed since the facts were gathered: its SHA-256 is $currentSha256, expected $expected. $again"
+    }
+    $result.changed = $true
+    if (-not $PSCmdlet.ShouldProcess($Path, 'Replace the file with the given bytes')) {
+        return $result
+    }
+
+    if ($exists) {
+        $result.backup_file = Backup-ApexOneFile -Path $Path -Content $current
+    }
+    $folder = Split-Path -Path $Path -Parent
+    $leaf = Split-Path -Path $Path -Leaf
+    $temporary = Join-Path -Path $folder -ChildPath ("$leaf." + [System.IO.Path]::GetRandomFileName() + '.tmp')
+    try {
+        [System.IO.File]::WriteAllBytes($temporary, $Content)
+        if ($exists) {
+            # Same volume (same folder), no second backup: Backup-ApexOneFile made it already.
+            [System.IO.File]::Replace($temporary, $Path, $null)
         }
-        catch {
-            throw "Failed to create backup file '$backupPath' from '$Path': $($_.Exception.Message)"
+        else {
+            [System.IO.File]::Move($temporary, $Path)
         }
     }
-    $backupPath
+    catch {
+        throw "Failed to write '$Path': $($_.Exception.Message). Its previous content is in '$($result.backup_file)'."
+    }
+    finally {
+        if (Test-Path -LiteralPath $temporary -PathType Leaf) {
+            Remove-Item -LiteralPath $temporary -Force
+        }
+    }
+    $written = ConvertTo-ApexOneSha256 -Bytes ([System.IO.File]::ReadAllBytes($Path))
+    if ($written -cne $newSha256) {
+        throw ("'$Path' does not hold what was written (SHA-256 $written, expected $newSha256): another process " +
+            "changed it. Its previous content is in '$($result.backup_file)'.")
+    }
+    $result
 }
 
 Function Get-ApexOneCertificateDnsName {
@@ -462,11 +693,15 @@ Function Get-ApexOneCertificateSummary {
             # The modulus length of the public key, without opening the private key.
             $keySize = $Certificate.PublicKey.Key.KeySize
         }
-        else {
-            $ecKey = [System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::GetECDsaPublicKey($Certificate)
-            if ($null -ne $ecKey) {
-                $keySize = $ecKey.KeySize
-                $ecKey.Dispose()
+        elseif ($keyAlgorithm -eq 'EC') {
+            # The named curve of the algorithm parameters (a DER OID). ECDsaCertificateExtensions would need
+            # .NET Framework 4.6.1; WMF 5.1 needs only 4.5.2.
+            $curve = [System.BitConverter]::ToString($Certificate.PublicKey.EncodedParameters.RawData)
+            $keySize = switch ($curve) {
+                '06-08-2A-86-48-CE-3D-03-01-07' { 256 }  # 1.2.840.10045.3.1.7 NIST P-256
+                '06-05-2B-81-04-00-22' { 384 }  # 1.3.132.0.34 NIST P-384
+                '06-05-2B-81-04-00-23' { 521 }  # 1.3.132.0.35 NIST P-521
+                default { $null }
             }
         }
     }
@@ -500,20 +735,21 @@ Function Get-ApexOnePrivateKeyInfo {
     Describes where and how a certificate's private key is stored, and who may read it.
 
     .DESCRIPTION
-    Opens the private key read-only (nothing is changed) and returns a hashtable:
-    provider_type ('csp' for a legacy CryptoAPI provider, 'cng' for a key storage provider),
+    Reads the certificate's CRYPT_KEY_PROV_INFO and opens the key read-only through the provider named
+    there (module_util _ApexOneCertKey.cs; the calling module must declare
+    '#AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey'). Returns a hashtable:
+    provider_type ('csp' for a legacy CryptoAPI provider, 'cng' for a key storage provider: dwProvType 0),
     provider (provider name), exportable (bool), machine_key (bool), container (the unique container
-    or key name), key_file (the key file under ProgramData\Microsoft\Crypto when it exists),
-    acl (list of @{ identity; sid; rights; type }) read from that file, and error ($null, or why some
-    facts are missing, e.g. access denied). Returns $null when the certificate has no private key.
-    The key file location is the documented layout of machine keys: Crypto\RSA\MachineKeys for CSP
-    keys and Crypto\Keys for CNG keys.
+    name, which is the key file name), key_file (the key file under ProgramData\Microsoft\Crypto when it
+    exists), acl (list of @{ identity; sid; rights; type } read from the key's security descriptor, not from
+    the file), and error ($null, or why some facts are missing, e.g. access denied). Returns $null when
+    the certificate has no private key. Works on .NET Framework 4.5.2 (no RSACertificateExtensions).
 
     .PARAMETER Certificate
     A certificate taken from a LocalMachine store.
 
     .PARAMETER SkipAcl
-    Do not read the key file ACL (acl is then $null); cheaper when only the provider is needed.
+    Do not read the key's access list (acl is then $null); cheaper when only the provider is needed.
 
     .EXAMPLE
     Get-ApexOnePrivateKeyInfo -Certificate $cert
@@ -539,291 +775,45 @@ Function Get-ApexOnePrivateKeyInfo {
         machine_key = $null
         container = $null
         key_file = $null
-        acl = @()
+        acl = $null
         error = $null
     }
-    if ($SkipAcl) {
-        $info.acl = $null
-    }
-
-    $key = $null
     try {
-        $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($Certificate)
-        if ($null -eq $key) {
-            $key = [System.Security.Cryptography.X509Certificates.ECDsaCertificateExtensions]::GetECDsaPrivateKey($Certificate)
-        }
+        $key = [ansible_collections.apexone.certificates.plugins.module_utils._ApexOneCertKey.CertKey]::Describe($Certificate, (-not $SkipAcl))
     }
     catch {
-        $info.error = "Cannot open the private key: $($_.Exception.Message)"
+        $info.error = "Cannot read the private key properties: $($_.Exception.Message)"
+        return $info
     }
-
-    if ($null -ne $key) {
-        try {
-            if ($key -is [System.Security.Cryptography.ICspAsymmetricAlgorithm]) {
-                $container = $key.CspKeyContainerInfo
-                $info.provider_type = 'csp'
-                $info.provider = $container.ProviderName
-                $info.exportable = $container.Exportable
-                $info.machine_key = $container.MachineKeyStore
-                $info.container = $container.UniqueKeyContainerName
-                $folder = 'Microsoft\Crypto\RSA\MachineKeys'
+    if ($null -eq $key) {
+        $info.error = 'The certificate has a private key but no CRYPT_KEY_PROV_INFO (the key is not persisted)'
+        return $info
+    }
+    $info.provider_type = $key.ProviderType
+    $info.provider = $key.Provider
+    $info.exportable = $key.Exportable
+    $info.machine_key = $key.MachineKey
+    $info.container = if ([string]::IsNullOrEmpty($key.UniqueName)) { $key.Container } else { $key.UniqueName }
+    $info.error = $key.Error
+    if ($null -ne $key.Acl) {
+        $info.acl = @(
+            foreach ($rule in $key.Acl) {
+                @{ identity = $rule.Identity; sid = $rule.Sid; rights = $rule.Rights; type = $rule.Type }
             }
-            elseif (($key -is [System.Security.Cryptography.RSACng]) -or ($key -is [System.Security.Cryptography.ECDsaCng])) {
-                $cngKey = $key.Key
-                $policy = $cngKey.ExportPolicy
-                $info.provider_type = 'cng'
-                $info.provider = $cngKey.Provider.Provider
-                $info.exportable = (($policy -band [System.Security.Cryptography.CngExportPolicies]::AllowExport) -ne 0) -or
-                    (($policy -band [System.Security.Cryptography.CngExportPolicies]::AllowPlaintextExport) -ne 0)
-                $info.machine_key = $cngKey.IsMachineKey
-                $info.container = $cngKey.UniqueName
-                $folder = 'Microsoft\Crypto\Keys'
-            }
-            else {
-                $folder = $null
-                $info.error = "Unsupported private key type '$($key.GetType().FullName)'"
-            }
-
-            if ($null -ne $folder -and -not [string]::IsNullOrEmpty($info.container)) {
-                $keyFile = Join-Path -Path $env:ProgramData -ChildPath (Join-Path -Path $folder -ChildPath $info.container)
-                if (Test-Path -LiteralPath $keyFile -PathType Leaf) {
-                    $info.key_file = $keyFile
-                }
-                if ($SkipAcl) {
-                    $info.acl = $null
-                }
-                elseif ($null -ne $info.key_file) {
-                    $acl = Get-Acl -LiteralPath $info.key_file
-                    $info.acl = @(
-                        foreach ($rule in $acl.Access) {
-                            # The SID too: the controller matches well-known accounts by SID, never by
-                            # (localised) name.
-                            $sid = $null
-                            try {
-                                $sid = $rule.IdentityReference.Translate([System.Security.Principal.SecurityIdentifier]).Value
-                            }
-                            catch [System.Security.Principal.IdentityNotMappedException] {
-                                $sid = $null
-                            }
-                            @{
-                                identity = $rule.IdentityReference.Value
-                                sid = $sid
-                                rights = $rule.FileSystemRights.ToString()
-                                type = $rule.AccessControlType.ToString().ToLowerInvariant()
-                            }
-                        }
-                    )
-                }
-            }
-        }
-        catch {
-            $info.error = "Cannot read the private key properties: $($_.Exception.Message)"
-        }
-        finally {
-            $key.Dispose()
+        )
+    }
+    elseif (-not $SkipAcl -and $null -eq $info.error) {
+        $info.error = 'The access list of the private key could not be read'
+    }
+    if (-not [string]::IsNullOrEmpty($key.UniqueName) -and $info.machine_key) {
+        # documented layout of machine keys: Crypto\RSA\MachineKeys (CSP), Crypto\Keys (CNG)
+        $folder = if ($info.provider_type -eq 'cng') { 'Microsoft\Crypto\Keys' } else { 'Microsoft\Crypto\RSA\MachineKeys' }
+        $keyFile = Join-Path -Path $env:ProgramData -ChildPath (Join-Path -Path $folder -ChildPath $key.UniqueName)
+        if (Test-Path -LiteralPath $keyFile -PathType Leaf) {
+            $info.key_file = $keyFile
         }
     }
     $info
-}
-
-Function Get-ApexOneCertificateFileInfo {
-    <#
-    .SYNOPSIS
-    Inspects a certificate file such as OfcIPCer.dat without changing it.
-
-    .DESCRIPTION
-    Returns a hashtable: path, exists, size, sha256 (upper-case hex of the file bytes), encoding
-    ('der' when the first byte is 0x30, 'pem' when the text starts with '-----BEGIN' after an
-    optional UTF-8 byte order mark and white space, 'empty', or 'unknown'), newline ("`r`n" or "`n",
-    for PEM files), thumbprint and the other fields of Get-ApexOneCertificateSummary in
-    'certificate' (or $null), and error (why the certificate could not be read, or $null).
-
-    .PARAMETER Path
-    The file.
-
-    .EXAMPLE
-    Get-ApexOneCertificateFileInfo -Path (Join-Path -Path $install.path -ChildPath 'Pccnt\Common\OfcIPCer.dat')
-    #>
-    [CmdletBinding()]
-    [OutputType([hashtable])]
-    param (
-        [Parameter(Mandatory = $true)]
-        [string]
-        $Path
-    )
-
-    $info = @{
-        path = $Path
-        exists = $false
-        size = $null
-        sha256 = $null
-        encoding = $null
-        newline = $null
-        thumbprint = $null
-        certificate = $null
-        error = $null
-    }
-    if (-not (Test-Path -LiteralPath $Path -PathType Leaf)) {
-        return $info
-    }
-    $info.exists = $true
-    try {
-        $bytes = [System.IO.File]::ReadAllBytes($Path)
-    }
-    catch {
-        $info.error = "Cannot read '$Path': $($_.Exception.Message)"
-        return $info
-    }
-    $info.size = $bytes.Length
-    $sha = [System.Security.Cryptography.SHA256]::Create()
-    try {
-        $info.sha256 = ConvertTo-ApexOneHex -Bytes $sha.ComputeHash($bytes)
-    }
-    finally {
-        $sha.Dispose()
-    }
-    $info.encoding = ConvertTo-ApexOneCertificateEncoding -Bytes $bytes
-    if ($info.encoding -eq 'pem') {
-        $text = [System.Text.Encoding]::ASCII.GetString($bytes)
-        $info.newline = if ($text.Contains("`r`n")) { "`r`n" } else { "`n" }
-    }
-    if ($info.encoding -in @('der', 'pem')) {
-        try {
-            # Plain assignments keep byte[] (an if-expression would unroll it into object[]).
-            if ($info.encoding -eq 'pem') {
-                $der = ConvertFrom-ApexOnePem -Text $text
-            }
-            else {
-                $der = $bytes
-            }
-            $certificate = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList @(, $der)
-            $info.certificate = Get-ApexOneCertificateSummary -Certificate $certificate
-            $info.thumbprint = $info.certificate.thumbprint
-        }
-        catch {
-            $info.error = "'$Path' is not a readable X.509 certificate: $($_.Exception.Message)"
-        }
-    }
-    else {
-        $info.error = "'$Path' is neither DER nor PEM encoded"
-    }
-    $info
-}
-
-Function ConvertTo-ApexOneCertificateEncoding {
-    <#
-    .SYNOPSIS
-    Tells how a certificate file is encoded from its bytes: 'der', 'pem', 'empty' or 'unknown'.
-
-    .DESCRIPTION
-    'der' when the first byte is 0x30 (an ASN.1 SEQUENCE), 'pem' when the content starts with
-    '-----BEGIN' after an optional UTF-8 byte order mark and white space.
-
-    .PARAMETER Bytes
-    The file content.
-
-    .EXAMPLE
-    ConvertTo-ApexOneCertificateEncoding -Bytes ([System.IO.File]::ReadAllBytes($path))
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param (
-        [AllowNull()]
-        [byte[]]
-        $Bytes
-    )
-
-    if ($null -eq $Bytes -or $Bytes.Length -eq 0) {
-        return 'empty'
-    }
-    if ($Bytes[0] -eq 0x30) {
-        return 'der'
-    }
-    $count = [Math]::Min($Bytes.Length, 64)
-    $head = [System.Text.Encoding]::ASCII.GetString($Bytes, 0, $count)
-    $head = $head.TrimStart([char]0xFEFF, [char]0xEF, [char]0xBB, [char]0xBF, ' ', "`t", "`r", "`n")
-    # ASCII decoding turns the UTF-8 BOM bytes into '?'
-    $head = $head.TrimStart('?', ' ', "`t", "`r", "`n")
-    if ($head.StartsWith('-----BEGIN', [System.StringComparison]::Ordinal)) {
-        return 'pem'
-    }
-    'unknown'
-}
-
-Function ConvertFrom-ApexOnePem {
-    <#
-    .SYNOPSIS
-    Returns the DER bytes of the first CERTIFICATE block of PEM text.
-
-    .DESCRIPTION
-    Accepts '-----BEGIN CERTIFICATE-----' and '-----BEGIN X509 CERTIFICATE-----' blocks with any
-    line endings. Throws a System.FormatException when no certificate block is found or its
-    base64 is invalid. Refuses text that contains a private key.
-
-    .PARAMETER Text
-    The PEM text.
-
-    .EXAMPLE
-    $der = ConvertFrom-ApexOnePem -Text $module.Params.certificate
-    #>
-    [CmdletBinding()]
-    [OutputType([byte[]])]
-    param (
-        [Parameter(Mandatory = $true)]
-        [AllowEmptyString()]
-        [string]
-        $Text
-    )
-
-    if ($Text -match '-----BEGIN [A-Z ]*PRIVATE KEY-----') {
-        throw [System.FormatException]'The PEM text contains a private key; pass only the public certificate'
-    }
-    $match = [regex]::Match($Text, '-----BEGIN (?:X509 )?CERTIFICATE-----(?<body>[A-Za-z0-9+/=\s]+?)-----END (?:X509 )?CERTIFICATE-----')
-    if (-not $match.Success) {
-        throw [System.FormatException]'No -----BEGIN CERTIFICATE----- block found in the PEM text'
-    }
-    $body = $match.Groups['body'].Value -replace '\s', ''
-    try {
-        , [System.Convert]::FromBase64String($body)
-    }
-    catch {
-        throw [System.FormatException]"The CERTIFICATE block is not valid base64: $($_.Exception.Message)"
-    }
-}
-
-Function ConvertTo-ApexOnePem {
-    <#
-    .SYNOPSIS
-    Encodes DER certificate bytes as PEM text (64 characters a line, like the Windows export wizard).
-
-    .PARAMETER Bytes
-    The DER bytes of the certificate.
-
-    .PARAMETER NewLine
-    The line ending; defaults to CRLF (Windows).
-
-    .EXAMPLE
-    ConvertTo-ApexOnePem -Bytes $cert.RawData
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param (
-        [Parameter(Mandatory = $true)]
-        [byte[]]
-        $Bytes,
-
-        [string]
-        $NewLine = "`r`n"
-    )
-
-    $base64 = [System.Convert]::ToBase64String($Bytes)
-    $lines = [System.Collections.Generic.List[string]]@()
-    $lines.Add('-----BEGIN CERTIFICATE-----')
-    for ($i = 0; $i -lt $base64.Length; $i += 64) {
-        $lines.Add($base64.Substring($i, [Math]::Min(64, $base64.Length - $i)))
-    }
-    $lines.Add('-----END CERTIFICATE-----')
-    ($lines -join $NewLine) + $NewLine
 }
 
 Function Resolve-ApexOneService {
@@ -1226,15 +1216,15 @@ Export-ModuleMember -Function @(
     'Get-ApexOneRegistryInformation'
     'Test-ApexOneServerFolder'
     'Get-ApexOneInstallPath'
-    'Get-ApexOneBackupPath'
+    'Get-ApexOneApricotConfigPath'
+    'ConvertTo-ApexOneSha256'
+    'Get-ApexOneFileContent'
+    'Get-ApexOneBackupFolder'
     'Backup-ApexOneFile'
+    'Set-ApexOneFileContent'
     'Get-ApexOneCertificateDnsName'
     'Get-ApexOneCertificateSummary'
     'Get-ApexOnePrivateKeyInfo'
-    'Get-ApexOneCertificateFileInfo'
-    'ConvertTo-ApexOneCertificateEncoding'
-    'ConvertFrom-ApexOnePem'
-    'ConvertTo-ApexOnePem'
     'Resolve-ApexOneService'
     'ConvertFrom-ApexOneBindingInformation'
     'Get-ApexOneIisServerManager'

@@ -1,24 +1,30 @@
 # Copyright: (c) 2025, apexone.certificates maintainers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Byte-exact edits of the Apex One files that step 7 of the procedure changes (KA-0004491).
+"""The Apex One files on the controller: read the raw bytes win_server_info gathers, compute the new bytes.
 
 Note that this module util is **PRIVATE** to the collection. It can have breaking changes at any time.
 Do not use this from other collections or standalone plugins/modules!
 
-This is the reference implementation of what the PowerShell side does on the Apex One server:
-``plugins/module_utils/_ApexOneFiles.psm1`` mirrors every function here line by line, with the same
-regular expressions (the constants below; ``tests/unit/module_utils/test_apexone_files.py`` checks
-that the psm1 spells them identically). The regexes only use constructs that behave the same in
-Python ``re`` and .NET ``Regex`` (no ``\\s``, ``\\w``, ``\\Z``, ``re.IGNORECASE`` or multi-line anchors;
-case-insensitive keys are spelled as ``[Hh][Tt]...`` classes).
+PowerShell transforms nothing: ``win_server_info`` returns each file as ``{path, exists, sha256, content}``
+(``content`` is the base64 of the raw bytes, ``sha256`` the lower-case hex SHA-256 of them), and the writers
+(``win_agent_cert``, ``win_cert_persistence``) take new bytes with the SHA-256 of the file they replace
+(compare-and-swap). Everything in between happens here, in pure Python:
+
+- :func:`enrich_server_info` adds the parsed fields (``https_cert``, ``cert_cn``, OfcIPCer.dat thumbprint and
+  encoding, ``Master_DomainName``...) to a copy of the gathered facts; the planner calls it first.
+- :func:`set_ini_values`, :func:`set_apricot_cert` and :func:`ofcipcer_content` compute the new bytes of step 7
+  and step 4, and :func:`write_args` the writer options for them.
 
 Files:
 - ``PCCSRV\\WSS\\Service.ini``: ``key=value`` lines; the section header is not publicly known, so keys
   are found wherever they are and edited in place (:func:`set_ini_values`).
-- ``PCCSRV\\SRS\\apricot_config``: XML; only the ``<cert_cn>`` and ``<cert_friendly_name>`` elements
-  are edited textually, the rest is kept byte for byte (:func:`set_apricot_cert`).
-- ``PCCSRV\\Pccnt\\Common\\OfcIPCer.dat``: the public certificate, DER or PEM (:func:`ofcipcer_encoding`).
+- ``PCCSRV\\SRS\\apricot_config`` (or ``apricot_config.xml``, see :data:`APRICOT_NAMES`): XML; only the
+  ``<cert_cn>`` and ``<cert_friendly_name>`` elements are edited textually, the rest is kept byte for byte
+  (:func:`set_apricot_cert`).
+- ``PCCSRV\\Pccnt\\Common\\OfcIPCer.dat``: the public certificate, DER or PEM (:func:`ofcipcer_encoding`,
+  :func:`ofcipcer_content`).
+- ``PCCSRV\\ofcscan.ini``: read only (``Master_DomainName``, ``Master_DomainPort``).
 
 Encodings: a UTF-8 BOM, UTF-16 LE/BE (with or without BOM) are decoded strictly and written back the
 same way; any other file is handled byte-transparently as Latin-1 (so an unknown ANSI code page is
@@ -28,16 +34,38 @@ No function here returns different bytes unless a value really changes.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import copy
+import difflib
+import hashlib
 import re
 import typing as t
 
 __all__ = [
+    "APRICOT_NAMES",
+    "FILE_KEYS",
+    "encoding_name",
+    "enrich_server_info",
+    "file_bytes",
     "get_apricot_cert",
     "get_ini_values",
+    "ofcipcer_content",
     "ofcipcer_encoding",
     "set_apricot_cert",
     "set_ini_values",
+    "sha256_hex",
+    "text_diff",
+    "write_args",
 ]
+
+# The four files win_server_info returns as raw bytes (contract: {path, exists, sha256, content}).
+FILE_KEYS = ("service_ini", "apricot_config", "ofcipcer", "ofcscan_ini")
+# One rule for reader and writer: win_server_info (Get-ApexOneApricotConfigPath in _ApexOneCommon.psm1, the only
+# place that picks the name) takes the first of these that exists under PCCSRV, and reports its path;
+# win_cert_persistence writes to the path the same function finds, so both always name the same file.
+# KA-0004491 names SRS\\apricot_config; apricot_config.xml is what some copies of the KB call it.
+APRICOT_NAMES = ("SRS\\apricot_config", "SRS\\apricot_config.xml")
 
 # One line: its content and its terminator (CRLF, CR or LF); the last line may have no terminator.
 LINE_RE = r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+"
@@ -350,8 +378,6 @@ def ofcipcer_encoding(data: bytes) -> str:
     """How OfcIPCer.dat is encoded: 'der' (first byte 0x30, an ASN.1 SEQUENCE), 'pem' (text that
     starts with '-----BEGIN' after an optional UTF-8 BOM and blanks) or 'unknown' (also for an empty file).
 
-    The PowerShell counterpart is ConvertTo-ApexOneCertificateEncoding in _ApexOneCommon.psm1, which
-    says 'empty' for an empty file.
     """
     if len(data) == 0:
         return "unknown"
@@ -364,3 +390,220 @@ def ofcipcer_encoding(data: bytes) -> str:
     if head.startswith(b"-----BEGIN"):
         return "pem"
     return "unknown"
+
+
+# --- raw bytes as win_server_info gathers them --------------------------------------------------------------
+
+_SHA256_RE = r"^[0-9a-fA-F]{64}$"
+
+
+def sha256_hex(data: bytes) -> str:
+    """The lower-case hex SHA-256 of the bytes (the form win_server_info returns and the writers compare)."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_bytes(entry: t.Any, what: str = "the file") -> bytes | None:
+    """The raw bytes of one file entry of win_server_info (``{path, exists, sha256, content}``), None when missing.
+
+    Raises ValueError when the entry is not in that shape, the content is not base64, or the bytes do not have the
+    SHA-256 the entry states (facts that were edited or cut on the way).
+    """
+    if not isinstance(entry, dict):
+        raise ValueError(f"{what} is not a dict with path, exists, sha256 and content")
+    if not entry.get("exists"):
+        return None
+    content = entry.get("content")
+    if not isinstance(content, str) and entry.get("error"):
+        raise ValueError(f"the server could not read it: {entry['error']}")
+    if not isinstance(content, str):
+        raise ValueError(f"{what} exists but has no base64 'content': gather it with win_server_info of this collection")
+    try:
+        data = base64.b64decode(content.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
+        raise ValueError(f"the content of {what} is not base64 ({exc})") from exc
+    stated = entry.get("sha256")
+    if stated is not None and (not isinstance(stated, str) or not re.match(_SHA256_RE, stated)):
+        raise ValueError(f"the sha256 of {what} is not 64 hex characters: {str(stated)[:80]!r}")
+    if stated is not None and stated.lower() != sha256_hex(data):
+        raise ValueError(f"the content of {what} does not have the SHA-256 win_server_info reported; gather the facts again")
+    return data
+
+
+def encoding_name(data: bytes | None) -> str | None:
+    """How a text file is encoded: 'utf-8-bom', 'utf-16le', 'utf-16be' (decoded as Unicode), 'ansi' or 'utf-8'.
+
+    A file without a byte order mark is edited byte for byte (Latin-1) and takes ASCII values only: 'utf-8' says its
+    bytes are also valid UTF-8 with non-ASCII characters, 'ansi' anything else. Raises ValueError for bytes that are
+    not valid in the detected encoding.
+    """
+    if data is None:
+        return None
+    codec = decode_file(data).codec
+    names = {"utf-8": "utf-8-bom", "utf-16-le": "utf-16le", "utf-16-be": "utf-16be"}
+    if codec in names:
+        return names[codec]
+    if not re.search(NON_ASCII_RE, data.decode("latin-1")):
+        return "ansi"
+    try:
+        data.decode("utf-8", "strict")
+    except UnicodeDecodeError:
+        return "ansi"
+    return "utf-8"
+
+
+def _pem_newline(data: bytes) -> str:
+    return "\r\n" if b"\r\n" in data else "\n"
+
+
+def _ofcipcer_fields(data: bytes | None) -> dict[str, t.Any]:
+    """size, encoding, newline, thumbprint, certificate and error of OfcIPCer.dat."""
+    fields: dict[str, t.Any] = {"size": None, "encoding": None, "newline": None, "thumbprint": None,
+                                "certificate": None}
+    if data is None:
+        return fields
+    fields["size"] = len(data)
+    encoding = "empty" if not data else ofcipcer_encoding(data)
+    fields["encoding"] = encoding
+    if encoding == "pem":
+        fields["newline"] = _pem_newline(data)
+    if encoding not in ("der", "pem"):
+        fields["error"] = f"OfcIPCer.dat is neither DER nor PEM encoded ({encoding})"
+        return fields
+    from ansible_collections.apexone.certificates.plugins.module_utils import _x509
+
+    try:
+        cert = _x509.load_certificates(data, "OfcIPCer.dat")[0]
+    except _x509.CertificateError as exc:
+        fields["error"] = f"OfcIPCer.dat is not a readable X.509 certificate: {exc}"
+        return fields
+    info = _x509.describe_certificate(cert)
+    fields["thumbprint"] = info["thumbprint"]
+    fields["certificate"] = {
+        key: info[key] for key in ("thumbprint", "subject", "subject_cn", "issuer", "serial_number", "not_before",
+                                   "not_after", "key_type", "key_size", "self_signed")
+    }
+    fields["certificate"]["dns_names"] = info["san_dns"]
+    return fields
+
+
+def _parsed(key: str, data: bytes | None) -> dict[str, t.Any]:
+    """The fields the controller reads from one file (None values when the file is missing)."""
+    if key == "ofcipcer":
+        return _ofcipcer_fields(data)
+    if key == "service_ini":
+        values = get_ini_values(data, ("HTTPS", "HTTPS_CERT", "HTTPS_CERT_FRIENDLY_NAME")) if data is not None else {}
+        return {"encoding": encoding_name(data), "https": values.get("HTTPS"), "https_cert": values.get("HTTPS_CERT"),
+                "https_cert_friendly_name": values.get("HTTPS_CERT_FRIENDLY_NAME")}
+    if key == "apricot_config":
+        values = get_apricot_cert(data) if data is not None else {}
+        return {"encoding": encoding_name(data), "cert_cn": values.get("cert_cn"),
+                "cert_friendly_name": values.get("cert_friendly_name")}
+    values = get_ini_values(data, ("Master_DomainName", "Master_DomainPort")) if data is not None else {}
+    return {"encoding": encoding_name(data), "master_domain_name": values.get("Master_DomainName"),
+            "master_domain_port": values.get("Master_DomainPort")}
+
+
+_EMPTY = {
+    "ofcipcer": _ofcipcer_fields(None),
+    "service_ini": {"encoding": None, "https": None, "https_cert": None, "https_cert_friendly_name": None},
+    "apricot_config": {"encoding": None, "cert_cn": None, "cert_friendly_name": None},
+    "ofcscan_ini": {"encoding": None, "master_domain_name": None, "master_domain_port": None},
+}
+
+
+def enrich_server_info(facts: t.Any) -> t.Any:
+    """A copy of win_server_info's result with the parsed fields of the four files added to each file entry.
+
+    ``service_ini`` gets ``encoding``, ``https``, ``https_cert``, ``https_cert_friendly_name``; ``apricot_config``
+    ``encoding``, ``cert_cn``, ``cert_friendly_name``; ``ofcipcer`` ``size``, ``encoding`` (der, pem, empty,
+    unknown), ``newline``, ``thumbprint``, ``certificate``; ``ofcscan_ini`` ``encoding``, ``master_domain_name``,
+    ``master_domain_port``. Every entry gets ``error`` (why the bytes could not be used, else None); its parsed fields
+    are then None. Certificates whose thumbprint is the one in OfcIPCer.dat get the reference ``ofcipcer``.
+    An entry without ``content`` (facts of an older win_server_info) is left as it is. Anything that is not a dict
+    is returned unchanged (the planner reports it).
+    """
+    if not isinstance(facts, dict):
+        return facts
+    out = copy.deepcopy(facts)
+    for key in FILE_KEYS:
+        entry = out.get(key)
+        if not isinstance(entry, dict) or ("content" not in entry and entry.get("exists")):
+            continue
+        fields = dict(_EMPTY[key])
+        error = entry.get("error")  # the server could not read the file
+        if error is None:
+            try:
+                fields.update(_parsed(key, file_bytes(entry, key)))
+            except ValueError as exc:
+                error = f"{entry.get('path') or key}: {exc}"
+        if error is None:
+            error = fields.get("error")
+        fields["error"] = error
+        entry.update(fields)
+    thumbprint = (out.get("ofcipcer") or {}).get("thumbprint") if isinstance(out.get("ofcipcer"), dict) else None
+    certificates = out.get("certificates")
+    if thumbprint and isinstance(certificates, dict):
+        for store in certificates.values():
+            for cert in store if isinstance(store, list) else []:
+                if isinstance(cert, dict) and str(cert.get("thumbprint") or "").upper() == thumbprint:
+                    refs = cert.setdefault("references", [])
+                    if isinstance(refs, list) and "ofcipcer" not in refs:
+                        refs.append("ofcipcer")
+    return out
+
+
+# --- new bytes --------------------------------------------------------------------------------------------
+
+
+def ofcipcer_content(certificate: t.Any, current: bytes | None) -> tuple[bytes, str]:
+    """The new OfcIPCer.dat bytes for a certificate (PEM text or DER bytes), in the encoding of the current file.
+
+    DER when the current file is DER, missing, empty or neither DER nor PEM (the Windows export default); PEM
+    (64-character lines, ``-----BEGIN CERTIFICATE-----``) with the line ending of the current PEM file. Only the
+    first certificate is written, never a key. Returns ``(bytes, encoding)``; raises ValueError for input that is
+    not a certificate.
+    """
+    from cryptography.hazmat.primitives import serialization
+
+    from ansible_collections.apexone.certificates.plugins.module_utils import _x509
+
+    try:
+        cert = _x509.load_certificates(certificate, "new certificate")[0]
+    except _x509.CertificateError as exc:
+        raise ValueError(str(exc)) from exc
+    der = cert.public_bytes(serialization.Encoding.DER)
+    if current and ofcipcer_encoding(current) == "pem":
+        body = base64.b64encode(der).decode("ascii")
+        newline = _pem_newline(current)
+        lines = ["-----BEGIN CERTIFICATE-----"] + [body[i:i + 64] for i in range(0, len(body), 64)]
+        lines.append("-----END CERTIFICATE-----")
+        return (newline.join(lines) + newline).encode("ascii"), "pem"
+    return der, "der"
+
+
+def write_args(entry: dict, new: bytes) -> dict[str, t.Any]:
+    """The writer options for new bytes of a gathered file: the bytes and the SHA-256 of the file they replace.
+
+    ``expected_sha256`` is None for a file that did not exist (the writer then requires that it still does not).
+    """
+    current = file_bytes(entry)
+    return {
+        "content": base64.b64encode(new).decode("ascii"),
+        "expected_sha256": sha256_hex(current) if current is not None else None,
+    }
+
+
+def text_diff(before: bytes | None, after: bytes, path: str) -> str:
+    """A unified diff of two versions of a text file, for ``--diff`` and the plan (line endings shown as they are).
+
+    The PowerShell writers only compare and report SHA-256 values; this is where a person sees what changes.
+    """
+    def lines(data: bytes | None) -> list[str]:
+        if data is None:
+            return []
+        text = decode_file(data).text
+        return [line.replace("\r", "\\r") for line in split_lines(text)]
+
+    diff = difflib.unified_diff(lines(before), lines(after), fromfile=f"{path} (now)", tofile=f"{path} (planned)",
+                                lineterm="\n")
+    return "".join(line if line.endswith("\n") else line + "\n" for line in diff)

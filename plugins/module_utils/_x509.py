@@ -16,6 +16,8 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import hashlib
+import hmac
 import ipaddress
 import math
 import re
@@ -78,6 +80,9 @@ PROBLEM_CODES = (
 # Encryption algorithms Windows Server 2016 / Windows 10 before 1709 cannot read in a PFX.
 _MODERN_PFX_ALGORITHMS = ("PBES2",)
 _WEAK_HASHES = ("md5", "sha1", "md2")
+# Open PFX files without RSA key validation where their shape allows (see _load_pfx_fast); tests turn it off
+# to compare both paths.
+_FAST_PFX = True
 
 
 class CertificateError(Exception):
@@ -468,15 +473,32 @@ def _algorithm_name(algorithm: t.Any) -> str:
     return legacy.get(name, str(name))
 
 
-def read_pfx_envelope(raw: bytes) -> dict[str, t.Any]:
-    """Read how a PFX is protected (without the password) from its ASN.1 structure.
+def require_pfx_libraries() -> None:
+    """Raise CertificateError when a library needed to read a PFX is missing, naming what to install.
 
-    Returns ``encryption`` (of the private key bag), ``certificate_encryption`` (of the certificate bags;
-    ``none`` when not encrypted), ``mac_algorithm`` and ``key_bags`` (how many private keys the PFX holds).
+    Reading how a PFX is protected (its encryption decides whether Windows Server 2016 and older can import it)
+    needs asn1crypto; without it no PFX is read at all rather than judged with the encryption unknown.
+    """
+    require_libraries()
+    if not HAS_ASN1CRYPTO:
+        raise CertificateError(
+            "the Python library 'asn1crypto' is required on the Ansible controller to read a PFX's encryption "
+            "(Windows Server 2016 and older cannot import AES-protected PFX files): pip install asn1crypto, or "
+            "pip install -r the collection's requirements.txt"
+        )
+
+
+# Digests of the PKCS#12 integrity MAC this module verifies itself (RFC 7292 appendix B); any other MAC (for
+# example PBMAC1, RFC 9579) is left to cryptography's full load.
+_MAC_HASHES = {"sha1": "sha1", "sha224": "sha224", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
+
+
+def _parse_pfx(raw: bytes) -> dict[str, t.Any]:
+    """The PKCS#12 envelope: how it is protected, its MAC, its key bags and its other contents.
+
     Raises CertificateError when the bytes are not a PKCS#12 structure.
     """
-    if not HAS_ASN1CRYPTO:
-        return {"encryption": None, "certificate_encryption": None, "mac_algorithm": None, "key_bags": None}
+    require_pfx_libraries()
     try:
         pfx = asn1_pkcs12.Pfx.load(raw, strict=True)
         if pfx["version"].native != "v3":
@@ -484,27 +506,48 @@ def read_pfx_envelope(raw: bytes) -> dict[str, t.Any]:
         auth_safe = pfx["auth_safe"]
         if auth_safe["content_type"].native != "data":
             raise ValueError("public-key integrity mode is not supported")
-        safe = asn1_pkcs12.AuthenticatedSafe.load(auth_safe["content"].native)
+        content = auth_safe["content"].native
+        safe = asn1_pkcs12.AuthenticatedSafe.load(content)
         key_encryption = None
         cert_encryption = "none"
-        key_bags = 0
+        key_bags: list[tuple[bytes, bool]] = []
+        others = []  # the content infos without their key bags: what holds the certificates
         for content_info in safe:
             kind = content_info["content_type"].native
             if kind == "encrypted_data":
                 algo = content_info["content"]["encrypted_content_info"]["content_encryption_algorithm"]
                 cert_encryption = _algorithm_name(algo)
+                others.append(content_info)
             elif kind == "data":
+                kept = []
                 for bag in asn1_pkcs12.SafeContents.load(content_info["content"].native):
                     bag_id = bag["bag_id"].native
                     if bag_id == "pkcs8_shrouded_key_bag":
-                        key_bags += 1
+                        key_bags.append((bag["bag_value"].untag().dump(), True))
                         key_encryption = _algorithm_name(bag["bag_value"]["encryption_algorithm"])
                     elif bag_id == "key_bag":
-                        key_bags += 1
+                        key_bags.append((bag["bag_value"].untag().dump(), False))
                         key_encryption = key_encryption or "none"
+                    else:
+                        kept.append(bag)
+                if kept:
+                    others.append(asn1_pkcs12.ContentInfo(
+                        {"content_type": "data", "content": asn1_pkcs12.SafeContents(kept).dump()}
+                    ))
+            else:
+                others.append(content_info)
         mac = None
+        mac_params = None
         if pfx["mac_data"].native is not None:
-            mac = pfx["mac_data"]["mac"]["digest_algorithm"]["algorithm"].native.upper().replace("SHA", "SHA-")
+            mac_data = pfx["mac_data"]
+            digest_name = mac_data["mac"]["digest_algorithm"]["algorithm"].native
+            mac = str(digest_name).upper().replace("SHA", "SHA-")
+            mac_params = {
+                "hash": _MAC_HASHES.get(digest_name),
+                "digest": mac_data["mac"]["digest"].native,
+                "salt": mac_data["mac_salt"].native,
+                "iterations": mac_data["iterations"].native,
+            }
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise CertificateError(
             f"the file is not a valid PKCS#12 (PFX) file: it is truncated or corrupt ({_short(exc)}); "
@@ -514,8 +557,115 @@ def read_pfx_envelope(raw: bytes) -> dict[str, t.Any]:
         "encryption": key_encryption or cert_encryption,
         "certificate_encryption": cert_encryption,
         "mac_algorithm": mac,
-        "key_bags": key_bags,
+        "key_bags": len(key_bags),
+        "_content": content,
+        "_mac": mac_params,
+        "_key_bags": key_bags,
+        "_others": others,
     }
+
+
+def read_pfx_envelope(raw: bytes) -> dict[str, t.Any]:
+    """Read how a PFX is protected (without the password) from its ASN.1 structure.
+
+    Returns ``encryption`` (of the private key bag), ``certificate_encryption`` (of the certificate bags;
+    ``none`` when not encrypted), ``mac_algorithm`` and ``key_bags`` (how many private keys the PFX holds).
+    Raises CertificateError when the bytes are not a PKCS#12 structure, or when asn1crypto is missing (the
+    encryption is never returned as unknown).
+    """
+    parsed = _parse_pfx(raw)
+    return {k: v for k, v in parsed.items() if not k.startswith("_")}
+
+
+def _pkcs12_kdf(hash_name: str, password: bytes, salt: bytes, id_byte: int, iterations: int, size: int) -> bytes:
+    """The PKCS#12 key derivation (RFC 7292 appendix B.2), for the integrity MAC; ``password`` is BMPString bytes."""
+    u = hashlib.new(hash_name).digest_size
+    v = hashlib.new(hash_name).block_size
+    d = bytes([id_byte]) * v
+
+    def fill(data: bytes) -> bytes:  # the data repeated to a whole number of v-byte blocks
+        if not data:
+            return b""
+        size = v * math.ceil(len(data) / v)
+        return (data * (size // len(data) + 1))[:size]
+
+    i = fill(salt) + fill(password)
+    out = b""
+    while len(out) < size:
+        a = d + i
+        for _round in range(iterations):
+            a = hashlib.new(hash_name, a).digest()
+        out += a
+        b = int.from_bytes((a * (v // u + 1))[:v], "big") + 1
+        mask = (1 << (v * 8)) - 1
+        i = b"".join(
+            ((int.from_bytes(i[j : j + v], "big") + b) & mask).to_bytes(v, "big") for j in range(0, len(i), v)
+        )
+    return out[:size]
+
+
+def _pfx_mac_password(password: bytes | None) -> bytes:
+    if password is None:
+        return b""
+    return password.decode("utf-8").encode("utf-16-be") + b"\x00\x00"
+
+
+def _pfx_mac_verifies(parsed: dict[str, t.Any], password: bytes | None) -> bool:
+    params = parsed["_mac"]
+    size = hashlib.new(params["hash"]).digest_size
+    key = _pkcs12_kdf(params["hash"], _pfx_mac_password(password), params["salt"], 3, params["iterations"], size)
+    expected = hmac.new(key, parsed["_content"], params["hash"]).digest()
+    return hmac.compare_digest(expected, params["digest"])
+
+
+class _Bundle:
+    """What pkcs12.load_pkcs12 returns, for the fast path (``cert`` is chosen later by the private key)."""
+
+    def __init__(self, key, additional_certs):
+        self.key = key
+        self.cert = None
+        self.additional_certs = additional_certs
+
+
+def _load_pfx_fast(raw: bytes, parsed: dict[str, t.Any], attempts: list[bytes | None]) -> t.Any:
+    """Open a PFX like pkcs12.load_pkcs12, without validating the RSA key (the costly part of every load).
+
+    The MAC is verified with the password, each key bag is decrypted and loaded with
+    ``unsafe_skip_rsa_key_validation=True`` (the key only has to match the certificate here: it never signs on the
+    controller, and the comparison of public keys proves the match), and the certificate bags are decrypted by
+    cryptography itself from a copy of the PFX without its key bags. Returns None for any PFX outside this
+    common shape (no MAC, an unknown MAC, a wrong password, an unreadable bag): the caller then uses
+    load_pkcs12, so verdicts and error messages are the same on both paths.
+    """
+    params = parsed["_mac"]
+    if not _FAST_PFX or params is None or params["hash"] is None:
+        return None
+    try:
+        password = next((pw for pw in attempts if _pfx_mac_verifies(parsed, pw)), False)
+        if password is False:
+            return None
+        key = None
+        for der, encrypted in parsed["_key_bags"]:
+            loaded = serialization.load_der_private_key(
+                der, password if encrypted else None, unsafe_skip_rsa_key_validation=True
+            )
+            key = key if key is not None else loaded
+        certs = []
+        if parsed["_others"]:
+            rest = asn1_pkcs12.Pfx({
+                "version": "v3",
+                "auth_safe": {
+                    "content_type": "data",
+                    "content": asn1_pkcs12.AuthenticatedSafe(parsed["_others"]).dump(),
+                },
+            }).dump()
+            bundle = pkcs12.load_pkcs12(rest, password)
+            if bundle.key is not None:  # a key hidden in an encrypted bag: not the common shape
+                return None
+            certs = ([bundle.cert] if bundle.cert is not None else []) + list(bundle.additional_certs)
+    except (ValueError, TypeError, UnsupportedAlgorithm, UnicodeError):
+        return None
+    return _Bundle(key, certs)
 
 
 def _short(exc: BaseException) -> str:
@@ -545,13 +695,25 @@ def is_modern_pfx_encryption(encryption: str | None) -> bool:
     return bool(encryption) and encryption.startswith(_MODERN_PFX_ALGORITHMS)
 
 
+# What Windows Server 2016 and older import: the PKCS#12 PBE algorithms of RFC 7292 and no protection at all.
+_LEGACY_PFX_ENCRYPTIONS = frozenset({
+    "none", "PBE-SHA1-3DES", "PBE-SHA1-2DES", "PBE-SHA1-RC2-40", "PBE-SHA1-RC2-128", "PBE-SHA1-RC4-40",
+    "PBE-SHA1-RC4-128",
+})
+
 # Windows Server 2019 (build 17763) is the first server release that imports PBES2/AES-protected PFX files.
 FIRST_BUILD_WITH_AES_PFX = 17763
 
 
 def windows_cannot_import(encryption: str | None, build: int | None) -> bool:
-    """Whether a PFX so protected must be re-packed for this Windows build (None: unknown, assume an old one)."""
-    return is_modern_pfx_encryption(encryption) and (build is None or build < FIRST_BUILD_WITH_AES_PFX)
+    """Whether a PFX so protected must be re-packed for this Windows build.
+
+    An unknown build is taken as an old one; an unknown or unrecognised encryption (None, empty, a name not in
+    the legacy list) as one old Windows cannot read: re-packing a PFX Windows could have read costs nothing,
+    sending one it cannot read fails on the server with "The specified network password is not correct".
+    """
+    old_windows = build is None or build < FIRST_BUILD_WITH_AES_PFX
+    return old_windows and (not encryption or encryption not in _LEGACY_PFX_ENCRYPTIONS)
 
 
 class PfxContents:
@@ -624,7 +786,8 @@ def load_pfx(data: t.Any, password: t.Any = None) -> PfxContents:
     require_libraries()
     raw = _to_bytes(data, "PFX file")
     _check_pfx_bytes(raw)
-    envelope = read_pfx_envelope(raw)
+    parsed = _parse_pfx(raw)
+    envelope = {k: v for k, v in parsed.items() if not k.startswith("_")}
     pw = _password_bytes(password)
     try:
         (pw or b"").decode("utf-8")
@@ -632,8 +795,8 @@ def load_pfx(data: t.Any, password: t.Any = None) -> PfxContents:
         raise PfxPasswordError("the PFX password is not valid UTF-8 text: check the variable that holds it") from exc
     # Windows writes "no password" PFX files with an empty password, OpenSSL with none: try both.
     attempts = [pw] if pw else [None, b""]
-    bundle = None
-    for attempt in attempts:
+    bundle = _load_pfx_fast(raw, parsed, attempts)
+    for attempt in attempts if bundle is None else ():
         try:
             bundle = pkcs12.load_pkcs12(raw, attempt)
             break
@@ -871,15 +1034,96 @@ def _build_path(leaf: x509.Certificate, pool: list[x509.Certificate]) -> list[x5
     return path
 
 
+def _name(cert_or_name: t.Any) -> str:
+    name = cert_or_name.subject if isinstance(cert_or_name, x509.Certificate) else cert_or_name
+    return name.rfc4514_string()
+
+
+def _bundle_roots(anchors: t.Sequence[x509.Certificate], limit: int = 5) -> str:
+    """The certificates of the CA bundle, named for a message: all of a small bundle, the first few of a big one."""
+    names = [f"'{_name(c)}'" for c in anchors]
+    if len(names) == 1:
+        return f"one certificate, {names[0]}"
+    shown = ", ".join(names[:limit])
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f"{len(names)} certificates: {shown}{more}"
+
+
+def _organisation(name: x509.Name) -> set[tuple[str, str]]:
+    """What says which PKI a CA belongs to: its organisation (O) and its Active Directory domain (DC...)."""
+    orgs = {("O", str(a.value).strip().lower()) for a in name.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)}
+    domain = ".".join(str(a.value).strip().lower() for a in name.get_attributes_for_oid(NameOID.DOMAIN_COMPONENT))
+    return orgs | ({("DC", domain)} if domain else set())
+
+
+def _may_be_missing_intermediate(issuer: x509.Name, anchors: t.Sequence[x509.Certificate]) -> bool:
+    """Whether ``issuer`` (not in the PFX, not in the bundle) may be an intermediate under a root of the bundle.
+
+    True when it names the organisation or AD domain of a bundle certificate, or names neither (nothing tells
+    then); False when it belongs to an organisation none of the bundle's CAs belongs to: another CA.
+    """
+    own = _organisation(issuer)
+    if not own:
+        return True
+    return any(own & _organisation(anchor.subject) for anchor in anchors)
+
+
+# What cryptography's verifier says, in the words of someone fixing a certificate (the verifier's text follows).
+_VERIFIER_GLOSSES = (
+    ("not valid at validation time", "it is expired or not yet valid at the validation time"),
+    ("basicConstraints.cA must be asserted", "it is not a CA certificate (basicConstraints CA:FALSE or missing), "
+     "so it cannot issue certificates"),
+    ("path length", "the path is longer than a CA's basicConstraints pathLenConstraint allows"),
+    ("EKU", "its Extended Key Usage does not allow TLS server authentication"),
+    ("name constraint", "a CA's name constraints do not allow this certificate's names"),
+    ("signature", "a signature in the path does not verify"),
+    ("keyCertSign", "its Key Usage does not allow signing certificates"),
+    ("no interior errors", "no issuer of it is in the chain or the CA bundle"),
+    ("missing required extension", "it lacks an extension its role requires"),
+    ("invalid extension", "one of its extensions is not as its role requires"),
+)
+# Extensions the verifier names by OID.
+_EXTENSION_NAMES = {
+    "2.5.29.14": "Subject Key Identifier",
+    "2.5.29.15": "Key Usage",
+    "2.5.29.17": "Subject Alternative Name",
+    "2.5.29.19": "Basic Constraints",
+    "2.5.29.30": "Name Constraints",
+    "2.5.29.32": "Certificate Policies",
+    "2.5.29.35": "Authority Key Identifier",
+    "2.5.29.37": "Extended Key Usage",
+}
+_PROCESSING_RE = re.compile(r"\s*\(encountered processing <Certificate\(subject=<Name\((.*?)\)>, \.\.\.\)>\)")
+
+
+def _gloss(reason: str) -> str:
+    plain = next((plain for needle, plain in _VERIFIER_GLOSSES if needle.lower() in reason.lower()), "")
+    oid = re.search(r"invalid extension: ([0-9.]+)", reason)
+    if plain and oid and oid.group(1) in _EXTENSION_NAMES:
+        plain += f" ({oid.group(1)} is {_EXTENSION_NAMES[oid.group(1)]})"
+    return plain
+
+
+def _verifier_reason(exc: BaseException) -> str:
+    """The verifier's own words, whole (its first line), without the repr of the certificate it names."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text
+
+
+def _verification_builder(anchors: t.Sequence[x509.Certificate], when: datetime.datetime, ee_policy: t.Any) -> t.Any:
+    builder = x509_verification.PolicyBuilder().store(x509_verification.Store(list(anchors))).time(when)
+    return builder.extension_policies(ca_policy=x509_verification.ExtensionPolicy.webpki_defaults_ca(),
+                                      ee_policy=ee_policy)
+
+
 def _verify_path(leaf, intermediates, anchors, when) -> str | None:
-    """Path validation with cryptography's verifier; None when it validates, else the reason."""
+    """Path validation with cryptography's verifier; None when it validates, else the verifier's reason."""
     if x509_verification is None:
         return "path validation needs cryptography >= 43 on the controller"
-    builder = x509_verification.PolicyBuilder().store(x509_verification.Store(anchors)).time(when)
     # Name and end-entity rules are checked (and reported) separately; this verdict is about the issuing path.
-    builder = builder.extension_policies(
-        ca_policy=x509_verification.ExtensionPolicy.webpki_defaults_ca(),
-        ee_policy=x509_verification.ExtensionPolicy.permit_all().require_present(
+    builder = _verification_builder(
+        anchors, when,
+        x509_verification.ExtensionPolicy.permit_all().require_present(
             x509.SubjectAlternativeName, x509_verification.Criticality.AGNOSTIC, None
         ),
     )
@@ -896,16 +1140,154 @@ def _verify_path(leaf, intermediates, anchors, when) -> str | None:
             subject = x509_verification.IPAddress(ips[0])
     try:
         if subject is not None:
-            builder.build_server_verifier(subject).verify(leaf, intermediates)
+            builder.build_server_verifier(subject).verify(leaf, list(intermediates))
         else:
-            builder.build_client_verifier().verify(leaf, intermediates)
+            builder.build_client_verifier().verify(leaf, list(intermediates))
     except x509_verification.VerificationError as exc:
         if "Forbidden signature algorithm" in str(exc):
             return "a certificate in the path is signed with an algorithm path validation refuses (MD5/SHA-1)"
-        return _short(exc)
+        return _verifier_reason(exc)
     except ValueError as exc:
-        return _short(exc)
+        return _verifier_reason(exc)
     return None
+
+
+def _where_path_stops(path: list[x509.Certificate], anchors, when, reason: str) -> tuple[x509.Certificate, str]:
+    """The certificate of ``path`` (leaf first) where validation stops, and the verifier's reason there.
+
+    The verifier names a certificate in some of its messages; otherwise each CA certificate of the path is
+    validated on its own against the bundle, top first, under the CA rules: the highest one that fails is where
+    the path stops. When every CA certificate validates, the path stops at the leaf.
+    """
+    named = _PROCESSING_RE.search(reason)
+    if named:
+        for cert in path:
+            if _name(cert) == named.group(1):
+                return cert, _PROCESSING_RE.sub("", reason)
+    if x509_verification is not None:
+        for index in range(len(path) - 1, 0, -1):
+            builder = _verification_builder(anchors, when, x509_verification.ExtensionPolicy.webpki_defaults_ca())
+            try:
+                builder.build_client_verifier().verify(path[index], path[index + 1 :])
+            except x509_verification.VerificationError as exc:
+                return path[index], _PROCESSING_RE.sub("", _verifier_reason(exc))
+            except ValueError:
+                continue
+    return path[0], reason
+
+
+def _path_report(path, anchors, when, reason: str) -> str:
+    """'the path stops at <certificate>: <why> (cryptography: <verifier's words>)'."""
+    where, why = _where_path_stops(path, anchors, when, reason)
+    who = "the certificate itself" if where is path[0] else f"'{_name(where)}'"
+    plain = _gloss(why)
+    return f"path validation stops at {who}: " + (f"{plain} (cryptography: {why})" if plain else why)
+
+
+def _chain_problems(
+    cert: x509.Certificate,
+    chain: t.Sequence[x509.Certificate],
+    anchors: t.Sequence[x509.Certificate],
+    when: datetime.datetime,
+) -> list[dict[str, str]]:
+    """chain_incomplete / chain_untrusted for ``cert`` with its ``chain`` against the CA bundle ``anchors``.
+
+    chain_untrusted when the chain leads to a CA the bundle does not hold (a root outside the bundle, or an
+    intermediate of another organisation whose issuer is not in the bundle), or when path validation fails;
+    chain_incomplete only where an intermediate may be missing (the chain stops at the leaf, or at a CA whose
+    issuer may be an intermediate of the bundle's PKI) or sits only in the bundle.
+    """
+    problems: list[dict[str, str]] = []
+    intermediates = list(chain)
+    path = _build_path(cert, intermediates)
+    top = path[-1]
+    roots = _bundle_roots(anchors)
+    fix_bundle = "apexone_cert_ca_bundle_path"
+    not_before, not_after = cert.not_valid_before_utc, cert.not_valid_after_utc
+    # The leaf's own dates are reported as expired/not_yet_valid; judge the issuing path inside its validity.
+    path_time = when if not_before <= when <= not_after else not_before + (not_after - not_before) / 2
+
+    def path_reason() -> str | None:
+        reason = _verify_path(cert, intermediates, anchors, when)
+        if reason is not None and path_time is not when:
+            reason = _verify_path(cert, intermediates, anchors, path_time)
+        return reason
+
+    def report(reason: str) -> str:
+        return _path_report(path, anchors, path_time, reason)
+
+    if is_self_signed(top):
+        if not any(_same_certificate(top, anchor) for anchor in anchors):
+            reason = path_reason()
+            if reason is None:  # the verifier found another path to a root of the bundle (cross-signed CA)
+                return problems
+            problems.append(_problem(
+                "chain_untrusted", SEVERITY_ERROR,
+                f"the chain leads to the root CA '{_name(top)}', which is not in the CA bundle (the bundle holds "
+                f"{roots}); adding intermediates cannot fix this: use a certificate issued under a root of the "
+                f"bundle, or, if agents and browsers trust '{_name(top)}', add it to the CA bundle ({fix_bundle})"
+                + f"; {report(reason)}",
+            ))
+            return problems
+    else:
+        in_bundle = next((c for c in anchors if _issued_by(top, c)), None)
+        if in_bundle is None:
+            reason = path_reason()
+            if reason is None:  # the verifier found another path to a root of the bundle (cross-signed CA)
+                return problems
+            issuer = _name(top.issuer)
+            namesakes = [c for c in anchors if c.subject == top.issuer]
+            if namesakes:
+                problems.append(_problem(
+                    "chain_untrusted", SEVERITY_ERROR,
+                    f"'{_name(top)}' was issued by a CA named '{issuer}', but the CA bundle's '{issuer}' has another "
+                    "key and did not sign it (a CA re-installed with a new key, or another CA with the same name): "
+                    f"put the CA certificate that issued it in the CA bundle ({fix_bundle}) or the PFX, or use a "
+                    f"certificate issued by the bundle's '{issuer}'; {report(reason)}",
+                ))
+            elif top is cert or _may_be_missing_intermediate(top.issuer, anchors):
+                where = "the certificate itself" if top is cert else f"intermediate '{_name(top)}'"
+                problems.append(_problem(
+                    "chain_incomplete", SEVERITY_ERROR,
+                    f"the chain stops at {where}: its issuer '{issuer}' is neither in the PFX/chain nor in the CA "
+                    f"bundle (which holds {roots}). If '{issuer}' is an intermediate CA, add it (and any CA above it "
+                    "up to the root) to the PFX: export with 'Include all certificates in the certification path'; "
+                    f"if it is a root CA that agents and browsers trust, add it to the CA bundle ({fix_bundle}); "
+                    + report(reason),
+                ))
+            else:
+                problems.append(_problem(
+                    "chain_untrusted", SEVERITY_ERROR,
+                    f"the chain leads to '{issuer}' (the issuer of '{_name(top)}'), a CA of another organisation "
+                    f"that is not in the CA bundle (which holds {roots}): the certificate was issued by another CA, "
+                    "and adding intermediates to the PFX cannot fix this. Use a certificate issued under a root of "
+                    f"the bundle, or, if agents and browsers trust '{issuer}', add that root to the CA bundle "
+                    f"({fix_bundle}); {report(reason)}",
+                ))
+            return problems
+        if not is_self_signed(in_bundle):
+            problems.append(_problem(
+                "chain_incomplete", SEVERITY_ERROR,
+                f"intermediate '{_name(in_bundle)}' is only in the CA bundle: include it in the PFX so the server "
+                "can send it to agents and browsers (export with 'Include all certificates in the certification "
+                "path')",
+            ))
+    reason = path_reason()
+    if reason is not None:
+        problems.append(_problem(
+            "chain_untrusted", SEVERITY_ERROR,
+            f"the chain does not validate against the CA bundle: {report(reason)}; re-issue or replace the "
+            "certificate named there (or give the CA bundle the agents really trust)",
+        ))
+    return problems
+
+
+def _same_certificate(a: x509.Certificate, b: x509.Certificate) -> bool:
+    """The same CA: identical, or the same subject and key (a root re-issued with new dates)."""
+    if thumbprint(a) == thumbprint(b):
+        return True
+    fmt, enc = serialization.PublicFormat.SubjectPublicKeyInfo, serialization.Encoding.DER
+    return a.subject == b.subject and a.public_key().public_bytes(enc, fmt) == b.public_key().public_bytes(enc, fmt)
 
 
 def check_webhost_certificate(
@@ -1050,40 +1432,7 @@ def check_webhost_certificate(
         anchors = list(ca)
         if not anchors:
             raise CertificateError("ca was given but holds no certificate: give the PEM bundle of your root CA(s)")
-        intermediates = list(chain)
-        path = _build_path(cert, intermediates)
-        top = path[-1]
-        anchor_prints = {thumbprint(c) for c in anchors}
-        issuer_missing = False
-        if not is_self_signed(top):
-            in_bundle = next((c for c in anchors if _issued_by(top, c)), None)
-            if in_bundle is None:
-                issuer_missing = True
-                add(
-                    "chain_incomplete",
-                    SEVERITY_ERROR,
-                    f"the issuer '{top.issuer.rfc4514_string()}' of '{top.subject.rfc4514_string()}' is neither in "
-                    "the PFX/chain nor in the CA bundle: add the intermediate certificate(s) to the PFX",
-                )
-            elif not is_self_signed(in_bundle):
-                add(
-                    "chain_incomplete",
-                    SEVERITY_ERROR,
-                    f"intermediate '{in_bundle.subject.rfc4514_string()}' is only in the CA bundle: include it in the "
-                    "PFX so the server can send it to agents and browsers",
-                )
-        if not issuer_missing:
-            reason = _verify_path(cert, intermediates, anchors, when)
-            if reason is not None and not (not_before <= when <= not_after):
-                # The leaf's dates are reported above; judge the issuing path inside the leaf's validity.
-                reason = _verify_path(cert, intermediates, anchors, not_before + (not_after - not_before) / 2)
-            if reason is not None:
-                ends = (
-                    f"chain ends at '{top.subject.rfc4514_string()}', which is not in the CA bundle"
-                    if is_self_signed(top) and thumbprint(top) not in anchor_prints
-                    else reason
-                )
-                add("chain_untrusted", SEVERITY_ERROR, f"the chain does not validate against the CA bundle: {ends}")
+        problems.extend(_chain_problems(cert, chain, anchors, when))
 
     return {
         "ok": not any(p["severity"] == SEVERITY_ERROR for p in problems),

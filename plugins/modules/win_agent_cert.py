@@ -9,121 +9,110 @@ module: win_agent_cert
 short_description: Replace the Apex One server certificate that agents use (OfcIPCer.dat)
 version_added: 0.1.0
 description:
-  - Writes the public web-server certificate as C(PCCSRV\Pccnt\Common\OfcIPCer.dat), knowledge-base step 4
-    (Trend Micro KA-0009125). Apex One deploys this file to the agents, which use it to authenticate the server
-    (Apex One 2019 and later).
-  - Keeps the encoding of the existing file by default (DER or PEM), makes a timestamped backup of the old
-    file next to it, writes through a temporary file that replaces the old one in a single step, and reads the
-    file back to verify the thumbprint.
-  - Nothing is written when the file already holds the same certificate in the wanted encoding. The comparison
-    is by certificate (thumbprint) and encoding, not byte for byte, so a PEM file that differs only in line
-    endings or white space is left alone.
+  - Writes C(PCCSRV\Pccnt\Common\OfcIPCer.dat), knowledge-base step 4 (Trend Micro KA-0009125). Apex One deploys
+    this file to the agents, which use it to authenticate the server (Apex One 2019 and later).
+  - The module writes the bytes it is given, as they are; it decodes and converts nothing. The controller computes
+    them (the P(apexone.certificates.webhost_plan#filter) plan, the new public certificate in the encoding of the
+    current file, DER or PEM with its line endings) from the raw bytes M(apexone.certificates.win_server_info)
+    gathered.
+  - Compare-and-swap. The file is written only if its SHA-256 is still O(expected_sha256), the value gathered
+    with the facts. Otherwise the module fails, writes nothing, and says to gather the facts again.
+    A file that already holds exactly O(content) is left alone (C(changed=false)), whatever O(expected_sha256) says,
+    so a repeated run and a repeated rollback are no-ops.
+  - Before writing, the current bytes are copied to the admin-only backup folder
+    C(%ProgramData%\apexone.certificates\backups) (never to C(Pccnt\Common), whose files are deployed to agents);
+    the path is returned in RV(backup_file). The new bytes go to a temporary file in the same folder that replaces
+    the old file in one step (C([System.IO.File]::Replace), which keeps the file's ACL and attributes), so agents
+    never download a half-written file; the file is then read back and its SHA-256 checked.
   - Never touches C(OfcNTCer.dat), which holds the different agent-authentication certificate.
 options:
-  certificate:
+  content:
     description:
-      - The public certificate as PEM text (C(-----BEGIN CERTIFICATE-----)). Only the first certificate block is
-        used, so a chain with the server certificate first may be given.
-      - Text that contains a private key is refused.
-      - Usually the C(certificate_pem) of the P(apexone.certificates.pfx_info#lookup) lookup.
+      - The new file content, base64 of the raw bytes.
+      - Usually the C(args.content) of the C(apexone.certificates.win_agent_cert) action of the plan.
+      - An empty content is refused.
     type: str
     required: true
+  expected_sha256:
+    description:
+      - SHA-256 (hex, any case) of the file the content replaces, as M(apexone.certificates.win_server_info)
+        returned it in C(ofcipcer.sha256).
+      - Omit it (or give V(null)) only when the file did not exist; the module then requires that it still does not.
+    type: str
   install_path:
     description:
       - The Apex One server folder (C(...\PCCSRV)) or its parent. Discovered as in
         M(apexone.certificates.win_server_info) when not set.
     type: path
-  backup:
-    description:
-      - Copy the existing file to C(OfcIPCer.dat.<yyyyMMdd-HHmmss>.bak) in the same folder before replacing it.
-      - The backup path is returned in RV(backup_file) for a later rollback.
-    type: bool
-    default: true
-  encoding:
-    description:
-      - How to encode the file.
-      - V(auto) uses the encoding of the existing file, and DER when there is no file or its encoding is neither
-        DER nor PEM (the encoding is not documented by Trend Micro; DER is what the Windows export wizard writes
-        by default).
-      - V(der) writes the binary certificate; V(pem) writes Base64 text with C(-----BEGIN CERTIFICATE-----), 64
-        characters a line, with the line endings of the existing PEM file or CRLF.
-    type: str
-    choices: [ auto, der, pem ]
-    default: auto
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
+    details: Compares the SHA-256 values and reports whether the file would change; writes and backs up nothing.
   diff_mode:
-    support: full
+    support: partial
+    details: The diff shows the path and the SHA-256 before and after. The plan (C(files[].diff)) describes the change.
   platform:
     platforms:
       - windows
 notes:
-  - Agents pick the new file up from the server; restarting the Apex One master service (a handler of the
-    role) makes the server use the new certificate.
-  - The backup is made next to the original in C(Pccnt\Common); remove old backups with M(ansible.windows.win_file)
-    when they are no longer needed.
+  - Agents pick the new file up from the server. The role C(apexone.certificates.webhost_certificate) restarts the
+    Apex One services after step 7 when C(apexone_cert_restart_services) is true; this module restarts nothing.
+  - To roll back, call the module again with the bytes the file had (the role keeps them in its run record) and
+    O(expected_sha256) set to RV(sha256); the file is restored only if nobody changed it since.
+  - Backups are kept until removed; the folder is created with Full Control for SYSTEM and Administrators only.
 seealso:
   - module: apexone.certificates.win_server_info
+  - module: apexone.certificates.win_cert_persistence
 author:
   - apexone.certificates maintainers (@apexone-certificates)
 """
 
 EXAMPLES = r"""
-- name: Read the new certificate on the controller
-  ansible.builtin.set_fact:
-    apexone_new_cert: "{{ lookup('apexone.certificates.pfx_info', 'files/apex01.pfx', password=apexone_pfx_password) }}"
-  no_log: true
+- name: Gather the facts (raw bytes and SHA-256 of OfcIPCer.dat)
+  apexone.certificates.win_server_info:
+  register: apexone_info
 
-- name: Deploy the public certificate to the agents
+- name: Plan on the controller (computes the new OfcIPCer.dat bytes)
+  ansible.builtin.set_fact:
+    apexone_plan: "{{ apexone_info | apexone.certificates.webhost_plan(desired) }}"
+
+- name: Deploy the public certificate to the agents (compare-and-swap)
   apexone.certificates.win_agent_cert:
-    certificate: "{{ apexone_new_cert.certificate_pem }}"
+    content: "{{ agent_action.args.content }}"
+    expected_sha256: "{{ agent_action.args.expected_sha256 }}"
+  vars:
+    agent_action: "{{ apexone_plan.actions | selectattr('module', 'equalto', 'apexone.certificates.win_agent_cert') | first }}"
   register: agent_cert
 
-- name: Roll back to the previous file
-  ansible.windows.win_copy:
-    src: "{{ agent_cert.backup_file }}"
-    dest: "{{ agent_cert.path }}"
-    remote_src: true
-  when: agent_cert.backup_file is truthy
+- name: Roll back to the bytes the file had, only if it still holds what was written
+  apexone.certificates.win_agent_cert:
+    content: "{{ apexone_info.ofcipcer.content }}"
+    expected_sha256: "{{ agent_cert.sha256 }}"
+  when: rollback_needed | default(false)
 """
 
 RETURN = r"""
 path:
   description: Full path of C(OfcIPCer.dat).
-  returned: success
+  returned: success, and on failure once the folder was found
   type: str
   sample: C:\Program Files (x86)\Trend Micro\Apex One\PCCSRV\Pccnt\Common\OfcIPCer.dat
-thumbprint:
-  description: SHA-1 thumbprint of the certificate now in the file (upper-case hex).
-  returned: success
-  type: str
-  sample: 3C7B5A1F0E2D4C6B8A9F1E2D3C4B5A6978877665
-previous_thumbprint:
-  description: Thumbprint of the certificate the file held before, or V(null) when there was no readable file.
-  returned: success
-  type: str
-  sample: 9A8B7C6D5E4F3A2B1C0D9E8F7A6B5C4D3E2F1A0B
-encoding:
-  description: Encoding written (or kept), V(der) or V(pem).
-  returned: success
-  type: str
-  sample: der
-previous_encoding:
-  description: Encoding of the file before (V(der), V(pem), V(empty), V(unknown)), or V(null) when it did not exist.
-  returned: success
-  type: str
-  sample: der
 sha256:
-  description: SHA-256 of the file content after the change (upper-case hex).
+  description: SHA-256 (lower-case hex) of O(content), what the file holds after the module (or would, in check mode).
   returned: success
   type: str
+  sample: 3f1c0a7e5d2b9c8a4e6f1d0b2a3c4e5f60718293a4b5c6d7e8f90112233445
+previous_sha256:
+  description: SHA-256 of the file before, or V(null) when it did not exist.
+  returned: success
+  type: str
+  sample: 9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b
 backup_file:
-  description: Path of the backup of the old file, or V(null) when none was made. In check mode, the name the
-    backup would get.
+  description: Path of the backup of the previous bytes, or V(null) when nothing was written (unchanged, check mode,
+    no previous file).
   returned: success
   type: str
-  sample: C:\Program Files (x86)\Trend Micro\Apex One\PCCSRV\Pccnt\Common\OfcIPCer.dat.20250504-101500.bak
+  sample: C:\ProgramData\apexone.certificates\backups\OfcIPCer.dat.20250504-101500.bak
 """

@@ -5,30 +5,27 @@
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
-#AnsibleRequires -PowerShell ..module_utils._ApexOneFiles
 
 Set-StrictMode -Version 2.0
 
+$fileSpec = @{
+    content = @{ type = 'str'; required = $true }
+    expected_sha256 = @{ type = 'str' }
+}
 $spec = @{
     options = @{
-        certificate_name = @{ type = 'str'; required = $true }
-        friendly_name = @{ type = 'str'; required = $true }
-        cert_cn = @{ type = 'str'; required = $true }
+        service_ini = @{ type = 'dict'; options = $fileSpec }
+        apricot_config = @{ type = 'dict'; options = $fileSpec }
         install_path = @{ type = 'path' }
-        backup = @{ type = 'bool'; default = $true }
     }
+    required_one_of = @(, @('service_ini', 'apricot_config'))
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
 
-$certificateName = $module.Params.certificate_name
-$friendlyName = $module.Params.friendly_name
-$certCn = $module.Params.cert_cn
-$makeBackup = $module.Params.backup
-
 $module.Result.changed = $false
-$module.Result.backups = @()
 $module.Result.install_path = $null
+$module.Result.backups = @()
 $module.Result.service_ini = $null
 $module.Result.apricot_config = $null
 
@@ -40,121 +37,68 @@ catch {
 }
 $module.Result.install_path = $install.path
 
-$iniKeys = @('HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME')
+# The new bytes of both files were computed on the controller (KA-0004491 step 7, _apexone_files.py); they are
+# written as they are. apricot_config is the file win_server_info read: the same rule picks its name.
 $files = @(
-    @{
-        name = 'service_ini'
-        path = Join-Path -Path $install.path -ChildPath 'WSS\Service.ini'
-        what = 'the integrated Smart Protection Server reads the name of its certificate from it (KA-0004491)'
-    },
-    @{
-        name = 'apricot_config'
-        path = Join-Path -Path $install.path -ChildPath 'SRS\apricot_config'
-        what = 'it holds the <cert_cn> of the integrated Smart Protection Server (KA-0004491)'
-    }
+    @{ name = 'service_ini'; path = Join-Path -Path $install.path -ChildPath 'WSS\Service.ini' }
+    @{ name = 'apricot_config'; path = Get-ApexOneApricotConfigPath -InstallPath $install.path }
 )
+$given = @(foreach ($file in $files) {
+        $option = $module.Params[$file.name]
+        if ($null -eq $option) {
+            continue
+        }
+        try {
+            $file.bytes = [System.Convert]::FromBase64String($option.content)
+        }
+        catch {
+            $module.FailJson("$($file.name).content is not base64: $($_.Exception.Message)", $_)
+        }
+        if ($file.bytes.Length -eq 0) {
+            $module.FailJson("$($file.name).content is empty; refusing to empty '$($file.path)'")
+        }
+        $file.expected = $option.expected_sha256
+        $file
+    })
 
-# Read and compute every new content first: nothing is written unless every file can be updated.
-foreach ($file in $files) {
-    $file.exists = Test-Path -LiteralPath $file.path -PathType Leaf
-    $file.changed = $false
-    $file.encoding = $null
-    $file.before = $null
-    $file.after = $null
-    if (-not $file.exists) {
-        continue
-    }
+# Compare every file first: nothing is written unless each one is still what was gathered.
+foreach ($file in $given) {
     try {
-        $file.data = [System.IO.File]::ReadAllBytes($file.path)
+        $file.check = Set-ApexOneFileContent -Path $file.path -Content $file.bytes -ExpectedSha256 $file.expected -WhatIf
     }
     catch {
-        $module.FailJson("Cannot read '$($file.path)': $($_.Exception.Message)", $_)
+        $module.FailJson($_.Exception.Message, $_)
     }
-    try {
-        $file.encoding = (ConvertFrom-ApexOneFileContent -Data $file.data).codec
-        if ($file.name -eq 'service_ini') {
-            $file.before = Get-ApexOneIniContentValue -Data $file.data -Key $iniKeys
-            $values = [ordered]@{ HTTPS_CERT = $certificateName; HTTPS_CERT_FRIENDLY_NAME = $friendlyName }
-            $file.new = Edit-ApexOneIniContent -Data $file.data -Values $values
-            $file.after = Get-ApexOneIniContentValue -Data $file.new -Key $iniKeys
-        }
-        else {
-            $file.before = Get-ApexOneApricotCert -Data $file.data
-            $file.new = Edit-ApexOneApricotContent -Data $file.data -CertCn $certCn -FriendlyName $friendlyName
-            $file.after = Get-ApexOneApricotCert -Data $file.new
-        }
-    }
-    catch {
-        $module.FailJson("Cannot update '$($file.path)': $($_.Exception.Message)", $_)
-    }
-    $file.changed = [System.Convert]::ToBase64String($file.data) -cne [System.Convert]::ToBase64String($file.new)
-}
-
-$missing = @($files | Where-Object { -not $_.exists })
-if ($missing.Count -eq $files.Count) {
-    $msg = -join @(
-        "Neither '$($files[0].path)' nor '$($files[1].path)' exists: this Apex One server does not run the integrated "
-        "Smart Protection Server (it needs OfficeScan XG build 5417 or later, or Apex One), or install_path is wrong."
-    )
-    $module.FailJson($msg)
-}
-foreach ($file in $missing) {
-    $module.Warn("'$($file.path)' does not exist, so it was not changed; $($file.what).")
 }
 
 $module.Diff.before = @{}
 $module.Diff.after = @{}
-foreach ($file in $files) {
-    $module.Diff.before[$file.name] = $file.before
-    $module.Diff.after[$file.name] = $file.after
-    $module.Result[$file.name] = @{
-        path = $file.path
-        exists = $file.exists
-        changed = $file.changed
-        encoding = $file.encoding
-        backup_file = $null
-        before = $file.before
-        after = $file.after
-    }
-}
-
-foreach ($file in $files) {
-    if (-not $file.changed) {
-        continue
-    }
-    $module.Result.changed = $true
-    if ($module.CheckMode) {
-        continue
-    }
-    if ($makeBackup) {
+foreach ($file in $given) {
+    $outcome = $file.check
+    if ($file.check.changed -and -not $module.CheckMode) {
         try {
-            $backupFile = Backup-ApexOneFile -Path $file.path
+            $outcome = Set-ApexOneFileContent -Path $file.path -Content $file.bytes -ExpectedSha256 $file.expected
         }
         catch {
-            $module.FailJson("Nothing was changed in '$($file.path)': $($_.Exception.Message)", $_)
+            $module.FailJson($_.Exception.Message, $_)
         }
-        $module.Result[$file.name].backup_file = $backupFile
-        $module.Result.backups += @(@{ path = $file.path; backup_file = $backupFile })
+        if ($null -ne $outcome.backup_file) {
+            $module.Result.backups += @(@{ path = $file.path; backup_file = $outcome.backup_file })
+        }
     }
-    try {
-        [System.IO.File]::WriteAllBytes($file.path, [byte[]]$file.new)
+    if ($outcome.changed) {
+        $module.Result.changed = $true
     }
-    catch {
-        $msg = -join @(
-            "Failed to write '$($file.path)': $($_.Exception.Message). "
-            "Restore it from the backups listed in 'backups' if the file is damaged."
-        )
-        $module.FailJson($msg, $_)
+    $module.Result[$file.name] = @{
+        path = $file.path
+        changed = $outcome.changed
+        sha256 = $outcome.sha256
+        previous_sha256 = $outcome.previous_sha256
+        backup_file = $outcome.backup_file
     }
-    # Read it back: another process (the Smart Protection Server service, an anti-virus) must not have changed it.
-    $written = [System.IO.File]::ReadAllBytes($file.path)
-    if ([System.Convert]::ToBase64String($written) -cne [System.Convert]::ToBase64String($file.new)) {
-        $msg = -join @(
-            "'$($file.path)' does not contain what was written: another process changed it. Stop the Apex One services "
-            "(Master Service, Active Directory Integration Service, Smart Protection Server) before this step."
-        )
-        $module.FailJson($msg)
-    }
+    # The controller holds both versions and shows the text diff (the plan's files[].diff); here only the hashes.
+    $module.Diff.before[$file.name] = @{ path = $file.path; sha256 = $outcome.previous_sha256 }
+    $module.Diff.after[$file.name] = @{ path = $file.path; sha256 = $outcome.sha256 }
 }
 
 $module.ExitJson()

@@ -4,8 +4,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -CSharpUtil Ansible.Process
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneHttpSys
+#AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
 
 Set-StrictMode -Version 2.0
@@ -17,6 +17,7 @@ $spec = @{
         site_name = @{ type = 'str' }
         ports = @{ type = 'list'; elements = 'int' }
         certificate_store_name = @{ type = 'str'; default = 'My' }
+        bindings = @{ type = 'list'; elements = 'str' }
     }
     supports_check_mode = $true
 }
@@ -31,7 +32,7 @@ $module.Result.thumbprint = $null
 $module.Result.old_thumbprint = $null
 $module.Result.affected = @()
 $module.Result.previous = @()
-$module.Result.skipped = @()
+$module.Result.untouched = @()
 $module.Result.sslcert_entries = @()
 
 Function ConvertTo-SslEntryInfo {
@@ -81,76 +82,6 @@ Function Get-SslEntryDifference {
             $name
         }
     }
-}
-
-Function Get-NetshArgument {
-    <#
-    .SYNOPSIS
-    The `netsh http update sslcert` arguments that give an http.sys record a new certificate and keep
-    every other setting. Throws when a setting cannot be expressed on the netsh command line.
-    #>
-    param ([object]$Entry, [string]$Thumbprint, [string]$StoreName)
-
-    # http.sys DefaultFlags and DefaultCertCheckMode bits that `netsh http update sslcert` can set.
-    $netshFlags = @(
-        @(1, 'dsmapperusage'),
-        @(2, 'clientcertnegotiation'),
-        @(8, 'reject'),
-        @(16, 'disablehttp2'),
-        @(32, 'disablequic'),
-        @(64, 'disabletls13'),
-        @(128, 'disableocspstapling'),
-        @(1024, 'disablelegacytls'),
-        @(4096, 'disabletls12')
-    )
-    # no revocation check (1), cached revocation only (2), revocation freshness time (4), no usage check (0x10000)
-    $netshCheckModeBits = [int64](1 -bor 2 -bor 4 -bor 0x10000)
-    $known = [int64]0
-    foreach ($pair in $netshFlags) {
-        $known = $known -bor [int64]$pair[0]
-    }
-    $unknownFlags = [int64]$Entry.Flags -band (-bnot $known)
-    if ($unknownFlags -ne 0) {
-        throw "it has http.sys flags 0x$('{0:X}' -f $unknownFlags) that netsh cannot set"
-    }
-    if (([int64]$Entry.CertCheckMode -band (-bnot $netshCheckModeBits)) -ne 0) {
-        throw "it has a client certificate check mode 0x$('{0:X}' -f $Entry.CertCheckMode) that netsh cannot set"
-    }
-    foreach ($text in @($Entry.CtlIdentifier, $Entry.CtlStoreName, $StoreName, $Entry.HostName)) {
-        if (-not [string]::IsNullOrEmpty($text) -and $text -match '[\s"=]') {
-            throw "its value '$text' contains white space, '=' or '`"', which netsh cannot take"
-        }
-    }
-
-    $arguments = [System.Collections.Generic.List[string]]@('http', 'update', 'sslcert')
-    $arguments.Add("$($Entry.Kind)=$($Entry.Key)")
-    $arguments.Add("certhash=$Thumbprint")
-    $arguments.Add("appid=$($Entry.AppId.ToString('B'))")
-    $arguments.Add("certstorename=$StoreName")
-    $arguments.Add("verifyclientcertrevocation=$(if ($Entry.CertCheckMode -band 1) { 'disable' } else { 'enable' })")
-    $arguments.Add("verifyrevocationwithcachedclientcertonly=$(if ($Entry.CertCheckMode -band 2) { 'enable' } else { 'disable' })")
-    $arguments.Add("usagecheck=$(if ($Entry.CertCheckMode -band 0x10000) { 'disable' } else { 'enable' })")
-    if ($Entry.RevocationFreshnessTime -ne 0) {
-        $arguments.Add("revocationfreshnesstime=$($Entry.RevocationFreshnessTime)")
-    }
-    if ($Entry.RevocationUrlRetrievalTimeout -ne 0) {
-        $arguments.Add("urlretrievaltimeout=$($Entry.RevocationUrlRetrievalTimeout)")
-    }
-    if (-not [string]::IsNullOrEmpty($Entry.CtlIdentifier)) {
-        $arguments.Add("sslctlidentifier=$($Entry.CtlIdentifier)")
-    }
-    if (-not [string]::IsNullOrEmpty($Entry.CtlStoreName)) {
-        $arguments.Add("sslctlstorename=$($Entry.CtlStoreName)")
-    }
-    $arguments.Add("dsmapperusage=$(if ($Entry.Flags -band 1) { 'enable' } else { 'disable' })")
-    $arguments.Add("clientcertnegotiation=$(if ($Entry.Flags -band 2) { 'enable' } else { 'disable' })")
-    # The newer switches exist only on the Windows versions that have these flags: pass them only when set.
-    foreach ($pair in $netshFlags) {
-        if ($pair[0] -gt 2 -and ([int64]$Entry.Flags -band [int64]$pair[0])) {
-            $arguments.Add("$($pair[1])=enable")
-        }
-    }
-    , $arguments.ToArray()
 }
 
 Function Get-SslEntryMap {
@@ -248,12 +179,6 @@ finally {
 
 # --- IIS ---------------------------------------------------------------------------------------
 try {
-    Import-Module -Name WebAdministration -ErrorAction Stop
-}
-catch {
-    $module.FailJson("Cannot load the WebAdministration PowerShell module; is IIS installed? $($_.Exception.Message)", $_)
-}
-try {
     $manager = Get-ApexOneIisServerManager
 }
 catch {
@@ -286,8 +211,13 @@ try {
         }
         $siteName = $candidates[0].name
     }
-    elseif ($siteNames -notcontains $siteName) {
-        $module.FailJson("IIS site '$siteName' does not exist. Sites on this server: $($siteNames -join ', ').")
+    else {
+        # exact name (IIS compares site names case-insensitively), never a wildcard pattern
+        $named = @($manager.Sites | Where-Object { $_.Name -eq $siteName })
+        if ($named.Count -ne 1) {
+            $module.FailJson("IIS site '$siteName' does not exist. Sites on this server: $($siteNames -join ', ').")
+        }
+        $siteName = $named[0].Name
     }
     $module.Result.site_name = $siteName
 
@@ -340,12 +270,26 @@ foreach ($binding in $allBindings) {
 }
 
 $targets = [ordered]@{}
-$skipped = [System.Collections.Generic.List[hashtable]]@()
+$untouched = [System.Collections.Generic.List[hashtable]]@()
 $problems = [System.Collections.Generic.List[string]]@()
 $siteBindings = @($allBindings | Where-Object { $_.site -eq $siteName -and (& $inPorts $_.port) })
+$onlyBindings = $module.Params.bindings
+if ($null -ne $onlyBindings) {
+    # exact binding_information strings ('ip:port:host'), compared ordinally
+    $httpsOfSite = @($allBindings | Where-Object { $_.site -eq $siteName } | ForEach-Object { $_.binding_information })
+    $unknown = @($onlyBindings | Where-Object { $httpsOfSite -cnotcontains $_ })
+    if ($unknown.Count -gt 0) {
+        $msg = -join @(
+            "bindings: IIS site '$siteName' has no https binding $(($unknown | ForEach-Object { "'$_'" }) -join ', '). "
+            "Its https bindings are: $(($httpsOfSite | ForEach-Object { "'$_'" }) -join ', '). Nothing was changed."
+        )
+        $module.FailJson($msg)
+    }
+    $siteBindings = @($siteBindings | Where-Object { $onlyBindings -ccontains $_.binding_information })
+}
 foreach ($binding in $siteBindings) {
     if ($binding.sslcert_kind -eq 'ccs') {
-        $skipped.Add(@{ site = $siteName; binding_information = $binding.binding_information; sslcert_key = $null
+        $untouched.Add(@{ site = $siteName; binding_information = $binding.binding_information; sslcert_key = $null
                 reason = 'uses the central certificate store, which has no certificate hash' })
         continue
     }
@@ -362,7 +306,7 @@ foreach ($binding in $siteBindings) {
     }
     if ($null -ne $oldThumbprint -and $current -ne $oldThumbprint -and $current -ne $thumbprint) {
         $shown = if ($null -eq $current) { 'no certificate' } else { "certificate $current" }
-        $skipped.Add(@{ site = $siteName; binding_information = $binding.binding_information; sslcert_key = $binding.sslcert_key
+        $untouched.Add(@{ site = $siteName; binding_information = $binding.binding_information; sslcert_key = $binding.sslcert_key
                 reason = "uses $shown, not old_thumbprint" })
         continue
     }
@@ -376,6 +320,9 @@ $wildcardPorts = @($siteBindings | Where-Object { $_.sslcert_kind -eq 'ipport' -
         ForEach-Object { $_.port })
 foreach ($id in @($entries.Keys | Sort-Object)) {
     $entry = $entries[$id]
+    if ($null -ne $onlyBindings -and ($entry.Kind -ne 'ipport' -or $wildcardPorts -notcontains $entry.Port)) {
+        continue  # with bindings, only records on the port of a listed all-address binding go with them
+    }
     if ($entry.Kind -eq 'ccs' -or $usedKeys.ContainsKey($id) -or $targets.Contains($id) -or -not (& $inPorts $entry.Port)) {
         continue
     }
@@ -401,7 +348,7 @@ if ($null -ne $oldThumbprint) {
         $id = "$($binding.sslcert_kind)|$($binding.sslcert_key)"
         $entry = $entries[$id]
         if ($null -ne $entry -and $entry.Thumbprint -eq $oldThumbprint -and -not $targets.Contains($id)) {
-            $skipped.Add(@{ site = $binding.site; binding_information = $binding.binding_information; sslcert_key = $binding.sslcert_key
+            $untouched.Add(@{ site = $binding.site; binding_information = $binding.binding_information; sslcert_key = $binding.sslcert_key
                     reason = "belongs to another site; it keeps the old certificate" })
         }
     }
@@ -439,30 +386,12 @@ if ($null -ne $oldThumbprint -and $targets.Count -eq 0) {
     }
 }
 
-# How each record is changed: IIS (binding.AddSslCertificate, as IIS Manager does) when the record holds
-# nothing IIS would drop, otherwise netsh with every existing setting.
+# How each record is changed: an existing http.sys record through the HTTP Server API (module_util
+# _ApexOneHttpSys: delete + set with every other field copied; HttpUpdateServiceConfiguration, behind
+# 'netsh http update sslcert', exists only from Windows 10 1703). A binding without a record gets one the way
+# IIS Manager does it: Microsoft.Web.Administration sets the binding's certificate (no WebAdministration module).
 foreach ($target in $targets.Values) {
-    $entry = $target.entry
-    $plain = ($null -eq $entry) -or (
-        $entry.AppId -eq $iisAppId -and [string]::IsNullOrEmpty($entry.CtlIdentifier) -and
-        [string]::IsNullOrEmpty($entry.CtlStoreName) -and $entry.CertCheckMode -eq 0 -and $entry.Flags -eq 0 -and
-        $entry.RevocationFreshnessTime -eq 0 -and $entry.RevocationUrlRetrievalTimeout -eq 0)
-    if ($null -ne $target.binding -and $plain) {
-        $target.via = 'iis'
-    }
-    else {
-        $target.via = 'netsh'
-        try {
-            $target.netsh = Get-NetshArgument -Entry $entry -Thumbprint $thumbprint -StoreName $storeName
-        }
-        catch {
-            $msg = -join @(
-                "Nothing was changed: the http.sys SSL record $($target.kind)=$($target.key) cannot be updated "
-                "without losing a setting: $($_.Exception.Message). Change its certificate by hand."
-            )
-            $module.FailJson($msg)
-        }
-    }
+    $target.via = if ($null -eq $target.entry) { 'iis' } else { 'http_api' }
 }
 
 # --- report: every binding a change touches, on any site -----------------------------------------
@@ -526,7 +455,7 @@ foreach ($id in $targets.Keys) {
 }
 $module.Result.affected = @($affected)
 $module.Result.previous = @($previous)
-$module.Result.skipped = @($skipped)
+$module.Result.untouched = @($untouched)
 $module.Diff.before = @{ site_name = $siteName; sslcert = $diffBefore }
 $module.Diff.after = @{ site_name = $siteName; sslcert = $diffAfter }
 
@@ -539,19 +468,56 @@ $module.Result.changed = $true
 $sslcertEntries = [System.Collections.Generic.List[hashtable]]@()
 $done = [System.Collections.Generic.List[string]]@()
 
-Function Invoke-Netsh {
+Function Set-IisBindingCertificate {
     <#
     .SYNOPSIS
-    Runs netsh with the arguments (none contains white space or quotes) and throws with its output when it fails.
+    Gives one https binding of an IIS site a certificate through Microsoft.Web.Administration (IIS writes the http.sys record).
     #>
-    param ([string[]]$Arguments)
+    param ([string]$Site, [string]$BindingInformation, [string]$Thumbprint, [string]$StoreName)
 
-    $netshPath = Join-Path -Path $env:SystemRoot -ChildPath 'System32\netsh.exe'
-    $commandLine = "netsh.exe $($Arguments -join ' ')"
-    $result = [Ansible.Process.ProcessUtil]::CreateProcess($netshPath, $commandLine, $null, $null)
-    if ($result.ExitCode -ne 0) {
-        $output = "$($result.StandardOut) $($result.StandardError)".Trim()
-        throw "'$commandLine' failed (exit code $($result.ExitCode)): $output"
+    $hash = [byte[]]@(for ($i = 0; $i -lt $Thumbprint.Length; $i += 2) { [System.Convert]::ToByte($Thumbprint.Substring($i, 2), 16) })
+    $manager = Get-ApexOneIisServerManager
+    try {
+        $iisSite = @($manager.Sites | Where-Object { $_.Name -eq $Site })
+        $binding = if ($iisSite.Count -eq 1) {
+            @($iisSite[0].Bindings | Where-Object { $_.Protocol -eq 'https' -and $_.BindingInformation -ceq $BindingInformation })
+        }
+        else {
+            @()
+        }
+        if ($binding.Count -ne 1) {
+            throw "binding '$BindingInformation' of site '$Site' disappeared"
+        }
+        $binding[0].CertificateHash = $hash
+        $binding[0].CertificateStoreName = $StoreName
+        $manager.CommitChanges()
+    }
+    finally {
+        $manager.Dispose()
+    }
+}
+
+Function Get-IisBindingCertificateHash {
+    <#
+    .SYNOPSIS
+    The certificate hash (upper-case hex, '' when none) an IIS https binding shows, read through Microsoft.Web.Administration.
+    #>
+    param ([string]$Site, [string]$BindingInformation)
+
+    $manager = Get-ApexOneIisServerManager
+    try {
+        $iisSite = @($manager.Sites | Where-Object { $_.Name -eq $Site })
+        if ($iisSite.Count -ne 1) {
+            return ''
+        }
+        $binding = @($iisSite[0].Bindings | Where-Object { $_.Protocol -eq 'https' -and $_.BindingInformation -ceq $BindingInformation })
+        if ($binding.Count -ne 1) {
+            return ''
+        }
+        [string](ConvertTo-ApexOneHex -Bytes $binding[0].CertificateHash)
+    }
+    finally {
+        $manager.Dispose()
     }
 }
 
@@ -575,16 +541,11 @@ foreach ($id in $targets.Keys) {
     }
     try {
         if ($target.via -eq 'iis') {
-            $webBinding = Get-WebBinding -Name $siteName -Protocol https |
-                Where-Object { $_.bindingInformation -eq $target.binding.binding_information } |
-                Select-Object -First 1
-            if ($null -eq $webBinding) {
-                throw "binding '$($target.binding.binding_information)' of site '$siteName' disappeared"
-            }
-            $webBinding.AddSslCertificate($thumbprint, $storeName)
+            Set-IisBindingCertificate -Site $siteName -BindingInformation $target.binding.binding_information -Thumbprint $thumbprint `
+                -StoreName $storeName
         }
         else {
-            Invoke-Netsh -Arguments $target.netsh
+            [ApexOne.HttpSys.SslConfig]::SetCertificate($target.entry, $thumbprint, $storeName)
         }
     }
     catch {
@@ -594,20 +555,6 @@ foreach ($id in $targets.Keys) {
 
     # Read the record back: it must carry the new certificate and every setting it had before.
     $after = (Get-SslEntryMap)[$id]
-    if ($null -ne $after -and $null -ne $target.entry -and $after.Thumbprint -eq $thumbprint) {
-        $lost = @(Get-SslEntryDifference -Before $target.entry -After $after)
-        if ($lost.Count -gt 0 -and $target.via -eq 'iis') {
-            # IIS rewrote the record with its defaults: put the old settings back with netsh.
-            try {
-                Invoke-Netsh -Arguments (Get-NetshArgument -Entry $target.entry -Thumbprint $thumbprint -StoreName $storeName)
-            }
-            catch {
-                $module.Result.sslcert_entries = @($sslcertEntries)
-                $module.FailJson("$failure; IIS dropped $($lost -join ', ') and restoring them failed: $($_.Exception.Message)", $_)
-            }
-            $after = (Get-SslEntryMap)[$id]
-        }
-    }
     $record.after = ConvertTo-SslEntryInfo -Entry $after
     $sslcertEntries.Add($record)
     $module.Result.sslcert_entries = @($sslcertEntries)
@@ -631,10 +578,7 @@ if (-not $module.CheckMode) {
         if ($null -eq $item.site) {
             continue
         }
-        $webBinding = Get-WebBinding -Name $item.site -Protocol https |
-            Where-Object { $_.bindingInformation -eq $item.binding_information } |
-            Select-Object -First 1
-        $shownHash = if ($null -ne $webBinding) { [string]$webBinding.certificateHash } else { '' }
+        $shownHash = Get-IisBindingCertificateHash -Site $item.site -BindingInformation $item.binding_information
         if ($shownHash -ne $thumbprint) {
             $msg = -join @(
                 "Binding '$($item.binding_information)' of IIS site '$($item.site)' shows certificate hash '$shownHash' "

@@ -18,10 +18,14 @@ description:
   SNI is never set on a binding without a host name, and the http.sys settings of each record (the
   application id, the CTL store and identifier used for exclusive CA trust, client certificate
   negotiation, revocation checking and the other http.sys flags) are kept exactly.
-- A record that holds only what IIS writes itself is changed the way IIS Manager does it, with the
-  binding's C(AddSslCertificate) method of the WebAdministration module. A record with other settings, or
-  one no IIS binding uses, is changed with C(netsh http update sslcert) and all of its current settings;
-  when a setting cannot be given to netsh, the module fails before changing anything.
+- An existing http.sys record is changed through the HTTP Server API the way it documents for every Windows
+  version (C(HttpDeleteServiceConfiguration), then C(HttpSetServiceConfiguration) with every field of the
+  old record copied and only the certificate hash and store changed). When setting the new record fails, the
+  old record is set again. C(netsh http update sslcert) is not used, because its C(HttpUpdateServiceConfiguration)
+  exists only from Windows 10 1703, so not on Windows Server 2012 R2 and 2016.
+- A binding without an http.sys record gets its certificate the way IIS Manager sets it, through
+  Microsoft.Web.Administration (installed with IIS itself; the WebAdministration PowerShell module, which
+  comes only with the IIS "Management Scripts and Tools" feature, is not needed).
 - Non-SNI bindings on the same IP address and port share one http.sys record, even across sites.
   RV(affected) lists every binding a change touches, on any site, also in check mode, and a warning is
   shown for each binding of another site.
@@ -45,12 +49,13 @@ options:
       plus every http.sys SSL record that uses it and that belongs to no IIS binding.
     - When omitted, every https binding of the site is moved, plus the IP-specific http.sys records on the
       ports where the site listens on all addresses.
-    - Records of other sites' own bindings are never changed; they are listed in RV(skipped).
+    - Records of other sites' own bindings are never changed; they are listed in RV(untouched).
     - Normalised like O(thumbprint).
     type: str
   site_name:
     description:
-    - Name of the Apex One IIS site.
+    - Name of the Apex One IIS site, matched exactly (as IIS compares site names, without case), never as a
+      wildcard pattern.
     - When omitted, the site whose virtual directories are in the Apex One server folder is used (the
       folder comes from the registry), else the site named C(OfficeScan) or like C(*OfficeScan*) or
       C(*Apex One*). The module fails and lists the sites when none or several match.
@@ -66,13 +71,27 @@ options:
       spell it.
     type: str
     default: My
+  bindings:
+    description:
+    - Only move these https bindings of the site, each given exactly as IIS writes its binding information,
+      C(ip:port:host), for example V(*:4343:) or V([::]:443:apexone.example.com). Compared exactly (case
+      sensitive, no wildcards).
+    - A binding that the site does not have is an error that lists the site's https bindings; nothing is changed.
+    - IP-specific http.sys records that no IIS binding uses are moved with them only when they are on the port of
+      a listed binding that listens on every address. Records of other sites' bindings are never changed.
+    - All https bindings of the site (on O(ports)) by default.
+    type: list
+    elements: str
 notes:
 - Bindings that use the IIS central certificate store carry no certificate hash and are listed in
-  RV(skipped).
+  RV(untouched).
 - The module refuses to run, without changing anything, when a binding of the site has SNI set but no host
-  name (a known way to corrupt the IIS configuration), or when a record has settings netsh cannot
-  reproduce.
-- Requires IIS with the WebAdministration PowerShell module, and administrator rights.
+  name (a known way to corrupt the IIS configuration).
+- Extended http.sys settings that only Windows 10 1703 and later keep outside the classic record
+  (C(HttpServiceConfigSslCertInfoEx) parameters) are not read and not carried over when a record is
+  replaced; the classic fields (application id, CTL identifier and store, check mode, revocation times,
+  flags) are.
+- Requires IIS and administrator rights. Runs in 32-bit and 64-bit PowerShell.
 seealso:
 - module: apexone.certificates.win_webhost_cert
 - module: apexone.certificates.win_server_info
@@ -81,13 +100,7 @@ author:
 - apexone.certificates maintainers (@apexone-certificates)
 extends_documentation_fragment:
 - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: windows
+- apexone.certificates.attributes
 '''
 
 EXAMPLES = r'''
@@ -171,7 +184,9 @@ affected:
       description: The certificate it gets.
       type: str
     via:
-      description: C(iis) (the binding's AddSslCertificate method) or C(netsh) (C(netsh http update sslcert) with every setting kept).
+      description:
+      - V(http_api) (the existing http.sys record replaced through the HTTP Server API with every setting kept) or
+        V(iis) (a binding without a record, set through Microsoft.Web.Administration).
       type: str
     other_site:
       description: True when the binding belongs to another site that shares the http.sys record.
@@ -188,7 +203,7 @@ affected:
     sslcert_key: 0.0.0.0:4343
     old_thumbprint: 0A1B2C3D4E5F60718293A4B5C6D7E8F901234567
     new_thumbprint: 2E3F5C8A9B1D4E6F708192A3B4C5D6E7F8091A2B
-    via: netsh
+    via: http_api
     other_site: false
 previous:
   description:
@@ -219,7 +234,7 @@ previous:
     thumbprint: 0A1B2C3D4E5F60718293A4B5C6D7E8F901234567
     certificate_store_name: MY
     bindings: ["OfficeScan/*:4343:"]
-skipped:
+untouched:
   description:
   - Bindings and http.sys records that were looked at and left alone, with the reason (another
     certificate than O(old_thumbprint), central certificate store, another site's own binding).
@@ -258,7 +273,7 @@ sslcert_entries:
       description: C(ipport) or C(hostnameport).
       type: str
     via:
-      description: C(iis) or C(netsh).
+      description: V(http_api) or V(iis).
       type: str
     before:
       description:
@@ -272,7 +287,7 @@ sslcert_entries:
   sample:
   - key: 0.0.0.0:4343
     kind: ipport
-    via: netsh
+    via: http_api
     before: {key: 0.0.0.0:4343, kind: ipport, thumbprint: 0A1B2C3D4E5F60718293A4B5C6D7E8F901234567, certificate_store_name: MY,
              app_id: "{4dc3e181-e14b-4a21-b022-59fc669b0914}", ctl_identifier: null, ctl_store_name: ClientAuthIssuer,
              client_cert_negotiation: true, flags: 2, cert_check_mode: 0, revocation_freshness_time: 0, url_retrieval_timeout: 0}

@@ -22,7 +22,7 @@ $ntsgPattern = '*OfficeScan Server NTSG*'
 
 $module.Result.changed = $false
 $module.Result.moved = @()
-$module.Result.skipped = @()
+$module.Result.kept = @()
 $module.Result.restored = @()
 
 $excluded = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)
@@ -61,6 +61,32 @@ Function Open-MachineStore {
     }
     $store.Open($mode -bor [System.Security.Cryptography.X509Certificates.OpenFlags]::OpenExistingOnly)
     $store
+}
+
+Function Get-RootSource {
+    <#
+    .SYNOPSIS
+    The physical stores of LocalMachine\Root that hold a certificate, by thumbprint.
+
+    .DESCRIPTION
+    LocalMachine\Root is a collection of physical stores (Microsoft, "System Store Locations"): the registry store
+    HKLM\SOFTWARE\Microsoft\SystemCertificates (local), the Group Policy store
+    HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates (group_policy) and the enterprise store
+    HKLM\SOFTWARE\Microsoft\EnterpriseCertificates (enterprise). A certificate that Group Policy or Active Directory
+    distributes comes back after it is removed, so it is never moved.
+    #>
+    param ([string]$Thumbprint)
+
+    $locations = [ordered]@{
+        local = 'HKLM:\SOFTWARE\Microsoft\SystemCertificates\Root\Certificates'
+        group_policy = 'HKLM:\SOFTWARE\Policies\Microsoft\SystemCertificates\Root\Certificates'
+        enterprise = 'HKLM:\SOFTWARE\Microsoft\EnterpriseCertificates\Root\Certificates'
+    }
+    foreach ($name in $locations.Keys) {
+        if (Test-Path -LiteralPath (Join-Path -Path $locations[$name] -ChildPath $Thumbprint)) {
+            $name
+        }
+    }
 }
 
 Function Get-Entry {
@@ -167,7 +193,7 @@ if ($module.Params.restore_thumbprints.Count -gt 0) {
 }
 
 $moved = [System.Collections.Generic.List[object]]@()
-$skipped = [System.Collections.Generic.List[object]]@()
+$kept = [System.Collections.Generic.List[object]]@()
 try {
     # Microsoft KB 2802568: certificates in Root whose issuer differs from their subject.
     $candidates = @($root.Certificates | Where-Object { $_.Issuer -ne $_.Subject })
@@ -178,15 +204,29 @@ try {
         $entry = Get-Entry -Certificate $certificate
         if ($excluded.Contains($entry.thumbprint)) {
             $entry.reason = 'excluded'
-            $skipped.Add($entry)
+            $kept.Add($entry)
             $remaining.Add($entry.thumbprint)
             continue
         }
         if ($certificate.Subject -like $ntsgPattern -or $certificate.Issuer -like $ntsgPattern) {
             # never touch the Apex One agent-authentication chain
             $entry.reason = 'agent_auth'
-            $skipped.Add($entry)
+            $kept.Add($entry)
             $remaining.Add($entry.thumbprint)
+            continue
+        }
+        $sources = @(Get-RootSource -Thumbprint $entry.thumbprint)
+        $entry.sources = $sources
+        $managed = @($sources | Where-Object { $_ -ne 'local' })
+        if ($managed.Count -gt 0) {
+            # Group Policy / Active Directory put it there and would put it back after a removal.
+            $entry.reason = $managed[0]
+            $kept.Add($entry)
+            $remaining.Add($entry.thumbprint)
+            $module.Warn(("'$($entry.subject)' ($($entry.thumbprint)) is in LocalMachine\Root through $($managed -join ' and ') " +
+                    "(HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates or HKLM\SOFTWARE\Microsoft\EnterpriseCertificates): " +
+                    "it comes back when it is removed, so it was left in Root. Remove it from the Group Policy object or the " +
+                    "enterprise NTAuth/Root container, or use exclusive CA trust (apexone.certificates.win_schannel_trust)."))
             continue
         }
 
@@ -221,6 +261,23 @@ try {
                 $msg = "Added '$($entry.subject)' ($($entry.thumbprint)) to LocalMachine\CA but failed to remove it from Root"
                 $module.FailJson("$($msg): $($_.Exception.Message)", $_)
             }
+            # Read Root again: a certificate that another physical store still provides has not left it.
+            $check = Open-MachineStore -Name 'Root' -ReadOnly $true
+            try {
+                $stillThere = $check.Certificates.Find(
+                    [System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $certificate.Thumbprint, $false
+                ).Count -gt 0
+            }
+            finally {
+                $check.Close()
+            }
+            if ($stillThere) {
+                $module.Result.moved = @($moved)
+                $where = @(Get-RootSource -Thumbprint $entry.thumbprint) -join ', '
+                $module.FailJson(("'$($entry.subject)' ($($entry.thumbprint)) is still in LocalMachine\Root after its removal " +
+                        "(physical stores: $where); it is also in LocalMachine\CA now. Remove it where it is distributed " +
+                        "(Group Policy, enterprise store) or use exclusive CA trust."))
+            }
         }
         $moved.Add($entry)
     }
@@ -232,7 +289,7 @@ finally {
 }
 
 $module.Result.moved = @($moved)
-$module.Result.skipped = @($skipped)
+$module.Result.kept = @($kept)
 $module.Result.changed = $moved.Count -gt 0
 
 $module.ExitJson()

@@ -16,7 +16,12 @@ description:
   - A certificate is added to C(CA) (unless it is already there), the module checks that C(CA) holds it, and
     only then removes it from C(Root). It never deletes a certificate that is not safely in C(CA).
   - Certificates whose subject or issuer contains C(OfficeScan Server NTSG) (the Apex One agent-authentication
-    chain) are never moved; they are returned in RV(skipped).
+    chain) are never moved; they are returned in RV(kept).
+  - C(Root) is a collection of physical stores. A certificate that Group Policy
+    (C(HKLM\SOFTWARE\Policies\Microsoft\SystemCertificates)) or the enterprise store
+    (C(HKLM\SOFTWARE\Microsoft\EnterpriseCertificates)) provides comes back after a removal; it is left in C(Root),
+    returned in RV(kept) and named in a warning. After each removal C(Root) is read again, and the module fails when
+    the certificate is still there.
   - In check mode both stores are opened read-only and RV(moved) lists what would be moved.
 options:
   exclude_thumbprints:
@@ -44,14 +49,7 @@ options:
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms:
-      - windows
+  - apexone.certificates.attributes
 notes:
   - Group Policy or Windows Update may put certificates back into C(Root); run the module again or fix the policy.
 seealso:
@@ -111,10 +109,12 @@ restored:
   returned: always
   type: list
   elements: dict
-skipped:
+kept:
   description: Non-self-signed certificates left in C(Root), with C(reason) V(excluded) (listed in
-    O(exclude_thumbprints)) or V(agent_auth) (Apex One agent-authentication chain), and C(thumbprint),
-    C(subject), C(issuer), C(not_after).
+    O(exclude_thumbprints)), V(agent_auth) (Apex One agent-authentication chain), V(group_policy) or
+    V(enterprise) (distributed by Group Policy or the Active Directory enterprise store, so a removal would not
+    last), and C(thumbprint), C(subject), C(issuer), C(not_after), C(sources) (the physical stores of C(Root)
+    that hold it, among V(local), V(group_policy), V(enterprise)).
   returned: always
   type: list
   elements: dict

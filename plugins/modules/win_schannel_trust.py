@@ -29,14 +29,7 @@ options:
     default: present
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms:
-      - windows
+  - apexone.certificates.attributes
 notes:
   - A value of another registry type (not REG_DWORD) is replaced by a REG_DWORD and reported as a change.
   - Microsoft does not say whether Schannel reads this value without a restart; plan a restart of the server

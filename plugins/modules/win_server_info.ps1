@@ -5,8 +5,8 @@
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneHttpSys
+#AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
-#AnsibleRequires -PowerShell ..module_utils._ApexOneFiles
 #AnsibleRequires -PowerShell ..module_utils._ApexOneRunRecord
 
 Set-StrictMode -Version 2.0
@@ -124,47 +124,6 @@ Function Get-HttpSysSslBinding {
     }
 }
 
-Function Get-FileEncodingName {
-    <#
-    .SYNOPSIS
-    The documented name (service_ini.encoding) of the encoding _ApexOneFiles reads and writes a file with.
-
-    .DESCRIPTION
-    ConvertFrom-ApexOneFileContent (the algorithm of win_cert_persistence and _apexone_files.py) decides
-    the codec; its names are mapped to the documented ones: 'utf-8' (always with a byte order mark) is
-    'utf-8-bom', 'utf-16-le' / 'utf-16-be' (with or without one) are 'utf-16le' / 'utf-16be'. 'latin-1'
-    (no byte order mark: read byte for byte, only ASCII values can be written) is 'utf-8' when the bytes
-    are also valid UTF-8 with non-ASCII characters, else 'ansi'; the values are decoded as Latin-1 either
-    way. Throws an ArgumentException when the bytes are not valid in the detected encoding.
-    #>
-    param (
-        [Parameter(Mandatory = $true)]
-        [AllowEmptyCollection()]
-        [byte[]]
-        $Data
-    )
-
-    $decoded = ConvertFrom-ApexOneFileContent -Data $Data
-    $names = @{ 'utf-8' = 'utf-8-bom'; 'utf-16-le' = 'utf-16le'; 'utf-16-be' = 'utf-16be' }
-    if ($names.ContainsKey($decoded.codec)) {
-        return $names[$decoded.codec]
-    }
-    # Latin-1 maps every byte to the character of the same number, so this finds any byte 0x80-0xFF.
-    if (-not [regex]::IsMatch($decoded.text, '[^\x00-\x7f]')) {
-        return 'ansi'
-    }
-    $strict = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true
-    try {
-        $null = $strict.GetString($Data)
-        $name = 'utf-8'
-    }
-    catch {
-        # not valid UTF-8: a single-byte code page
-        $name = 'ansi'
-    }
-    $name
-}
-
 # ---------------------------------------------------------------------------------------------
 # Install folder and product version (fail clearly when Apex One is not installed)
 # ---------------------------------------------------------------------------------------------
@@ -234,89 +193,13 @@ $module.Result.hostname = @{
 }
 
 # ---------------------------------------------------------------------------------------------
-# Apex One files: OfcIPCer.dat, WSS\Service.ini, SRS\apricot_config, ofcscan.ini
+# Apex One files: raw bytes and SHA-256 only. The controller reads them (_apexone_files.py): nothing
+# here decodes, parses or edits Service.ini, apricot_config, OfcIPCer.dat or ofcscan.ini.
 # ---------------------------------------------------------------------------------------------
-$ofcIpCer = Get-ApexOneCertificateFileInfo -Path (Join-Path -Path $installPath -ChildPath 'Pccnt\Common\OfcIPCer.dat')
-$module.Result.ofcipcer = $ofcIpCer
-
-$serviceIniPath = Join-Path -Path $installPath -ChildPath 'WSS\Service.ini'
-$serviceIni = @{
-    path = $serviceIniPath
-    exists = (Test-Path -LiteralPath $serviceIniPath -PathType Leaf)
-    https = $null
-    https_cert = $null
-    https_cert_friendly_name = $null
-    encoding = $null
-    error = $null
-}
-if ($serviceIni.exists) {
-    try {
-        $serviceIniData = [System.IO.File]::ReadAllBytes($serviceIniPath)
-        $serviceIni.encoding = Get-FileEncodingName -Data $serviceIniData
-        $serviceIniValues = Get-ApexOneIniContentValue -Data $serviceIniData -Key 'HTTPS', 'HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME'
-        $serviceIni.https = $serviceIniValues['HTTPS']
-        $serviceIni.https_cert = $serviceIniValues['HTTPS_CERT']
-        $serviceIni.https_cert_friendly_name = $serviceIniValues['HTTPS_CERT_FRIENDLY_NAME']
-    }
-    catch {
-        $serviceIni.error = "Failed to read '$serviceIniPath': $($_.Exception.Message)"
-    }
-}
-$module.Result.service_ini = $serviceIni
-
-$apricot = @{
-    path = $null
-    exists = $false
-    cert_cn = $null
-    cert_friendly_name = $null
-    encoding = $null
-    error = $null
-}
-foreach ($candidate in @('SRS\apricot_config', 'SRS\apricot_config.xml')) {
-    $candidatePath = Join-Path -Path $installPath -ChildPath $candidate
-    if (Test-Path -LiteralPath $candidatePath -PathType Leaf) {
-        $apricot.path = $candidatePath
-        $apricot.exists = $true
-        break
-    }
-}
-if ($apricot.exists) {
-    try {
-        $apricotData = [System.IO.File]::ReadAllBytes($apricot.path)
-        $apricot.encoding = Get-FileEncodingName -Data $apricotData
-        $apricotValues = Get-ApexOneApricotCert -Data $apricotData
-        $apricot.cert_cn = $apricotValues['cert_cn']
-        $apricot.cert_friendly_name = $apricotValues['cert_friendly_name']
-    }
-    catch {
-        $apricot.error = "Failed to read '$($apricot.path)': $($_.Exception.Message)"
-    }
-}
-else {
-    $apricot.path = Join-Path -Path $installPath -ChildPath 'SRS\apricot_config'
-}
-$module.Result.apricot_config = $apricot
-
-$ofcscanIniPath = Join-Path -Path $installPath -ChildPath 'ofcscan.ini'
-$ofcscanIni = @{
-    path = $ofcscanIniPath
-    exists = (Test-Path -LiteralPath $ofcscanIniPath -PathType Leaf)
-    master_domain_name = $null
-    master_domain_port = $null
-    error = $null
-}
-if ($ofcscanIni.exists) {
-    try {
-        $ofcscanIniData = [System.IO.File]::ReadAllBytes($ofcscanIniPath)
-        $ofcscanIniValues = Get-ApexOneIniContentValue -Data $ofcscanIniData -Key 'Master_DomainName', 'Master_DomainPort'
-        $ofcscanIni.master_domain_name = $ofcscanIniValues['Master_DomainName']
-        $ofcscanIni.master_domain_port = $ofcscanIniValues['Master_DomainPort']
-    }
-    catch {
-        $ofcscanIni.error = "Failed to read '$ofcscanIniPath': $($_.Exception.Message)"
-    }
-}
-$module.Result.ofcscan_ini = $ofcscanIni
+$module.Result.ofcipcer = Get-ApexOneFileContent -Path (Join-Path -Path $installPath -ChildPath 'Pccnt\Common\OfcIPCer.dat')
+$module.Result.service_ini = Get-ApexOneFileContent -Path (Join-Path -Path $installPath -ChildPath 'WSS\Service.ini')
+$module.Result.apricot_config = Get-ApexOneFileContent -Path (Get-ApexOneApricotConfigPath -InstallPath $installPath)
+$module.Result.ofcscan_ini = Get-ApexOneFileContent -Path (Join-Path -Path $installPath -ChildPath 'ofcscan.ini')
 
 # ---------------------------------------------------------------------------------------------
 # Schannel
@@ -472,7 +355,6 @@ foreach ($binding in $httpSys.bindings) {
         $null = $bindingStores.Add(([string]$binding.store_name).ToUpperInvariant())
     }
 }
-Add-Reference -Thumbprint $ofcIpCer.thumbprint -Reference 'ofcipcer'
 
 $storeErrors = @{}
 $storeCertificates = @{}
@@ -546,13 +428,10 @@ $certificates = @{
     store_errors = $storeErrors
 }
 
-# CA: only the issuers (transitively) of the certificates in My, TrustedPeople and OfcIPCer.dat
+# CA: only the issuers (transitively) of the certificates in My and TrustedPeople
 $wanted = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)
 foreach ($entry in @($certificates.my) + @($certificates.trusted_people)) {
     $null = $wanted.Add($entry.issuer)
-}
-if ($null -ne $ofcIpCer.certificate) {
-    $null = $wanted.Add($ofcIpCer.certificate.issuer)
 }
 $selectedCa = [System.Collections.Generic.List[object]]@()
 $taken = New-Object -TypeName 'System.Collections.Generic.HashSet[string]' -ArgumentList @([System.StringComparer]::OrdinalIgnoreCase)

@@ -21,8 +21,8 @@ description:
     bindings and application pool identities, the https bindings of other sites, the http.sys SSL bindings,
     the certificates of C(LocalMachine) C(My), C(TrustedPeople) and C(Disallowed), the issuers of those
     certificates found in C(CA), the certificates in C(Root) that are not self-signed, the private-key
-    provider and key ACL of the bound certificate, C(OfcIPCer.dat), C(WSS\Service.ini),
-    C(SRS\apricot_config), C(ofcscan.ini), the Schannel C(ClientAuthTrustMode), the three Apex One services
+    provider and key ACL of the bound certificate, the raw bytes and SHA-256 of C(OfcIPCer.dat), C(WSS\Service.ini),
+    C(SRS\apricot_config) and C(ofcscan.ini), the Schannel C(ClientAuthTrustMode), the three Apex One services
     of knowledge-base step 7, and the agent-authentication certificate (C(OfficeScan Server NTSG)).
   - Opens only the certificate stores listed above (plus a store such as C(WebHosting) when a binding uses
     it), read-only. Nothing on the host is changed, so the module is safe in check mode.
@@ -49,29 +49,23 @@ options:
     default: 30
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - apexone.certificates.attributes
 attributes:
-  check_mode:
-    support: full
   diff_mode:
     support: none
-  platform:
-    platforms:
-      - windows
 notes:
   - The http.sys SSL bindings are read through the HTTP Server API (C(HttpQueryServiceConfiguration)), the
     records http.sys has in effect, instead of parsing the localised, version-dependent text of
     C(netsh http show sslcert). M(apexone.certificates.win_iis_https_binding) and
     M(apexone.certificates.win_webhost_cert) read them the same way.
-  - C(WSS\Service.ini), C(SRS\apricot_config) and C(ofcscan.ini) are read with the algorithm
-    M(apexone.certificates.win_cert_persistence) edits C(Service.ini) and C(apricot_config) with (same key
-    matching, same encoding detection), so a value it has written reads back unchanged. An ini key matches
-    case-insensitively at the start of a line, after blanks (a line starting with C(;) is a comment); the first
-    occurrence wins and the blanks around the value are removed. A file without a byte order mark is read byte
-    for byte (Latin-1), whatever its code page.
+  - C(OfcIPCer.dat), C(WSS\Service.ini), C(SRS\apricot_config) and C(ofcscan.ini) are returned as raw bytes
+    (base64) with their SHA-256; nothing on the server decodes or parses them. The controller reads them with
+    C(plugins/module_utils/_apexone_files.py), the code that also computes the new bytes
+    M(apexone.certificates.win_agent_cert) and M(apexone.certificates.win_cert_persistence) write, so a value
+    written reads back unchanged. The encoding of C(OfcIPCer.dat) is not documented by Trend Micro; the controller
+    detects it (first byte C(0x30) is DER, C(-----BEGIN) is PEM).
   - The location of C(apricot_config) is taken from Trend Micro KA-0004491 (C(PCCSRV\SRS\apricot_config));
-    C(apricot_config.xml) is tried as well. When neither exists, RV(apricot_config.exists) is V(false).
-  - The encoding of C(OfcIPCer.dat) is not documented by Trend Micro; it is detected from the content
-    (first byte C(0x30) is DER, C(-----BEGIN) is PEM).
+    C(apricot_config.xml) is used when only that exists. When neither exists, RV(apricot_config.exists) is V(false).
   - The agent-authentication certificate is recognised by C(OfficeScan Server NTSG) in its subject or issuer,
     in C(My), C(Root), C(TrustedPeople) and C(CA). This name comes from Trend Micro documentation; the store
     it lives in is not documented, so all four are searched. This module never changes it.
@@ -192,117 +186,108 @@ hostname:
       type: str
       sample: apex01.corp.example.com
 ofcipcer:
-  description: C(PCCSRV\Pccnt\Common\OfcIPCer.dat), the server certificate deployed to agents.
+  description:
+    - C(PCCSRV\Pccnt\Common\OfcIPCer.dat), the server certificate deployed to agents (DER or PEM).
+    - The raw bytes, never parsed here. The controller reads them (the P(apexone.certificates.webhost_plan#filter)
+      plan adds the parsed fields C(thumbprint), C(encoding), C(certificate)).
   returned: always
   type: dict
   contains:
     path:
       description: Full path of the file.
       type: str
+      sample: C:\Program Files (x86)\Trend Micro\Apex One\PCCSRV\Pccnt\Common\OfcIPCer.dat
     exists:
       description: Whether the file exists.
       type: bool
-    size:
-      description: Size in bytes, or V(null).
-      type: int
     sha256:
-      description: SHA-256 of the file bytes, upper-case hex, or V(null).
+      description: SHA-256 of the raw bytes, lower-case hex; V(null) when the file does not exist or cannot be read.
+        The writers take it as C(expected_sha256) (compare-and-swap).
       type: str
-    encoding:
-      description: V(der), V(pem), V(empty) or V(unknown); V(null) when the file does not exist.
+      sample: 9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b
+    content:
+      description: The raw bytes, base64; V(null) when the file does not exist or cannot be read.
       type: str
-      sample: der
-    newline:
-      description: Line ending of a PEM file (C(\r\n) or C(\n)), else V(null).
-      type: str
-    thumbprint:
-      description: SHA-1 thumbprint of the certificate in the file, or V(null) when it cannot be read.
-      type: str
-      sample: 3C7B5A1F0E2D4C6B8A9F1E2D3C4B5A6978877665
-    certificate:
-      description: The certificate summary (same fields as an entry of RV(certificates.my) without
-        C(store), C(days_left), C(references) and C(private_key)), or V(null).
-      type: dict
     error:
-      description: Why the file could not be read or parsed, or V(null).
+      description: Why an existing file could not be read, or V(null).
       type: str
 service_ini:
-  description: The keys of C(PCCSRV\WSS\Service.ini) used by knowledge-base step 7 (KA-0004491).
+  description:
+    - C(PCCSRV\WSS\Service.ini), whose C(HTTPS), C(HTTPS_CERT) and C(HTTPS_CERT_FRIENDLY_NAME) knowledge-base step 7 uses (KA-0004491).
+    - The raw bytes, never parsed here. The controller reads them (the P(apexone.certificates.webhost_plan#filter)
+      plan adds the parsed fields C(https), C(https_cert), C(https_cert_friendly_name), C(encoding)).
   returned: always
   type: dict
   contains:
     path:
-      description: Full path.
+      description: Full path of the file.
       type: str
+      sample: C:\Program Files (x86)\Trend Micro\Apex One\PCCSRV\WSS\Service.ini
     exists:
       description: Whether the file exists.
       type: bool
-    https:
-      description: Value of C(HTTPS) (the HTTPS port), or V(null).
+    sha256:
+      description: SHA-256 of the raw bytes, lower-case hex; V(null) when the file does not exist or cannot be read.
+        The writers take it as C(expected_sha256) (compare-and-swap).
       type: str
-      sample: "4343"
-    https_cert:
-      description: Value of C(HTTPS_CERT), or V(null).
-      type: str
-    https_cert_friendly_name:
-      description: Value of C(HTTPS_CERT_FRIENDLY_NAME), or V(null) when the key is absent.
-      type: str
-    encoding:
-      description:
-        - File encoding (V(ansi), V(utf-8), V(utf-8-bom), V(utf-16le), V(utf-16be)), or V(null).
-        - V(utf-8-bom), V(utf-16le) and V(utf-16be) are read and written as Unicode (UTF-16 also without a byte
-          order mark). V(ansi) and V(utf-8) have no byte order mark, so the file is read byte for byte (Latin-1) and
-          only ASCII values can be written into it; V(utf-8) says its bytes are also valid UTF-8 with non-ASCII
-          characters.
+      sample: 9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b
+    content:
+      description: The raw bytes, base64; V(null) when the file does not exist or cannot be read.
       type: str
     error:
-      description: Why the file could not be read, or V(null).
+      description: Why an existing file could not be read, or V(null).
       type: str
 apricot_config:
-  description: The C(cert_cn) and C(cert_friendly_name) elements of C(PCCSRV\SRS\apricot_config).
+  description:
+    - C(PCCSRV\SRS\apricot_config) or, when only that exists, C(PCCSRV\SRS\apricot_config.xml) (the C(<cert_cn>) and C(<cert_friendly_name>) elements of KA-0004491).
+    - The raw bytes, never parsed here. The controller reads them (the P(apexone.certificates.webhost_plan#filter)
+      plan adds the parsed fields C(cert_cn), C(cert_friendly_name), C(encoding)).
   returned: always
   type: dict
   contains:
     path:
-      description: Full path of the file that was read (or would be, when it does not exist).
+      description: Full path of the file that was read; the KB name C(SRS\apricot_config) when neither exists. M(apexone.certificates.win_cert_persistence) writes to the same path.
       type: str
+      sample: C:\Program Files (x86)\Trend Micro\Apex One\PCCSRV\SRS\apricot_config
     exists:
       description: Whether the file exists.
       type: bool
-    cert_cn:
-      description: Text of the first C(<cert_cn>) element with C(&amp;), C(&lt;) and C(&gt;) decoded (the escapes
-        M(apexone.certificates.win_cert_persistence) writes), an empty string for an empty element, or V(null) when
-        absent.
+    sha256:
+      description: SHA-256 of the raw bytes, lower-case hex; V(null) when the file does not exist or cannot be read.
+        The writers take it as C(expected_sha256) (compare-and-swap).
       type: str
-    cert_friendly_name:
-      description: Text of the first C(<cert_friendly_name>) element, decoded like RV(apricot_config.cert_cn), or
-        V(null) when absent.
-      type: str
-    encoding:
-      description: File encoding, named as in RV(service_ini.encoding), or V(null).
+      sample: 9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b
+    content:
+      description: The raw bytes, base64; V(null) when the file does not exist or cannot be read.
       type: str
     error:
-      description: Why the file could not be read, or V(null).
+      description: Why an existing file could not be read, or V(null).
       type: str
 ofcscan_ini:
-  description: Values of C(PCCSRV\ofcscan.ini).
+  description:
+    - C(PCCSRV\ofcscan.ini) (C(Master_DomainName), the server name agents use, and C(Master_DomainPort)).
+    - The raw bytes, never parsed here. The controller reads them (the P(apexone.certificates.webhost_plan#filter)
+      plan adds the parsed fields C(master_domain_name), C(master_domain_port)).
   returned: always
   type: dict
   contains:
     path:
-      description: Full path.
+      description: Full path of the file.
       type: str
+      sample: C:\Program Files (x86)\Trend Micro\Apex One\PCCSRV\ofcscan.ini
     exists:
       description: Whether the file exists.
       type: bool
-    master_domain_name:
-      description: C(Master_DomainName), the server name agents use (checked against the certificate on older builds).
+    sha256:
+      description: SHA-256 of the raw bytes, lower-case hex; V(null) when the file does not exist or cannot be read.
+        The writers take it as C(expected_sha256) (compare-and-swap).
       type: str
-    master_domain_port:
-      description: C(Master_DomainPort), the HTTP port.
+      sample: 9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b
+    content:
+      description: The raw bytes, base64; V(null) when the file does not exist or cannot be read.
       type: str
     error:
-      description: Why the file could not be read, or V(null).
+      description: Why an existing file could not be read, or V(null).
       type: str
 schannel:
   description: Schannel values under C(HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL).
@@ -453,12 +438,13 @@ certificates:
           server authentication), C(signature_algorithm), C(key_algorithm) (V(RSA), V(EC) or an OID), C(key_size),
           C(references) and C(private_key)."
         - C(references) lists what uses the certificate, among V(iis_binding) (an Apex One site binding),
-          V(iis_binding_other_site), V(http_sys), V(ofcipcer) (same thumbprint as C(OfcIPCer.dat)) and
-          V(agent_auth).
+          V(iis_binding_other_site), V(http_sys) and V(agent_auth). The plan adds V(ofcipcer) (same thumbprint as
+          C(OfcIPCer.dat)) on the controller.
         - C(private_key) is V(null) without a private key, else C(provider_type) (V(csp) for a CryptoAPI provider,
           V(cng) for a key storage provider), C(provider), C(exportable), C(machine_key), C(container), C(key_file),
-          C(acl) and C(error). C(acl) (a list of C(identity), C(sid), C(rights), C(type)) is read only for certificates
-          referenced by V(iis_binding) or V(http_sys), else V(null).
+          C(acl) and C(error). The provider comes from the certificate's CRYPT_KEY_PROV_INFO (provider type 0 is
+          CNG). C(acl) (a list of C(identity), C(sid), C(rights), C(type), read from the key's own security
+          descriptor) is read only for certificates referenced by V(iis_binding) or V(http_sys), else V(null).
       type: list
       elements: dict
       sample:
@@ -500,7 +486,7 @@ certificates:
       elements: dict
     ca:
       description: The certificates in C(CA) (Intermediate) that issue, directly or through each other, a certificate
-        of C(My), C(TrustedPeople) or C(OfcIPCer.dat).
+        of C(My) or C(TrustedPeople).
       type: list
       elements: dict
     disallowed:

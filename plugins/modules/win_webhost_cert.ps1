@@ -4,10 +4,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
-#AnsibleRequires -PowerShell Ansible.ModuleUtils.AddType
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneHttpSys
+#AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
-#AnsibleRequires -PowerShell ..module_utils._ApexOneFiles
 
 Set-StrictMode -Version 2.0
 
@@ -29,7 +28,6 @@ $spec = @{
         exportable = @{ type = 'bool'; default = $true }
         key_provider = @{ type = 'str'; default = 'legacy'; choices = 'cng', 'legacy' }
         key_readers = @{ type = 'list'; elements = 'str'; default = @(); no_log = $false }
-        install_path = @{ type = 'path' }
     }
     required_if = @(
         , @('state', 'absent', @('thumbprint'))
@@ -37,380 +35,6 @@ $spec = @{
     supports_check_mode = $true
 }
 $module = [Ansible.Basic.AnsibleModule]::Create($args, $spec)
-
-Add-CSharpType -AnsibleModule $module -References @'
-using System;
-using System.Collections.Generic;
-using System.ComponentModel;
-using System.Runtime.InteropServices;
-using System.Security.AccessControl;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Security.Principal;
-
-namespace ansible_collections.apexone.certificates.win_webhost_cert
-{
-    // CRYPT_KEY_PROV_INFO, the link from a certificate to its private key.
-    public class KeyProvInfo
-    {
-        public string ContainerName;
-        public string ProviderName;
-        // 0 for a CNG key storage provider, else the CryptoAPI provider type (1 PROV_RSA_FULL, 24 PROV_RSA_AES...)
-        public uint ProviderType;
-        // CRYPT_MACHINE_KEYSET (0x20) and friends
-        public uint Flags;
-        public uint KeySpec;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct CRYPT_KEY_PROV_INFO
-    {
-        public IntPtr pwszContainerName;
-        public IntPtr pwszProvName;
-        public uint dwProvType;
-        public uint dwFlags;
-        public uint cProvParam;
-        public IntPtr rgProvParam;
-        public uint dwKeySpec;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    public struct CRYPT_DATA_BLOB
-    {
-        public int cbData;
-        public IntPtr pbData;
-    }
-
-    internal static class NativeMethods
-    {
-        [DllImport("crypt32.dll", SetLastError = true)]
-        public static extern bool CertGetCertificateContextProperty(IntPtr pCertContext, uint dwPropId, IntPtr pvData,
-            ref uint pcbData);
-
-        [DllImport("crypt32.dll", SetLastError = true)]
-        public static extern bool CertSetCertificateContextProperty(IntPtr pCertContext, uint dwPropId, uint dwFlags,
-            IntPtr pvData);
-
-        [DllImport("crypt32.dll", SetLastError = true, CharSet = CharSet.Unicode)]
-        public static extern IntPtr PFXImportCertStore(ref CRYPT_DATA_BLOB pPFX, string szPassword, uint dwFlags);
-
-        [DllImport("crypt32.dll", SetLastError = true)]
-        public static extern IntPtr CertEnumCertificatesInStore(IntPtr hCertStore, IntPtr pPrevCertContext);
-
-        [DllImport("crypt32.dll", SetLastError = true)]
-        public static extern bool CertCloseStore(IntPtr hCertStore, uint dwFlags);
-
-        [DllImport("crypt32.dll", SetLastError = true)]
-        public static extern bool CryptAcquireCertificatePrivateKey(IntPtr pCert, uint dwFlags, IntPtr pvParameters,
-            out IntPtr phCryptProvOrNCryptKey, out uint pdwKeySpec, out bool pfCallerFreeProvOrNCryptKey);
-
-        [DllImport("advapi32.dll", SetLastError = true)]
-        public static extern bool CryptReleaseContext(IntPtr hProv, uint dwFlags);
-
-        [DllImport("advapi32.dll", SetLastError = true)]
-        public static extern bool CryptGetProvParam(IntPtr hProv, uint dwParam, byte[] pbData, ref uint pdwDataLen,
-            uint dwFlags);
-
-        [DllImport("advapi32.dll", SetLastError = true)]
-        public static extern bool CryptSetProvParam(IntPtr hProv, uint dwParam, byte[] pbData, uint dwFlags);
-
-        [DllImport("ncrypt.dll", CharSet = CharSet.Unicode)]
-        public static extern int NCryptGetProperty(IntPtr hObject, string pszProperty, byte[] pbOutput, uint cbOutput,
-            out uint pcbResult, uint dwFlags);
-
-        [DllImport("ncrypt.dll", CharSet = CharSet.Unicode)]
-        public static extern int NCryptSetProperty(IntPtr hObject, string pszProperty, byte[] pbInput, uint cbInput,
-            uint dwFlags);
-
-        [DllImport("ncrypt.dll")]
-        public static extern int NCryptFreeObject(IntPtr hObject);
-    }
-
-    public static class CertKey
-    {
-        private const uint CERT_KEY_PROV_INFO_PROP_ID = 2;
-        private const uint CERT_KEY_CONTEXT_PROP_ID = 5;
-        private const uint CERT_NCRYPT_KEY_HANDLE_PROP_ID = 78;
-        private const uint CERT_NCRYPT_KEY_HANDLE_TRANSFER_PROP_ID = 99;
-        private const uint CRYPT_ACQUIRE_SILENT_FLAG = 0x40;
-        private const uint CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG = 0x10000;
-        private const uint CERT_NCRYPT_KEY_SPEC = 0xFFFFFFFF;
-        private const uint PP_KEYSET_SEC_DESCR = 8;
-        private const uint DACL_SECURITY_INFORMATION = 4;
-        private const uint NCRYPT_SILENT_FLAG = 0x40;
-        private const string NCRYPT_SECURITY_DESCR_PROPERTY = "Security Descr";
-        // GENERIC_READ | FILE_GENERIC_READ, what ansible.windows win_acl grants as 'Read' on a key.
-        private const int ReadAccessMask = unchecked((int)0x80120089);
-
-        public const uint CRYPT_EXPORTABLE = 0x1;
-        public const uint CRYPT_MACHINE_KEYSET = 0x20;
-        public const uint PKCS12_ALWAYS_CNG_KSP = 0x200;
-
-        /// <summary>Whether the certificate context has a private key attached (persisted or not).</summary>
-        public static bool HasKey(X509Certificate2 certificate)
-        {
-            foreach (uint id in new uint[] { CERT_KEY_PROV_INFO_PROP_ID, CERT_KEY_CONTEXT_PROP_ID,
-                CERT_NCRYPT_KEY_HANDLE_PROP_ID, CERT_NCRYPT_KEY_HANDLE_TRANSFER_PROP_ID })
-            {
-                uint size = 0;
-                if (NativeMethods.CertGetCertificateContextProperty(certificate.Handle, id, IntPtr.Zero, ref size))
-                    return true;
-            }
-            return false;
-        }
-
-        /// <summary>The CRYPT_KEY_PROV_INFO of the certificate, or null when it has none.</summary>
-        public static KeyProvInfo GetKeyProvInfo(X509Certificate2 certificate)
-        {
-            uint size = 0;
-            if (!NativeMethods.CertGetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID,
-                    IntPtr.Zero, ref size))
-                return null;
-            IntPtr buffer = Marshal.AllocHGlobal((int)size);
-            try
-            {
-                if (!NativeMethods.CertGetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID,
-                        buffer, ref size))
-                    throw new Win32Exception(Marshal.GetLastWin32Error(), "CertGetCertificateContextProperty failed");
-                CRYPT_KEY_PROV_INFO raw = (CRYPT_KEY_PROV_INFO)Marshal.PtrToStructure(buffer, typeof(CRYPT_KEY_PROV_INFO));
-                KeyProvInfo info = new KeyProvInfo();
-                info.ContainerName = raw.pwszContainerName == IntPtr.Zero ? null : Marshal.PtrToStringUni(raw.pwszContainerName);
-                info.ProviderName = raw.pwszProvName == IntPtr.Zero ? null : Marshal.PtrToStringUni(raw.pwszProvName);
-                info.ProviderType = raw.dwProvType;
-                info.Flags = raw.dwFlags;
-                info.KeySpec = raw.dwKeySpec;
-                return info;
-            }
-            finally
-            {
-                Marshal.FreeHGlobal(buffer);
-            }
-        }
-
-        /// <summary>Points the certificate at a key container through another provider (no provider parameters).</summary>
-        public static void SetKeyProvInfo(X509Certificate2 certificate, KeyProvInfo info)
-        {
-            CRYPT_KEY_PROV_INFO raw = new CRYPT_KEY_PROV_INFO();
-            raw.pwszContainerName = Marshal.StringToHGlobalUni(info.ContainerName);
-            raw.pwszProvName = Marshal.StringToHGlobalUni(info.ProviderName);
-            raw.dwProvType = info.ProviderType;
-            raw.dwFlags = info.Flags;
-            raw.cProvParam = 0;
-            raw.rgProvParam = IntPtr.Zero;
-            raw.dwKeySpec = info.KeySpec;
-            IntPtr buffer = Marshal.AllocHGlobal(Marshal.SizeOf(typeof(CRYPT_KEY_PROV_INFO)));
-            try
-            {
-                Marshal.StructureToPtr(raw, buffer, false);
-                if (!NativeMethods.CertSetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID, 0, buffer))
-                    throw new Win32Exception(Marshal.GetLastWin32Error(), "CertSetCertificateContextProperty failed");
-            }
-            finally
-            {
-                Marshal.FreeHGlobal(buffer);
-                Marshal.FreeHGlobal(raw.pwszContainerName);
-                Marshal.FreeHGlobal(raw.pwszProvName);
-            }
-        }
-
-        /// <summary>Opens a CryptoAPI key container through the given provider: true when that works.</summary>
-        public static bool CanOpenCspKey(KeyProvInfo info, string providerName, int providerType)
-        {
-            CspParameters parameters = new CspParameters(providerType, providerName, info.ContainerName);
-            parameters.KeyNumber = (int)info.KeySpec;
-            parameters.Flags = CspProviderFlags.UseExistingKey | CspProviderFlags.NoPrompt;
-            if ((info.Flags & CRYPT_MACHINE_KEYSET) != 0)
-                parameters.Flags |= CspProviderFlags.UseMachineKeyStore;
-            try
-            {
-                using (RSACryptoServiceProvider rsa = new RSACryptoServiceProvider(parameters))
-                {
-                    rsa.PersistKeyInCsp = true;
-                    return rsa.KeySize > 0;
-                }
-            }
-            catch (Exception)
-            {
-                return false;
-            }
-        }
-
-        /// <summary>Whether the private key may be exported; null when that cannot be read.</summary>
-        public static bool? IsExportable(KeyProvInfo info)
-        {
-            try
-            {
-                if (info.ProviderType == 0)
-                {
-                    CngKeyOpenOptions options = (info.Flags & CRYPT_MACHINE_KEYSET) != 0
-                        ? CngKeyOpenOptions.MachineKey : CngKeyOpenOptions.None;
-                    using (CngKey key = CngKey.Open(info.ContainerName, new CngProvider(info.ProviderName), options | CngKeyOpenOptions.Silent))
-                    {
-                        return (key.ExportPolicy & (CngExportPolicies.AllowExport | CngExportPolicies.AllowPlaintextExport)) != 0;
-                    }
-                }
-                CspParameters parameters = new CspParameters((int)info.ProviderType, info.ProviderName, info.ContainerName);
-                parameters.KeyNumber = (int)info.KeySpec;
-                parameters.Flags = CspProviderFlags.UseExistingKey | CspProviderFlags.NoPrompt;
-                if ((info.Flags & CRYPT_MACHINE_KEYSET) != 0)
-                    parameters.Flags |= CspProviderFlags.UseMachineKeyStore;
-                return new CspKeyContainerInfo(parameters).Exportable;
-            }
-            catch (Exception)
-            {
-                return null;
-            }
-        }
-
-        /// <summary>Deletes a persisted CNG key (a key this module has just imported and cannot use).</summary>
-        public static void DeleteCngKey(KeyProvInfo info)
-        {
-            CngKeyOpenOptions options = (info.Flags & CRYPT_MACHINE_KEYSET) != 0
-                ? CngKeyOpenOptions.MachineKey : CngKeyOpenOptions.None;
-            using (CngKey key = CngKey.Open(info.ContainerName, new CngProvider(info.ProviderName), options | CngKeyOpenOptions.Silent))
-            {
-                key.Delete();
-            }
-        }
-
-        /// <summary>Imports a PFX with PFXImportCertStore and the given flags (the keys are persisted).</summary>
-        public static X509Certificate2Collection ImportPfx(byte[] pfx, string password, uint flags)
-        {
-            X509Certificate2Collection result = new X509Certificate2Collection();
-            GCHandle pin = GCHandle.Alloc(pfx, GCHandleType.Pinned);
-            try
-            {
-                CRYPT_DATA_BLOB blob = new CRYPT_DATA_BLOB();
-                blob.cbData = pfx.Length;
-                blob.pbData = pin.AddrOfPinnedObject();
-                IntPtr store = NativeMethods.PFXImportCertStore(ref blob, password == null ? "" : password, flags);
-                if (store == IntPtr.Zero && String.IsNullOrEmpty(password))
-                {
-                    // a PFX without password may have been protected with an empty or with a NULL password
-                    store = NativeMethods.PFXImportCertStore(ref blob, null, flags);
-                }
-                if (store == IntPtr.Zero)
-                {
-                    int error = Marshal.GetLastWin32Error();
-                    // a Win32 code (ERROR_INVALID_PASSWORD = 86) as HRESULT_FROM_WIN32, like .NET reports it
-                    if (error > 0 && error < 0x10000)
-                        error = unchecked((int)(0x80070000 | (uint)error));
-                    throw new CryptographicException(error);
-                }
-                try
-                {
-                    IntPtr context = IntPtr.Zero;
-                    while ((context = NativeMethods.CertEnumCertificatesInStore(store, context)) != IntPtr.Zero)
-                        result.Add(new X509Certificate2(context));
-                }
-                finally
-                {
-                    NativeMethods.CertCloseStore(store, 0);
-                }
-            }
-            finally
-            {
-                pin.Free();
-            }
-            return result;
-        }
-
-        /// <summary>
-        /// The identities in sids that cannot read the private key yet. With apply, grants them read access
-        /// (GENERIC_READ | FILE_GENERIC_READ) on the CSP or CNG key.
-        /// </summary>
-        public static List<string> GrantRead(X509Certificate2 certificate, SecurityIdentifier[] sids, bool apply)
-        {
-            List<string> missing = new List<string>();
-            IntPtr handle;
-            uint keySpec;
-            bool free;
-            if (!NativeMethods.CryptAcquireCertificatePrivateKey(certificate.Handle,
-                    CRYPT_ACQUIRE_SILENT_FLAG | CRYPT_ACQUIRE_ALLOW_NCRYPT_KEY_FLAG, IntPtr.Zero, out handle, out keySpec, out free))
-                throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptAcquireCertificatePrivateKey failed");
-            bool ncrypt = keySpec == CERT_NCRYPT_KEY_SPEC;
-            try
-            {
-                FileSecurity security = new FileSecurity();
-                security.SetSecurityDescriptorBinaryForm(GetSecurityDescriptor(handle, ncrypt));
-                foreach (SecurityIdentifier sid in sids)
-                {
-                    if (CanRead(security, sid))
-                        continue;
-                    missing.Add(sid.Value);
-                    security.AddAccessRule((FileSystemAccessRule)security.AccessRuleFactory(sid, ReadAccessMask, false,
-                        InheritanceFlags.None, PropagationFlags.None, AccessControlType.Allow));
-                }
-                if (apply && missing.Count > 0)
-                    SetSecurityDescriptor(handle, ncrypt, security.GetSecurityDescriptorBinaryForm());
-            }
-            finally
-            {
-                if (free)
-                {
-                    if (ncrypt)
-                        NativeMethods.NCryptFreeObject(handle);
-                    else
-                        NativeMethods.CryptReleaseContext(handle, 0);
-                }
-            }
-            return missing;
-        }
-
-        private static bool CanRead(FileSecurity security, SecurityIdentifier sid)
-        {
-            foreach (FileSystemAccessRule rule in security.GetAccessRules(true, true, typeof(SecurityIdentifier)))
-            {
-                if (rule.AccessControlType != AccessControlType.Allow || !sid.Equals(rule.IdentityReference))
-                    continue;
-                uint mask = unchecked((uint)rule.FileSystemRights);
-                // GENERIC_READ, GENERIC_ALL, or every bit of FILE_GENERIC_READ
-                if ((mask & 0x80000000) != 0 || (mask & 0x10000000) != 0 || (mask & 0x120089) == 0x120089)
-                    return true;
-            }
-            return false;
-        }
-
-        private static byte[] GetSecurityDescriptor(IntPtr handle, bool ncrypt)
-        {
-            uint size = 0;
-            if (ncrypt)
-            {
-                int status = NativeMethods.NCryptGetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, null, 0, out size,
-                    DACL_SECURITY_INFORMATION | NCRYPT_SILENT_FLAG);
-                if (status != 0)
-                    throw new Win32Exception(status, "NCryptGetProperty(Security Descr) failed");
-                byte[] buffer = new byte[size];
-                status = NativeMethods.NCryptGetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, buffer, size, out size,
-                    DACL_SECURITY_INFORMATION | NCRYPT_SILENT_FLAG);
-                if (status != 0)
-                    throw new Win32Exception(status, "NCryptGetProperty(Security Descr) failed");
-                return buffer;
-            }
-            if (!NativeMethods.CryptGetProvParam(handle, PP_KEYSET_SEC_DESCR, null, ref size, DACL_SECURITY_INFORMATION))
-                throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptGetProvParam(PP_KEYSET_SEC_DESCR) failed");
-            byte[] data = new byte[size];
-            if (!NativeMethods.CryptGetProvParam(handle, PP_KEYSET_SEC_DESCR, data, ref size, DACL_SECURITY_INFORMATION))
-                throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptGetProvParam(PP_KEYSET_SEC_DESCR) failed");
-            return data;
-        }
-
-        private static void SetSecurityDescriptor(IntPtr handle, bool ncrypt, byte[] descriptor)
-        {
-            if (ncrypt)
-            {
-                int status = NativeMethods.NCryptSetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, descriptor,
-                    (uint)descriptor.Length, DACL_SECURITY_INFORMATION | NCRYPT_SILENT_FLAG);
-                if (status != 0)
-                    throw new Win32Exception(status, "NCryptSetProperty(Security Descr) failed");
-                return;
-            }
-            if (!NativeMethods.CryptSetProvParam(handle, PP_KEYSET_SEC_DESCR, descriptor, DACL_SECURITY_INFORMATION))
-                throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptSetProvParam(PP_KEYSET_SEC_DESCR) failed");
-        }
-    }
-}
-'@
 
 $X509 = 'System.Security.Cryptography.X509Certificates'
 $aesProvider = 'Microsoft Enhanced RSA and AES Cryptographic Provider'
@@ -425,7 +49,7 @@ $rsaenhProviders = @(
     'Microsoft RSA SChannel Cryptographic Provider'
     'Microsoft Enhanced RSA and AES Cryptographic Provider'
 )
-$certKey = [ansible_collections.apexone.certificates.win_webhost_cert.CertKey]
+$certKey = [ansible_collections.apexone.certificates.plugins.module_utils._ApexOneCertKey.CertKey]
 
 $state = $module.Params.state
 $module.Result.changed = $false
@@ -546,26 +170,12 @@ Function Get-KeyState {
 Function Remove-KeyContainer {
     <#
     .SYNOPSIS
-    Deletes a persisted private key: the CNG key, or the CryptoAPI key container (PersistKeyInCsp = $false, then
-    Clear(), as the RSACryptoServiceProvider.PersistKeyInCsp documentation deletes a key from its container).
+    Deletes a persisted private key, the CryptoAPI key container or the CNG key its CRYPT_KEY_PROV_INFO names
+    (CertKey.DeleteKey of module_util _ApexOneCertKey). A key that no longer exists is not an error.
     #>
     param ([object]$Info)
 
-    if ($Info.ProviderType -eq 0) {
-        $certKey::DeleteCngKey($Info)
-        return
-    }
-    $parameters = New-Object -TypeName System.Security.Cryptography.CspParameters -ArgumentList @(
-        [int]$Info.ProviderType, $Info.ProviderName, $Info.ContainerName
-    )
-    $parameters.KeyNumber = [int]$Info.KeySpec
-    $parameters.Flags = [System.Security.Cryptography.CspProviderFlags]'UseExistingKey, NoPrompt'
-    if (($Info.Flags -band $certKey::CRYPT_MACHINE_KEYSET) -ne 0) {
-        $parameters.Flags = $parameters.Flags -bor [System.Security.Cryptography.CspProviderFlags]::UseMachineKeyStore
-    }
-    $rsa = New-Object -TypeName System.Security.Cryptography.RSACryptoServiceProvider -ArgumentList $parameters
-    $rsa.PersistKeyInCsp = $false
-    $rsa.Clear()
+    $null = $certKey::DeleteKey($Info)
 }
 
 Function Get-KeyUser {
@@ -624,9 +234,10 @@ Function Resolve-Identity {
 Function Get-ReferenceList {
     <#
     .SYNOPSIS
-    What still uses a certificate: IIS https bindings, http.sys SSL records, Service.ini and apricot_config.
+    What still uses a certificate: IIS https bindings and http.sys SSL records. Service.ini, apricot_config and
+    OfcIPCer.dat are read on the controller (win_server_info returns their bytes), which decides before calling.
     #>
-    param ([string]$Thumbprint, [string]$FriendlyName)
+    param ([string]$Thumbprint)
 
     $references = [System.Collections.Generic.List[string]]@()
     try {
@@ -651,33 +262,6 @@ Function Get-ReferenceList {
     foreach ($entry in [ApexOne.HttpSys.SslConfig]::GetBindings()) {
         if ($entry.Thumbprint -eq $Thumbprint) {
             $references.Add("http.sys SSL record $($entry.Kind)=$($entry.Key)")
-        }
-    }
-    if (-not [string]::IsNullOrEmpty($FriendlyName)) {
-        $install = $null
-        try {
-            $install = Get-ApexOneInstallPath -InstallPath $module.Params.install_path
-        }
-        catch {
-            $module.Warn("Service.ini and apricot_config were not checked: $($_.Exception.Message)")
-        }
-        if ($null -ne $install) {
-            $serviceIni = Join-Path -Path $install.path -ChildPath 'WSS\Service.ini'
-            if (Test-Path -LiteralPath $serviceIni -PathType Leaf) {
-                $values = Get-ApexOneIniContentValue -Data ([System.IO.File]::ReadAllBytes($serviceIni)) -Key 'HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME'
-                foreach ($key in @('HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME')) {
-                    if ($values[$key] -eq $FriendlyName) {
-                        $references.Add("$key in '$serviceIni'")
-                    }
-                }
-            }
-            $apricot = Join-Path -Path $install.path -ChildPath 'SRS\apricot_config'
-            if (Test-Path -LiteralPath $apricot -PathType Leaf) {
-                $values = Get-ApexOneApricotCert -Data ([System.IO.File]::ReadAllBytes($apricot))
-                if ($values.cert_friendly_name -eq $FriendlyName) {
-                    $references.Add("<cert_friendly_name> in '$apricot'")
-                }
-            }
         }
     }
     , $references.ToArray()
@@ -711,7 +295,7 @@ if ($state -eq 'absent') {
             $module.ExitJson()
         }
         try {
-            $references = @(Get-ReferenceList -Thumbprint $thumbprint -FriendlyName $present[0].certificate.FriendlyName)
+            $references = @(Get-ReferenceList -Thumbprint $thumbprint)
         }
         catch {
             $module.FailJson("Cannot check what uses certificate $($thumbprint), so it was not removed: $($_.Exception.Message)", $_)

@@ -29,9 +29,10 @@ description:
   requested provider, friendly name or key access rules, or the C(TrustedPeople) copy.
 - With O(state=absent) the certificate is removed by O(thumbprint) from C(My) and C(TrustedPeople)
   (rollback, clean-up of the old certificate), but only when nothing uses it any more. The module
-  refuses, listing what uses it, while an IIS https binding or an http.sys SSL record uses the thumbprint,
-  or while C(HTTPS_CERT), C(HTTPS_CERT_FRIENDLY_NAME) of C(Service.ini) or C(<cert_friendly_name>) of
-  C(apricot_config) name its friendly name. Intermediates in C(CA) are kept, they may be shared.
+  refuses, listing what uses it, while an IIS https binding or an http.sys SSL record uses the thumbprint.
+  Whether C(Service.ini), C(apricot_config) or C(OfcIPCer.dat) still name the certificate is decided on the
+  controller from the bytes M(apexone.certificates.win_server_info) returns (this module reads no such file).
+  Intermediates in C(CA) are kept, they may be shared.
 - Key lifecycle. A removed certificate leaves no key behind, its private key (CryptoAPI key container or CNG
   key) is deleted unless another certificate of a C(LocalMachine) store is linked to the same key
   (RV(key_deleted), RV(key_kept_for)). A re-import that links the certificate to a new key deletes the key it
@@ -146,12 +147,6 @@ options:
     type: list
     elements: str
     default: []
-  install_path:
-    description:
-    - With O(state=absent), the Apex One server folder whose C(Service.ini) and C(apricot_config) are
-      checked for the certificate's friendly name. Found in the registry when not set; when Apex One is not
-      installed those two files are not checked (a warning says so).
-    type: path
 notes:
 - The module needs administrator rights on the server. Over WinRM, importing into the machine key store
   may need C(become=true) (C(become_method=runas), C(become_user=SYSTEM)), CredSSP or Kerberos delegation.
@@ -169,17 +164,12 @@ author:
 - apexone.certificates maintainers (@apexone-certificates)
 extends_documentation_fragment:
 - ansible.builtin.action_common_attributes
+- apexone.certificates.attributes
 attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
     details: The action plugin reads and checks the PFX on the controller and sends it in O(_pfx_b64).
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms: windows
 '''
 
 EXAMPLES = r'''

@@ -8,6 +8,11 @@ Pure Python, no Ansible imports, no I/O: every decision about *what* to change o
 here, on the controller, where it is unit-tested. The Windows modules only apply one well-defined change each.
 An action is ``{step, steps, module, reason, reasons, args}``: ``args`` are the module options the role passes
 (never a secret: the PFX and its password are added by the role).
+
+Files (steps 4 and 7): win_server_info returns the raw bytes of OfcIPCer.dat, Service.ini and apricot_config; the
+plan computes their new bytes here (_apexone_files) and passes them, with the SHA-256 of the gathered file, to
+win_agent_cert / win_cert_persistence, which write only if the file is still what was gathered. ``files`` in the
+plan lists each planned file change with a text diff (the writers themselves only report SHA-256 values).
 """
 
 from __future__ import annotations
@@ -15,7 +20,17 @@ from __future__ import annotations
 import re
 import typing as t
 
-from ansible_collections.apexone.certificates.plugins.module_utils._apexone_files import check_value
+from ansible_collections.apexone.certificates.plugins.module_utils._apexone_files import (
+    check_value,
+    enrich_server_info,
+    file_bytes,
+    ofcipcer_content,
+    set_apricot_cert,
+    set_ini_values,
+    sha256_hex,
+    text_diff,
+    write_args,
+)
 from ansible_collections.apexone.certificates.plugins.module_utils._x509 import windows_cannot_import
 
 # KA-0004491: the step-7 fix needs OfficeScan XG build 5417 or later (any Apex One build has it).
@@ -64,6 +79,20 @@ class _Plan:
         self.actions: dict[str, dict[str, t.Any]] = {}
         self.warnings: list[dict[str, str]] = []
         self.blockers: list[dict[str, str]] = []
+        self.files: list[dict[str, t.Any]] = []
+
+    def file_change(self, key: str, entry: dict, before: bytes | None, after: bytes, diff: str) -> dict[str, t.Any]:
+        """Record a planned file change; returns the writer options for it."""
+        args = write_args(entry, after)
+        self.files.append({
+            "file": key,
+            "path": entry.get("path"),
+            "sha256_before": args["expected_sha256"],
+            "sha256_after": sha256_hex(after),
+            "content_before": entry.get("content") if before is not None else None,
+            "diff": diff,
+        })
+        return args
 
     def add(self, module: str, step: int, reason: str, **args: t.Any) -> None:
         action = self.actions.setdefault(
@@ -236,6 +265,9 @@ def plan(server_info: t.Any, desired: t.Any) -> dict[str, t.Any]:
     """
     desired = _validate_desired(desired)
     _validate_facts(server_info)
+    # The parsed file fields (https_cert, cert_cn, OfcIPCer.dat thumbprint, Master_DomainName...) are computed
+    # here from the raw bytes win_server_info returns.
+    server_info = enrich_server_info(server_info)
     try:
         return _plan(server_info, desired)
     except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
@@ -336,11 +368,33 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
     if _cert_in(trusted_people, new) is None:
         result.add(MODULE_CERT, 3, f"certificate {new} is not in LocalMachine\\TrustedPeople", **cert_args)
 
-    # Step 4: OfcIPCer.dat, the server certificate the agents receive.
+    # Step 4: OfcIPCer.dat, the server certificate the agents receive: new bytes in the encoding of the current file.
     ofcipcer = facts.get("ofcipcer") or {}
     if _norm(ofcipcer.get("thumbprint")) != new:
         current = _norm(ofcipcer.get("thumbprint")) or ("missing" if not ofcipcer.get("exists") else "unreadable")
-        agent_args = {"certificate": desired["certificate_pem"]} if desired.get("certificate_pem") else {}
+        agent_args: dict[str, t.Any] = {}
+        if not desired.get("certificate_pem"):
+            result.block(
+                "certificate_pem_missing",
+                "desired.certificate_pem is not set, so the new OfcIPCer.dat (step 4) cannot be computed: pass the "
+                "certificate_pem of the pfx_info lookup",
+            )
+        else:
+            try:
+                before = file_bytes(ofcipcer, "OfcIPCer.dat")
+                after, encoding = ofcipcer_content(desired["certificate_pem"], before)
+            except ValueError as exc:
+                result.block("ofcipcer_unusable", f"OfcIPCer.dat cannot be replaced: {exc}")
+            else:
+                if before and _get(ofcipcer, "encoding") not in ("der", "pem"):
+                    result.warn(
+                        "ofcipcer_encoding_unknown",
+                        f"OfcIPCer.dat is neither DER nor PEM ({_get(ofcipcer, 'encoding')}); it will be written as DER",
+                    )
+                described = f"{current} ({_get(ofcipcer, 'encoding') or 'none'}) -> {new} ({encoding})"
+                agent_args = result.file_change(
+                    "ofcipcer", ofcipcer, before, after, f"{ofcipcer.get('path')}: certificate {described}\n"
+                )
         result.add(MODULE_AGENT, 4, f"OfcIPCer.dat holds {current}, not {new}", **agent_args)
 
     # Step 5: every https binding of the site and every http.sys entry on an old thumbprint.
@@ -400,29 +454,50 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
             client_auth_trust_mode=mode,
         )
 
-    # Step 7: Service.ini and apricot_config name the new certificate so it is not reverted.
+    # Step 7: Service.ini and apricot_config name the new certificate so it is not reverted. The new bytes are
+    # computed here, every other byte kept; the action is planned exactly when some byte would change.
     service_ini = facts.get("service_ini") or {}
     apricot = facts.get("apricot_config") or {}
-    step7 = []
-    if service_ini.get("exists"):
-        if str(service_ini.get("https_cert") or "").lower() != cn.lower():
-            step7.append(f"Service.ini HTTPS_CERT is '{service_ini_name or ''}', not '{cn}'")
-        if service_ini.get("https_cert_friendly_name") != friendly:
-            step7.append(f"Service.ini HTTPS_CERT_FRIENDLY_NAME is '{service_ini.get('https_cert_friendly_name') or ''}'")
-    else:
-        result.warn("service_ini_missing", "PCCSRV\\WSS\\Service.ini was not found: step 7 cannot be applied there")
-    if apricot.get("exists"):
-        if str(apricot.get("cert_cn") or "").lower() != cn.lower():
-            step7.append(f"apricot_config cert_cn is '{apricot.get('cert_cn') or ''}'")
-        if apricot.get("cert_friendly_name") != friendly:
-            step7.append(f"apricot_config cert_friendly_name is '{apricot.get('cert_friendly_name') or ''}'")
-    else:
-        result.warn("apricot_config_missing", "PCCSRV\\SRS\\apricot_config was not found: step 7 cannot be applied there")
-    if step7:
-        result.add(
-            MODULE_PERSISTENCE, 7, "; ".join(step7),
-            certificate_name=cn, friendly_name=friendly, cert_cn=cn,
-        )
+    step7: list[str] = []
+    persistence_args: dict[str, t.Any] = {}
+    edits = (
+        ("service_ini", "Service.ini", service_ini,
+         lambda data: set_ini_values(data, {"HTTPS_CERT": cn, "HTTPS_CERT_FRIENDLY_NAME": friendly}),
+         [("HTTPS_CERT", "https_cert", f"Service.ini HTTPS_CERT is '{service_ini_name or ''}', not '{cn}'"),
+          ("HTTPS_CERT_FRIENDLY_NAME", "https_cert_friendly_name",
+           f"Service.ini HTTPS_CERT_FRIENDLY_NAME is '{service_ini.get('https_cert_friendly_name') or ''}'")],
+         {"HTTPS_CERT": cn, "HTTPS_CERT_FRIENDLY_NAME": friendly}),
+        ("apricot_config", "apricot_config", apricot,
+         lambda data: set_apricot_cert(data, cn, friendly),
+         [("cert_cn", "cert_cn", f"apricot_config cert_cn is '{apricot.get('cert_cn') or ''}'"),
+          ("cert_friendly_name", "cert_friendly_name",
+           f"apricot_config cert_friendly_name is '{apricot.get('cert_friendly_name') or ''}'")],
+         {"cert_cn": cn, "cert_friendly_name": friendly}),
+    )
+    for key, label, entry, edit, checks, wanted in edits:
+        if not entry.get("exists"):
+            where = "PCCSRV\\WSS\\Service.ini" if key == "service_ini" else "PCCSRV\\SRS\\apricot_config(.xml)"
+            result.warn(f"{key}_missing", f"{where} was not found: step 7 cannot be applied there")
+            continue
+        if unwritable:
+            continue  # friendly_name_invalid says why
+        try:
+            before = file_bytes(entry, label)
+            after = edit(before)
+        except ValueError as exc:
+            result.block(
+                "persistence_file_unusable",
+                f"{label} ({entry.get('path')}) cannot be edited for step 7: {exc}; fix the file by hand (KA-0004491) "
+                "and run again",
+            )
+            continue
+        if after == before:
+            continue
+        reasons = [text for name, field, text in checks if entry.get(field) != wanted[name]]
+        step7.extend(reasons or [f"{label} has another line or element that names a different certificate"])
+        persistence_args[key] = result.file_change(key, entry, before, after, text_diff(before, after, str(entry.get("path"))))
+    if persistence_args:
+        result.add(MODULE_PERSISTENCE, 7, "; ".join(step7), **persistence_args)
 
     # Warnings that need a person, never an automatic change.
     version, build_no = _product_build(facts)
@@ -466,6 +541,8 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
     restart = bool(actions)
     lines = [f"step {'+'.join(str(x) for x in a['steps'])}: {a['module'].rsplit('.', 1)[-1]} - {a['reason']}" for a in actions]
     lines += [f"binding {c['binding']}: {c['old_thumbprint'] or 'none'} -> {c['new_thumbprint']}" for c in changes]
+    lines += [f"file {f['path']}: sha256 {(f['sha256_before'] or 'none')[:16]} -> {f['sha256_after'][:16]}"
+              for f in result.files]
     lines += [f"{p['severity']}: {p['code']}: {p['message']}" for p in result.blockers + result.warnings]
     if not actions and not result.blockers:
         lines.insert(0, f"compliant: {new} is in place, nothing to change")
@@ -475,6 +552,7 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
         "actions": actions,
         "modules": [a["module"] for a in actions],
         "binding_changes": changes,
+        "files": result.files,
         "old_thumbprints": old_thumbprints,
         "new_thumbprint": new,
         "restart_services": restart,

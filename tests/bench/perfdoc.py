@@ -76,48 +76,60 @@ def _preflight(results: dict) -> list[str]:
     if not pre:
         return []
     unit = pre["unit"]
+    m = results["machine"]
     ours, loop = _keyed(pre["ours_playbook"]), _keyed(pre["ours_loop"])
     diy, diy_loop = _keyed(pre["diy_playbook"]), _keyed(pre["diy_loop"])
     ext, ext_loop = pre["diy_playbook_extrapolated"], pre["diy_loop_extrapolated"]
-    top = max(ours)
-    per_cert_ours = unit["pfx_info_ms"] + unit["check_ms"]
-    loop_check = ext_loop.get("within_run") or {}
-    per_cert_diy = (loop_check.get("per_item", 0) * 1000) or None
-    without_validation = max(per_cert_ours - unit["rsa_validation_ms"], 0.1)
-    top_ratio = (ext_loop.get("value") or 0) / loop[top] if top in loop else 0
-    met = top_ratio >= 100 and ext.get("value") and ext["value"] / ours[top] >= 100
-    loop_overhead = max(loop[top] / top * 1000 - per_cert_ours, 0.0) if top in loop else 0.0
+    fleet = pre.get("fleet") or {}
+    f_ours, f_one, f_floor = (_keyed(fleet.get(k)) for k in ("ours", "ours_one_process", "floor"))
+    processes = _keyed(fleet.get("processes"))
+    top = max(ours) if ours else None
     lines = [
         "## 1. Controller preflight",
         "",
+        f"Measured on {m['date']} with `make bench BENCH_ARGS=\"--only preflight\"` (`tests/bench/run.py --only "
+        f"preflight`), run with `nice -n 10`: {m['cpus']} CPUs, Python {m['python']}, ansible-core "
+        f"{m['ansible_core']}, cryptography {m['cryptography']}. **The machine was shared** with other jobs (load "
+        f"average {m['load_at_start']} at the start of the run and {results.get('load_at_end')} at the end, on "
+        f"{m['cpus']} CPUs): absolute times are inflated and noisy; both sides of every ratio were measured in the "
+        "same run, alternating, minutes apart. Whole run: "
+        f"{results['seconds'] / 60:.1f} min.",
+        "",
         "Generated lab certificates (leaf issued by the lab intermediate, RSA 2048, PFX with key and chain in 3DES as "
         "Windows exports them; one RSA key for all of them: reading a PFX costs the same whatever key it holds). "
-        "Every verdict is checked to be OK, so both sides do their full work. Ours and DIY runs alternate at each N.",
+        "Every verdict is checked to be OK, so both sides do their full work.",
         "",
         "- **Ours, playbook**: `ansible-playbook apexone.certificates.preflight -e apexone_cert_report_only=true` over "
-        "an inventory of N hosts: what users run (default forks, 5).",
+        "an inventory of N hosts: one `webhost_preflight` task for the whole play (each PFX read once, without RSA "
+        "key validation, checks spread over the cores), then the verdict lines, the table, the JSON summary and "
+        "`set_stats`, each once for the play.",
+        "- **Ours, fleet check in-process**: what that task runs, without Ansible: read the N PFX files, "
+        "`_preflight.check_fleet` (every check of `webhost_cert_check`, CA bundle parsed once, a second process "
+        "when it pays); also measured with one process.",
+        "- **Floor**: decrypting the same N PFX files and nothing else: cryptography's decryption of each key bag "
+        "(`load_der_private_key(..., unsafe_skip_rsa_key_validation=True)`) and of its certificate bags "
+        "(`load_pkcs12` of the bags without the key), one process, the bags taken out of the envelope beforehand "
+        "(not timed).",
         "- **Ours, loop**: one `set_fact` task looping over N certificates (`pfx_info` lookup + `webhost_cert_check` "
-        "filter, as in the README's \"in your own playbooks\" example): `tests/bench/ours_preflight_loop.yml`.",
+        "filter, the per-host path the role uses): `tests/bench/ours_preflight_loop.yml`.",
         "- **DIY, playbook**: one `community.crypto.x509_certificate_info` run per host (delegated to the controller) "
-        "and an `assert` on CN, SAN and expiry: `tests/bench/diy_preflight.yml`.",
-        "- **DIY, loop**: one `x509_certificate_info` run per certificate in a loop, then the assert: "
-        "`tests/bench/diy_preflight_loop.yml`.",
+        "and an `assert` on CN, SAN and expiry: `tests/bench/diy_preflight.yml`. **DIY, loop**: one "
+        "`x509_certificate_info` run per certificate in a loop, then the assert: `tests/bench/diy_preflight_loop.yml`.",
         "- The two sides do not do the same work: the DIY checks three things (CN, SAN, expiry) of a PEM "
-        "certificate; the collection opens the PFX (key present and matching, PFX encryption), validates the chain "
-        "against the CA bundle, checks key size, signature hash, EKU and the other documented problems, and the "
-        "playbook also prints a table, writes the JSON summary and publishes `set_stats` for AWX.",
-        f"- `x509_certificate_info` reads PEM only: the benchmark extracts each PFX's certificate with cryptography "
-        f"first ({_ms(pre['pem_extract_seconds_per_cert'] * 1000)} per certificate) and does **not** count that time "
-        "for the DIY side.",
+        "certificate; the collection opens the PFX (MAC, key present and matching the certificate, PFX encryption), "
+        "validates the chain against the CA bundle, checks key size, signature hash, EKU and the other documented "
+        "problems. `x509_certificate_info` reads PEM only: the benchmark extracts each PFX's certificate with "
+        f"cryptography first ({_ms(pre['pem_extract_seconds_per_cert'] * 1000)} per certificate) and does **not** "
+        "count that time for the DIY side.",
         "",
-        "| N | ours, playbook | DIY, playbook | ratio | ours, loop | DIY, loop | ratio |",
+        "| N | ours, playbook | DIY, playbook | ratio | ours, set_fact loop | DIY, loop | ratio |",
         "|---|---|---|---|---|---|---|",
     ]
     for count in sorted(set(ours) | set(diy)):
         their, their_loop, mark, mark_loop = diy.get(count), diy_loop.get(count), "", ""
-        if their is None and ext.get("value"):
+        if their is None and ext.get("value") and count == ext.get("target"):
             their, mark = ext["value"], " *(extrapolated)*"
-        if their_loop is None and ext_loop.get("value"):
+        if their_loop is None and ext_loop.get("value") and count == ext_loop.get("target"):
             their_loop, mark_loop = ext_loop["value"], " *(extrapolated)*"
         lines.append(
             f"| {count} | {_s(ours.get(count))} | {_s(their)}{mark} "
@@ -125,79 +137,124 @@ def _preflight(results: dict) -> list[str]:
             f"| {_s(loop.get(count))} | {_s(their_loop)}{mark_loop} "
             f"| {_x(their_loop / loop[count]) if their_loop and count in loop else '-'} |"
         )
+    if top not in diy:
+        lines += ["", f"DIY at N={top}: playbook {_extrapolation(ext, 'host')}; loop {_extrapolation(ext_loop, 'certificate')}."]
     lines += [
         "",
-        f"DIY at N={top} is never measured (minutes of module runs). Playbook shape: {_extrapolation(ext, 'host')}. "
-        f"Loop shape: {_extrapolation(ext_loop, 'certificate')}.",
+        "Fleet check in-process and the floor (median of 3; 1 at the largest size):",
         "",
-        "### Why the 100x target is missed (measured)" if not met else "### Where the time goes (measured)",
-        "",
-        f"1. **The collection's own code costs {_ms(per_cert_ours)} per certificate** (in-process, no Ansible, "
-        f"{unit['sample']} PFX files): `pfx_info` {_ms(unit['pfx_info_ms'])} + `webhost_cert_check` "
-        f"{_ms(unit['check_ms'])}. One DIY `x509_certificate_info` run costs {_ms(per_cert_diy)} per certificate "
-        f"(loop shape, within one run). Even with no Ansible overhead at all the ratio could not exceed "
-        f"**{_x(per_cert_diy / per_cert_ours) if per_cert_diy else '-'}**.",
-        f"2. **Most of that is RSA private-key validation.** `pfx_info` reads the PFX with cryptography's "
-        f"`pkcs12.load_pkcs12` ({_ms(unit['load_pkcs12_ms'])} per file), which validates the RSA key (primality of "
-        f"p and q) on every load: loading the same key as DER costs "
-        f"{_ms(unit['rsa_validation_ms'] + unit['rsa_load_skip_validation_ms'])} with validation and "
-        f"{_ms(unit['rsa_load_skip_validation_ms'])} with `unsafe_skip_rsa_key_validation=True`, an option "
-        f"`load_pkcs12` does not offer. Without it the collection's cost would be about {_ms(without_validation)} per "
-        f"certificate (bound {_x(per_cert_diy / without_validation) if per_cert_diy and without_validation > 0 else '-'}). "
-        "Fix (in `plugins/module_utils/_x509.py`, not changed by the benchmark): decrypt the key bag and load it "
-        "with `load_der_private_key(..., unsafe_skip_rsa_key_validation=True)`, or compare the key with the "
-        "certificate without going through `load_pkcs12`; the key is never used to sign anything on the controller.",
+        "| N | fleet check | processes | per host | one process | floor | fleet / floor | one process / floor |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    tasks = (pre.get("tasks") or {}).get("ours_playbook") or {}
-    tasks = {int(k): v for k, v in tasks.items()}
+    for count in sorted(f_ours):
+        floor = f_floor.get(count)
+        lines.append(
+            f"| {count} | {_s(f_ours[count])} | {processes.get(count, '-')} | {_ms(f_ours[count] / count * 1000)} "
+            f"| {_s(f_one.get(count))} | {_s(floor)} "
+            f"| {f'{f_ours[count] / floor:.2f}x' if floor else '-'} "
+            f"| {f'{f_one[count] / floor:.2f}x' if floor and f_one.get(count) else '-'} |"
+        )
+    growth = pre.get("fleet_growth") or {}
+    if growth.get("marginals"):
+        lines += [
+            "",
+            "Growth: marginal cost of the fleet check between successive N "
+            f"{', '.join(_ms(x * 1000) for x in growth['marginals'])} per host "
+            f"({'linear' if growth.get('linear') else 'not linear'} within 25%, spread {growth.get('spread', 0):.0%}).",
+        ]
+    lines += ["", "### Targets (measured in this run)", ""]
+    diy_top_loop = diy_loop.get(top) or (ext_loop.get("value") if ext_loop.get("target") == top else None)
+    diy_top = diy.get(top) or (ext.get("value") if ext.get("target") == top else None)
+    if top and diy_top:
+        value = diy_top / ours[top]
+        lines.append(f"- Preflight playbook >= 30x the DIY per-host playbook at N={top}: **{value:.1f}x**, "
+                     f"{'met' if value >= 30 else 'missed'} ({_s(ours[top])} vs {_s(diy_top)}).")
+    if top in f_ours and diy_top_loop:
+        value = diy_top_loop / f_ours[top]
+        lines.append(f"- Fleet check in-process >= 100x the DIY loop at N={top}: **{value:.0f}x**, "
+                     f"{'met' if value >= 100 else 'missed'} ({_s(f_ours[top])} vs {_s(diy_top_loop)}).")
+    if top in f_ours and f_floor.get(top):
+        over = f_ours[top] / f_floor[top]
+        one = f_one.get(top, 0) / f_floor[top]
+        lines.append(f"- Fleet check within 2x of the floor at N={top}: **{over:.2f}x**, "
+                     f"{'met' if over <= 2 else 'missed'} (with {processes.get(top)} processes; in one process "
+                     f"{one:.2f}x).")
+    tasks = {int(k): v for k, v in ((pre.get("tasks") or {}).get("ours_playbook") or {}).items()}
+    lines += [
+        "",
+        "### Where the time goes (measured)",
+        "",
+        f"- Opening one PFX in-process ({unit['sample']} files): `load_pfx` {_ms(unit['load_pfx_ms'])} (MAC, key "
+        f"bag decrypted and loaded without RSA key validation, certificate bags) against "
+        f"{_ms(unit['load_pkcs12_ms'])} for cryptography's `load_pkcs12`, which validates the RSA key (primality "
+        f"of p and q, {_ms(unit['rsa_validation_ms'])} of it) on every load; `webhost_cert_check` "
+        f"{_ms(unit['check_ms'])}; `pfx_info` (load plus the description the lookup returns) "
+        f"{_ms(unit['pfx_info_ms'])}.",
+    ]
+    if top in f_ours and f_floor.get(top):
+        lines.append(
+            f"- The fleet check at N={top} costs {_ms(f_ours[top] / top * 1000)} per host against "
+            f"{_ms(f_floor[top] / top * 1000)} for decrypting alone: above the floor are the MAC check "
+            "(PKCS#12 key derivation), parsing the envelope, the chain validation and the other checks; the second "
+            "process takes part of it off the wall clock when a core is free, which on a shared machine it "
+            "often is not.")
     if top in tasks:
-        small = max((n for n in tasks if n < top), default=None)
-        lines += [
-            "3. **The preflight playbook runs each of its tasks once per host.** Per task, in ms per host"
-            + (f" (at N={small} and N={top})" if small else f" (N={top})") + ":",
-            "",
-            "| task of the preflight playbook | " + (f"N={small} | " if small else "") + f"N={top} |",
-            "|---|" + ("---|" if small else "") + "---|",
-        ]
-        smaller = {t["task"]: t["seconds"] for t in tasks.get(small, [])} if small else {}
-        for task in tasks[top]:
-            name = task["task"].split(" : ", 1)[-1]
-            if len(name) > 80:
-                name = name[:77] + "..."
-            cells = [name]
-            if small:
-                cells.append(f"{smaller.get(task['task'], 0) / small * 1000:.0f}" if task["task"] in smaller else "-")
-            cells.append(f"{task['seconds'] / top * 1000:.0f}")
-            lines.append("| " + " | ".join(cells) + " |")
-        read = next((t["seconds"] for t in tasks[top] if "Read the certificate" in t["task"]), 0)
-        rest = sum(t["seconds"] for t in tasks[top]) - read
-        lines += [
-            "",
-            f"   At N={top} the task that reads and checks the certificates takes {_s(read)} "
-            f"({read / top * 1000:.0f} ms per host, with {results['machine']['cpus']} CPUs and 5 forks); the other "
-            f"tasks (argument validation, include, asserts, printing, `set_stats`) take {_s(rest)}, "
-            f"{rest / top * 1000:.0f} ms per host of Ansible bookkeeping with no certificate work in it. The loop "
-            "shape pays for one task only, which is why it is faster than the playbook.",
-        ]
-    if per_cert_diy:
-        with_fix = without_validation + loop_overhead
-        lines += [
-            "",
-            f"What a fix would buy: without the RSA key validation the loop shape would cost about "
-            f"{_ms(without_validation)} + {_ms(loop_overhead)} of Ansible loop overhead (measured at N={top}: "
-            f"{_ms(loop[top] / top * 1000)} per certificate minus the in-process cost) = {_ms(with_fix)} per "
-            f"certificate, about **{_x(per_cert_diy / with_fix)}** the DIY loop; the preflight playbook would still pay "
-            "its per-host tasks. What is left after the fix is opening the PFX itself (key derivation, 3DES, MAC, "
-            f"reading the envelope, {_ms(without_validation)}) and Ansible's cost per loop item or per host task. "
-            + ("100x would then need the checks of the whole fleet in one call (one lookup over every PFX, no loop "
-               f"items, no per-host tasks): {_x(per_cert_diy / without_validation)} in-process is the ceiling."
-               if per_cert_diy / without_validation >= 100 else
-               f"Even in-process the ceiling is {_x(per_cert_diy / without_validation)}: 100x against "
-               "`x509_certificate_info`, which reads an already extracted PEM, is out of reach on this machine for "
-               "any check that opens the PFX."),
-            "",
-        ]
+        cells = sorted(tasks[top], key=lambda t: -t["seconds"])
+        spent = ", ".join(f"{t['task'].split(' : ', 1)[-1]} {_s(t['seconds'])}" for t in cells)
+        lines.append(f"- The preflight playbook at N={top}, per task: {spent}; the rest of "
+                     f"{_s(ours[top])} is starting `ansible-playbook` and reading the inventory of {top} hosts.")
+    lines.append("")
     return lines
+
+
+def update_preflight(page: str, results: dict, analysis: dict) -> str:
+    """Replace the preflight part of an existing page (section 1, its table rows and verdicts) with this run's."""
+    section = "\n".join(_preflight(results)).rstrip() + "\n\n"
+    start = page.index("## 1. Controller preflight")
+    end = page.index("## 2. ", start)
+    page = page[:start] + section + page[end:]
+    # Results table: the preflight rows of this run first, the other rows as they were.
+    rows = [r for r in analysis["rows"]]
+    table_rows = ["| " + " | ".join(str(r.get(h, "")) for h in ("what", "ours", "baseline", "ratio", "target", "met",
+                                                                  "marks")) + " |" for r in rows]
+    out, in_table, inserted = [], False, False
+    for line in page.split("\n"):
+        if line.startswith("|---|---|---|---|---|---|---|") and not inserted:
+            out.append(line)
+            out.extend(table_rows)
+            inserted = in_table = True
+            continue
+        if in_table and line.startswith("| ") and any(line.startswith(f"| {p}") for p in (
+                "preflight", "growth: preflight", "growth: set_fact", "set_fact loop", "fleet check",
+                "growth: fleet")):
+            continue
+        if in_table and not line.startswith("|"):
+            in_table = False
+        out.append(line)
+    page = "\n".join(out)
+    # In short: this run's preflight verdicts instead of the old ones, and the count again.
+    lines = page.split("\n")
+    begin = lines.index("## In short")
+    finish = next(i for i in range(begin + 1, len(lines)) if lines[i].startswith("## "))
+    kept = [ln for ln in lines[begin:finish] if ln.startswith("- ") and not any(
+        word in ln for word in ("preflight", "set_fact loop", "fleet check"))]
+    fresh = [f"- {'Met' if v['met'] else '**Missed**'}: {v['target']}: {v['value']}"
+             + ("." if v["met"] else " (measured reason in section 1).") for v in analysis["verdicts"]]
+    every = fresh + kept
+    met = sum(1 for ln in every if ln.startswith("- Met"))
+    block = ["## In short", "", f"{met} of {len(every)} targets met (the preflight ones measured on "
+             f"{results['machine']['date']}, the others in the earlier full run described under Machine).", "",
+             *sorted(every, key=lambda ln: not ln.startswith("- **Missed**")), ""]
+    lines = lines[:begin] + block + lines[finish:]
+    page = "\n".join(lines)
+    # Section 4 no longer repeats the preflight growth (it is in section 1).
+    start = page.index("## 4. How cost grows")
+    cut = page.find("Fleet report for", start)
+    if cut > 0:
+        page = page[:start] + "## 4. How cost grows\n\nThe preflight's growth (to N=" + str(
+            max(_keyed((results["sections"]["preflight"].get("fleet") or {}).get("ours")) or [0])) + \
+            ") is in section 1.\n\n" + page[cut:]
+    return page
 
 
 def _tls(results: dict) -> list[str]:
@@ -332,34 +389,7 @@ def _growth(results: dict) -> list[str]:
     report = results["sections"].get("report")
     lines = ["## 4. How cost grows", ""]
     if pre:
-        ours, loop = _keyed(pre["ours_playbook"]), _keyed(pre["ours_loop"])
-        growth, growth_loop = pre.get("ours_playbook_growth") or {}, pre.get("ours_loop_growth") or {}
-        lines += [
-            "| N | preflight playbook | per host | set_fact loop | per certificate |",
-            "|---|---|---|---|---|",
-        ]
-        for count in sorted(ours):
-            per_loop = f"{loop[count] / count * 1000:.0f} ms" if count in loop else "-"
-            lines.append(f"| {count} | {_s(ours[count])} | {ours[count] / count * 1000:.0f} ms "
-                         f"| {_s(loop.get(count))} | {per_loop} |")
-        lines += [
-            "",
-            f"Marginal cost between successive N: playbook "
-            f"{', '.join(f'{m * 1000:.0f}' for m in growth.get('marginals', []))} ms per host "
-            f"({'linear' if growth.get('linear') else 'not linear'} within 25%, spread {growth.get('spread', 0):.0%}); "
-            f"loop {', '.join(f'{m * 1000:.0f}' for m in growth_loop.get('marginals', []))} ms per certificate "
-            f"({'linear' if growth_loop.get('linear') else 'not linear'}, spread {growth_loop.get('spread', 0):.0%}). "
-            "Time per host at small N includes the start-up of ansible-playbook, shared by all hosts; the marginal "
-            "cost is what grows with the fleet.",
-            "",
-        ]
-        check = pre.get("ours_loop_within_run")
-        if check:
-            lines += [
-                f"Within the loop run at N={max(loop)}, each certificate cost {check['first_half'] * 1000:.0f} ms in "
-                f"the first half and {check['second_half'] * 1000:.0f} ms in the second (spread {check['spread']:.0%}).",
-                "",
-            ]
+        lines += ["The preflight's growth is in section 1.", ""]
     if report:
         hosts = results.get("report_hosts") or SIZES_REPORT_DEFAULT
         lines += [

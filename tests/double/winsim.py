@@ -5,8 +5,9 @@ IIS bindings, http.sys entries, the Apex One files, Schannel, services) and answ
 documentation says the real module behaves, so that the real role can run end to end under ansible-playbook
 (through the ``apexone_double`` connection plugin) and every remote call can be counted and checked.
 
-The file edits use the collection's own pure-Python reference implementation (module_utils/_apexone_files.py),
-the same algorithm the PowerShell mirrors; certificates are parsed with cryptography.
+Files are raw bytes, as the modules see them: win_server_info returns {path, exists, sha256, content} and the two
+writers (win_agent_cert, win_cert_persistence) replace a file with the bytes they are given only if it still has the
+expected SHA-256 (compare-and-swap), backing it up outside PCCSRV; certificates are parsed with cryptography.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ansible_collections.apexone.certificates.plugins.module_utils import _apexone_files as files_ref
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 
 INSTALL = "C:\\Program Files (x86)\\Trend Micro\\Apex One\\PCCSRV"
 OFCIPCER = "Pccnt\\Common\\OfcIPCer.dat"
 SERVICE_INI = "WSS\\Service.ini"
 APRICOT = "SRS\\apricot_config"
+# apricot_config may also be named apricot_config.xml; win_server_info and win_cert_persistence take the first that exists.
+APRICOT_NAMES = (APRICOT, "SRS\\apricot_config.xml")
+BACKUP_FOLDER = "C:\\ProgramData\\apexone.certificates\\backups"
 OFCSCAN_INI = "ofcscan.ini"
 SERVICES = {
     "master": ("ofcservice", "Apex One Master Service"),
@@ -151,6 +154,45 @@ class ApexOneServer:
     def _path(self, rel: str) -> str:
         return f"{self.state['install_path']}\\{rel}"
 
+    def _apricot(self) -> str:
+        """Get-ApexOneApricotConfigPath: the first apricot_config name that exists, else the KB name."""
+        return next((rel for rel in APRICOT_NAMES if rel in self.state["files"]), APRICOT)
+
+    def _raw(self, rel: str) -> dict:
+        """Get-ApexOneFileContent: {path, exists, sha256 (lower-case hex), content (base64), error}."""
+        data = self._file(rel)
+        return {"path": self._path(rel), "exists": data is not None,
+                "sha256": hashlib.sha256(data).hexdigest() if data is not None else None,
+                "content": self.state["files"][rel] if data is not None else None, "error": None}
+
+    def _cas_write(self, rel: str, content: str, expected: str | None, check_mode: bool) -> dict:
+        """Set-ApexOneFileContent: write the given bytes only if the file still has the expected SHA-256."""
+        new = base64.b64decode(content)
+        current = self._file(rel)
+        current_sha = hashlib.sha256(current).hexdigest() if current is not None else None
+        result = {"path": self._path(rel), "changed": False, "previous_sha256": current_sha,
+                  "sha256": hashlib.sha256(new).hexdigest(), "backup_file": None}
+        if current == new:
+            return result
+        expected = (expected or "").lower() or None
+        again = "Nothing was written. Gather the facts again (win_server_info) and plan again."
+        if expected is None and current is not None:
+            raise ModuleFailure(f"'{self._path(rel)}' exists (SHA-256 {current_sha}) but did not when the facts were "
+                                f"gathered. {again}")
+        if expected is not None and current is None:
+            raise ModuleFailure(f"'{self._path(rel)}' no longer exists; the facts gathered had SHA-256 {expected}. {again}")
+        if expected != current_sha:
+            raise ModuleFailure(f"'{self._path(rel)}' changed since the facts were gathered: its SHA-256 is "
+                                f"{current_sha}, expected {expected}. {again}")
+        result["changed"] = True
+        if not check_mode:
+            if current is not None:
+                stamp = f"{len(self.state['backups']) + 1:04d}"
+                result["backup_file"] = f"{BACKUP_FOLDER}\\{ntpath.basename(rel)}.{stamp}.bak"
+                self.state["backups"][result["backup_file"]] = self.state["files"][rel]
+            self.state["files"][rel] = base64.b64encode(new).decode()
+        return result
+
     def _store(self, name: str) -> list:
         return self.state["stores"][name]
 
@@ -166,10 +208,6 @@ class ApexOneServer:
         for entry in self.state["http_sys"]:
             if entry["thumbprint"] == thumbprint:
                 refs.append(f"http.sys {entry['endpoint']}")
-        ini = files_ref.get_ini_values(self._file(SERVICE_INI) or b"", ["HTTPS_CERT_FRIENDLY_NAME"])
-        cert = self._find("My", thumbprint)
-        if cert and cert["friendly_name"] and ini.get("HTTPS_CERT_FRIENDLY_NAME") == cert["friendly_name"]:
-            refs.append("Service.ini HTTPS_CERT_FRIENDLY_NAME")
         return refs
 
     def _maybe_fail(self, module: str, args: dict | None = None) -> None:
@@ -200,6 +238,14 @@ class ApexOneServer:
         rule["times"] = rule.get("times", 1) - 1
         return rule["message"]
 
+    def _tamper(self, module: str) -> None:
+        """``tamper: {after: <module>, files: {rel: base64}}``: another process changes files once, right after that
+        module answered (for example between the gathering and the write: the compare-and-swap must refuse)."""
+        rule = self.state.get("tamper")
+        if rule and rule.get("after") == module:
+            self.state["files"].update(rule.get("files") or {})
+            del self.state["tamper"]
+
     # ------------------------------------------------------------------------------------------ dispatch
     def call(self, module: str, args: dict, check_mode: bool = False) -> dict:
         short = module.rsplit(".", 1)[-1]
@@ -222,6 +268,7 @@ class ApexOneServer:
             self.state.clear()
             self.state.update(before)
         result.setdefault("changed", False)
+        self._tamper(short)
         late = None if check_mode or short == "win_server_info" else self._fail_rule(short, args, after=True)
         if late is not None:
             raise ModuleFailure(late, partial=result)
@@ -247,9 +294,6 @@ class ApexOneServer:
                 refs.append("iis_binding")
             if any(e["thumbprint"] == cert["thumbprint"] for e in self.state["http_sys"]):
                 refs.append("http_sys")
-            ofc = self._file(OFCIPCER)
-            if ofc and _thumb_of(ofc) == cert["thumbprint"]:
-                refs.append("ofcipcer")
             not_after = datetime.datetime.fromisoformat(cert["not_after"].replace("Z", "+00:00"))
             private = None
             if cert["has_private_key"] and store == "My":
@@ -264,10 +308,6 @@ class ApexOneServer:
                 "references": refs, "private_key": private,
             }
 
-        ofc = self._file(OFCIPCER)
-        ini = files_ref.get_ini_values(self._file(SERVICE_INI) or b"", ["HTTPS", "HTTPS_CERT", "HTTPS_CERT_FRIENDLY_NAME"])
-        apricot = files_ref.get_apricot_cert(self._file(APRICOT) or b"")
-        master = files_ref.get_ini_values(self._file(OFCSCAN_INI) or b"", ["Master_DomainName", "Master_DomainPort"])
         return {
             "changed": False,
             "install": {"path": self.state["install_path"], "source": "registry", "candidates": []},
@@ -275,21 +315,11 @@ class ApexOneServer:
             "windows": {"caption": "Microsoft Windows Server", "version": f"10.0.{self.state['windows_build']}",
                         "build": self.state["windows_build"], "ubr": 1, "architecture": "64-bit", "error": None},
             "hostname": {"fqdn": self.state["hostname"], "host_name": self.state["hostname"].split(".")[0]},
-            "ofcipcer": {
-                "path": f"{self.state['install_path']}\\{OFCIPCER}", "exists": ofc is not None,
-                "sha256": hashlib.sha256(ofc).hexdigest().upper() if ofc else None,
-                "encoding": files_ref.ofcipcer_encoding(ofc) if ofc else None,
-                "thumbprint": _thumb_of(ofc) if ofc else None, "error": None,
-            },
-            "service_ini": {"exists": SERVICE_INI in self.state["files"], "https": ini.get("HTTPS"),
-                            "encoding": encoding_name(self._file(SERVICE_INI)),
-                            "https_cert": ini.get("HTTPS_CERT"),
-                            "https_cert_friendly_name": ini.get("HTTPS_CERT_FRIENDLY_NAME"), "error": None},
-            "apricot_config": {"exists": APRICOT in self.state["files"], "cert_cn": apricot.get("cert_cn"),
-                               "encoding": encoding_name(self._file(APRICOT)),
-                               "cert_friendly_name": apricot.get("cert_friendly_name"), "error": None},
-            "ofcscan_ini": {"exists": True, "master_domain_name": master.get("Master_DomainName"),
-                            "master_domain_port": master.get("Master_DomainPort"), "error": None},
+            # Raw bytes only (Get-ApexOneFileContent); the controller parses them.
+            "ofcipcer": self._raw(OFCIPCER),
+            "service_ini": self._raw(SERVICE_INI),
+            "apricot_config": self._raw(self._apricot()),
+            "ofcscan_ini": self._raw(OFCSCAN_INI),
             "schannel": {"client_auth_trust_mode": self.state["schannel"]["client_auth_trust_mode"],
                          "send_trusted_issuer_list": None},
             "services": {
@@ -375,19 +405,12 @@ class ApexOneServer:
         return run_record_module(self.state, args)
 
     def m_win_agent_cert(self, args: dict, check_mode: bool) -> dict:
-        cert = _x509.load_certificates(args["certificate"])[0]
-        current = self._file(OFCIPCER)
-        encoding = args.get("encoding", "auto")
-        if encoding == "auto":
-            encoding = files_ref.ofcipcer_encoding(current) if current else "der"
-            encoding = encoding if encoding in ("der", "pem") else "der"
-        data = cert.public_bytes(serialization.Encoding.DER if encoding == "der" else serialization.Encoding.PEM)
-        if current == data:
-            return {"changed": False, "thumbprint": _x509.thumbprint(cert), "backup_file": None}
-        previous = _thumb_of(current) if current else None
-        backup = self._write(OFCIPCER, data, backup=args.get("backup", True))
-        return {"changed": True, "thumbprint": _x509.thumbprint(cert), "previous_thumbprint": previous,
-                "encoding": encoding, "backup_file": backup, "path": self._path(OFCIPCER)}
+        try:
+            result = self._cas_write(OFCIPCER, args["content"], args.get("expected_sha256"), check_mode)
+        except ModuleFailure as exc:  # FailJson returns the result as set so far: nothing written
+            raise ModuleFailure(str(exc), partial={"path": self._path(OFCIPCER), "sha256": None,
+                                                   "previous_sha256": None, "backup_file": None}) from None
+        return {"changed": result.pop("changed"), **result}
 
     def m_win_iis_https_binding(self, args: dict, check_mode: bool) -> dict:
         new = _x509.normalize_thumbprint(args["thumbprint"])
@@ -419,26 +442,24 @@ class ApexOneServer:
         return {"changed": bool(previous), "previous": previous, "affected": affected, "thumbprint": new}
 
     def m_win_cert_persistence(self, args: dict, check_mode: bool) -> dict:
-        backups = []
-        changed = False
-        ini = self._file(SERVICE_INI)
-        if ini is not None:
-            updated = files_ref.set_ini_values(
-                ini, {"HTTPS_CERT": args["certificate_name"], "HTTPS_CERT_FRIENDLY_NAME": args["friendly_name"]}
-            )
-            if updated != ini:
-                backups.append((SERVICE_INI, self._write(SERVICE_INI, updated, backup=args.get("backup", True))))
-                changed = True
-        apricot = self._file(APRICOT)
-        if apricot is not None:
-            updated = files_ref.set_apricot_cert(apricot, args["cert_cn"], args["friendly_name"])
-            if updated != apricot:
-                backups.append((APRICOT, self._write(APRICOT, updated, backup=args.get("backup", True))))
-                changed = True
-        return {
-            "changed": changed,
-            "backups": [{"path": self._path(rel), "backup_file": b} for rel, b in backups if b],
-        }
+        given = [(key, rel, args[key]) for key, rel in (("service_ini", SERVICE_INI), ("apricot_config", self._apricot()))
+                 if args.get(key)]
+        if not given:
+            raise ModuleFailure("one of the following is required: service_ini, apricot_config")
+        try:
+            for _key, rel, option in given:  # compare both before writing either
+                self._cas_write(rel, option["content"], option.get("expected_sha256"), True)
+        except ModuleFailure as exc:  # FailJson returns the result as set so far: nothing written
+            raise ModuleFailure(str(exc), partial={"install_path": self.state["install_path"], "backups": [],
+                                                   "service_ini": None, "apricot_config": None}) from None
+        result = {"changed": False, "backups": [], "service_ini": None, "apricot_config": None}
+        for key, rel, option in given:
+            outcome = self._cas_write(rel, option["content"], option.get("expected_sha256"), check_mode)
+            result["changed"] = result["changed"] or outcome["changed"]
+            result[key] = outcome
+            if outcome["backup_file"]:
+                result["backups"].append({"path": outcome["path"], "backup_file": outcome["backup_file"]})
+        return result
 
     def m_win_schannel_trust(self, args: dict, check_mode: bool) -> dict:
         previous = self.state["schannel"]["client_auth_trust_mode"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import functools
 import ipaddress
+import os
 import typing as t
 
 from cryptography import x509
@@ -23,9 +24,29 @@ NOW = datetime.datetime.now(UTC).replace(microsecond=0)
 DAY = datetime.timedelta(days=1)
 
 
+# A folder that keeps the cached keys across processes (set by hack/mutation.py: each mutant runs in a fresh fork,
+# which would otherwise generate every key again). Unset, keys live only as long as the process.
+KEY_CACHE_DIR = os.environ.get("APEXONE_TEST_KEY_CACHE")
+
+
 @functools.lru_cache(maxsize=None)
 def _cached_rsa(size: int, slot: int):
-    return rsa.generate_private_key(public_exponent=65537, key_size=size)
+    if not KEY_CACHE_DIR:
+        return rsa.generate_private_key(public_exponent=65537, key_size=size)
+    path = os.path.join(KEY_CACHE_DIR, f"rsa-{size}-{slot}.pem")
+    try:
+        with open(path, "rb") as handle:
+            return serialization.load_pem_private_key(handle.read(), None, unsafe_skip_rsa_key_validation=True)
+    except FileNotFoundError:
+        pass
+    key = rsa.generate_private_key(public_exponent=65537, key_size=size)
+    os.makedirs(KEY_CACHE_DIR, exist_ok=True)
+    temporary = f"{path}.{os.getpid()}"
+    with open(temporary, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    os.replace(temporary, path)
+    return key
 
 
 def rsa_key(size: int = 2048, slot: int = 0, fresh: bool = False):

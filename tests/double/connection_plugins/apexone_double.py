@@ -55,8 +55,25 @@ ENCODED_RE = re.compile(r"-EncodedCommand\s+([A-Za-z0-9+/=]+)")
 REMOVE_RE = re.compile(r"Remove-Item '([^']+)' -Force")
 
 
+LEGACY_SEPARATOR = b"\0\0\0\0"
+
+
+def parse_legacy_payload(in_data: bytes) -> tuple[str, dict, str]:
+    """The same from the payload of ansible-core 2.16 to 2.18: ``<exec_wrapper>\\0\\0\\0\\0<json manifest>``.
+
+    The manifest carries ``module_entry`` (base64 of the module source) and ``module_args`` (with
+    ``_ansible_module_name``); the minimum-versions lane runs the role with the oldest declared ansible-core.
+    """
+    manifest = json.loads(in_data.split(LEGACY_SEPARATOR, 1)[1])
+    args = manifest["module_args"]
+    source = base64.b64decode(manifest["module_entry"]).decode("utf-8", "replace")
+    return str(args.get("_ansible_module_name", "")), args, source
+
+
 def parse_payload(in_data: bytes) -> tuple[str, dict, str]:
     """(module name, module args, module source) from the exec wrapper input Ansible built."""
+    if SEPARATOR not in in_data and LEGACY_SEPARATOR in in_data:
+        return parse_legacy_payload(in_data)
     if SEPARATOR not in in_data:
         raise AnsibleError("apexone_double: the input is not an exec wrapper payload")
     _bootstrap, manifest = in_data.split(SEPARATOR, 1)

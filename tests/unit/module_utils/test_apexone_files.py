@@ -3,8 +3,8 @@
 
 """Tests of the byte-exact Service.ini / apricot_config edits (step 7, KA-0004491) and OfcIPCer.dat detection.
 
-The same algorithm runs on the Apex One server in plugins/module_utils/_ApexOneFiles.psm1; the last
-test class checks that the psm1 uses the very same regular expressions.
+The transformation runs only here, on the controller: win_server_info returns the raw bytes (tested below with
+the shape it returns) and the writers take the new bytes with the SHA-256 of the file they replace.
 
 Where the fixtures come from (no real Apex One file is public, so their shapes are reconstructed):
 - Service.ini: Trend Micro KA-0004491 quotes the keys ``HTTPS=4343`` and ``HTTPS_CERT=<name>`` of
@@ -31,7 +31,6 @@ from hypothesis import strategies as st
 from ansible_collections.apexone.certificates.plugins.module_utils import _apexone_files as files
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-PSM1 = os.path.join(REPO, "plugins", "module_utils", "_ApexOneFiles.psm1")
 
 KEYS = ("HTTPS_CERT", "HTTPS_CERT_FRIENDLY_NAME")
 
@@ -448,53 +447,196 @@ class TestApricotProperties:
         assert len(re.findall(files.APRICOT_CN_RE, decoded)) == 1
 
 
-# --- the PowerShell mirror uses the same regular expressions ---------------------------------------
-
-REGEX_NAMES = [
-    "LINE_RE",
-    "NEWLINE_RE",
-    "INI_LINE_TEMPLATE",
-    "INI_SECTION_RE",
-    "INI_KEY_RE",
-    "APRICOT_CN_RE",
-    "APRICOT_FN_RE",
-    "FORBIDDEN_RE",
-    "EDGE_BLANK_RE",
-    "NON_ASCII_RE",
-]
+# --- raw bytes from win_server_info, new bytes for the writers ---------------------------------------------------
+# PowerShell transforms nothing: win_server_info returns {path, exists, sha256, content}; everything below runs on
+# the controller.
 
 
-def _psm1_constants() -> dict[str, str]:
-    with open(PSM1, encoding="utf-8") as handle:
-        text = handle.read()
-    found = {}
-    for match in re.finditer(r"(?m)^\s*([A-Z_]+)\s*=\s*'((?:[^']|'')*)'\s*$", text):
-        found[match.group(1)] = match.group(2).replace("''", "'")
-    return found
+def entry(data: bytes | None, path: str = "C:\\PCCSRV\\WSS\\Service.ini") -> dict:
+    """A file entry of win_server_info (contract: path, exists, sha256 lower-case hex, content base64)."""
+    import base64
+    import hashlib
+
+    if data is None:
+        return {"path": path, "exists": False, "sha256": None, "content": None, "error": None}
+    return {"path": path, "exists": True, "sha256": hashlib.sha256(data).hexdigest(),
+            "content": base64.b64encode(data).decode(), "error": None}
 
 
-class TestPowerShellMirror:
-    @pytest.mark.parametrize("name", REGEX_NAMES)
-    def test_same_regex_in_psm1(self, name):
-        assert _psm1_constants().get(name) == getattr(files, name)
+class TestFileBytes:
+    def test_round_trip_and_missing(self):
+        assert files.file_bytes(entry(SERVICE_INI)) == SERVICE_INI
+        assert files.file_bytes(entry(b"")) == b""
+        assert files.file_bytes(entry(None)) is None
 
-    def test_same_error_messages_in_psm1(self):
-        with open(PSM1, encoding="utf-8") as handle:
-            text = handle.read()
-        for fragment in (
-            "must not contain line breaks or other control characters",
-            "must not start or end with white space",
-            "must not be empty",
-            "contains non-ASCII characters and the file has no byte order mark, ",
-            "so its code page is unknown",
-            "is not in the file and the file has",
-            "refusing to guess which section it belongs to",
-            "expected exactly one <cert_cn> element, found",
-            "expected at most one <cert_friendly_name> element, found",
-            "the file contains NUL bytes but is not UTF-16 text",
-            "only letters, digits and underscores are allowed",
-        ):
-            assert fragment in text, fragment
+    def test_sha256_is_checked_case_insensitively(self):
+        item = entry(SERVICE_INI)
+        item["sha256"] = item["sha256"].upper()
+        assert files.file_bytes(item) == SERVICE_INI
+
+    @pytest.mark.parametrize(
+        ("change", "message"),
+        [
+            ({"content": "not base64!"}, "not base64"),
+            ({"content": None}, "has no base64 'content'"),
+            ({"sha256": "0" * 64}, "does not have the SHA-256"),
+            ({"sha256": "xyz"}, "not 64 hex characters"),
+        ],
+    )
+    def test_inconsistent_entries_are_refused(self, change, message):
+        item = dict(entry(SERVICE_INI), **change)
+        with pytest.raises(ValueError, match=message):
+            files.file_bytes(item)
+
+    def test_not_a_dict(self):
+        with pytest.raises(ValueError, match="not a dict"):
+            files.file_bytes("Service.ini")
+
+
+class TestEncodingName:
+    @pytest.mark.parametrize(
+        ("data", "name"),
+        [
+            (b"HTTPS=4343\r\n", "ansi"),
+            (b"HTTPS_CERT=\xe9t\xe9\r\n", "ansi"),  # Latin-1 byte, not valid UTF-8
+            ("HTTPS_CERT=été\r\n".encode(), "utf-8"),  # no BOM: still edited byte for byte
+            (b"\xef\xbb\xbfHTTPS=4343\r\n", "utf-8-bom"),
+            (b"\xff\xfe" + "HTTPS=4343\r\n".encode("utf-16-le"), "utf-16le"),
+            ("HTTPS=4343\r\n".encode("utf-16-le"), "utf-16le"),
+            (b"\xfe\xff" + "HTTPS=4343\r\n".encode("utf-16-be"), "utf-16be"),
+        ],
+    )
+    def test_names(self, data, name):
+        assert files.encoding_name(data) == name
+
+    def test_names_map_to_the_codecs_the_planner_checks_values_with(self):
+        from ansible_collections.apexone.certificates.plugins.plugin_utils import _planner
+
+        for data, name in ((b"\xef\xbb\xbfa=b", "utf-8-bom"), ("a=b".encode("utf-16-le"), "utf-16le"),
+                           (b"\xfe\xff\x00a", "utf-16be")):
+            assert _planner._EDIT_CODECS[files.encoding_name(data)] == files.decode_file(data).codec == \
+                {"utf-8-bom": "utf-8", "utf-16le": "utf-16-le", "utf-16be": "utf-16-be"}[name]
+        assert "ansi" not in _planner._EDIT_CODECS and "utf-8" not in _planner._EDIT_CODECS
+
+
+def server_info(**file_entries) -> dict:
+    return {"install": {"path": "C:\\PCCSRV"}, "certificates": {"my": []}, "iis": {"sites": []}, **file_entries}
+
+
+class TestEnrichServerInfo:
+    def test_parsed_fields_of_every_file(self, server):
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        _key, cert = server
+        ofcscan = b"[INI_SERVER_SECTION]\r\nMaster_DomainName=apex01.corp.example\r\nMaster_DomainPort=8080\r\n"
+        facts = server_info(
+            service_ini=entry(SERVICE_INI), apricot_config=entry(APRICOT, "C:\\PCCSRV\\SRS\\apricot_config.xml"),
+            ofcipcer=entry(cert.public_bytes(Encoding.PEM).replace(b"\n", b"\r\n")), ofcscan_ini=entry(ofcscan),
+        )
+        facts["certificates"]["my"] = [{"thumbprint": _thumbprint(cert), "references": ["iis_binding"]}]
+        out = files.enrich_server_info(facts)
+        assert out["service_ini"] | {} == {
+            **facts["service_ini"], "encoding": "ansi", "https": "4343", "https_cert": "apex01.corp.example",
+            "https_cert_friendly_name": None, "error": None,
+        }
+        assert (out["apricot_config"]["cert_cn"], out["apricot_config"]["cert_friendly_name"]) == ("apex01.corp.example", None)
+        assert out["apricot_config"]["path"].endswith("apricot_config.xml")
+        assert out["ofcipcer"]["encoding"] == "pem" and out["ofcipcer"]["newline"] == "\r\n"
+        assert out["ofcipcer"]["thumbprint"] == _thumbprint(cert)
+        assert out["ofcipcer"]["certificate"]["subject_cn"] == "apex01.corp.example"
+        assert out["ofcscan_ini"]["master_domain_name"] == "apex01.corp.example"
+        assert out["ofcscan_ini"]["master_domain_port"] == "8080"
+        assert out["certificates"]["my"][0]["references"] == ["iis_binding", "ofcipcer"]
+        assert "https_cert" not in facts["service_ini"], "the input is not changed"
+        assert files.enrich_server_info(out) == out, "enriching twice changes nothing"
+
+    def test_missing_unreadable_and_bad_files(self):
+        facts = server_info(
+            service_ini=entry(None), apricot_config=dict(entry(APRICOT), sha256="0" * 64),
+            ofcipcer=entry(b"hello"), ofcscan_ini=dict(entry(None), exists=True, error="Cannot read: locked"),
+        )
+        out = files.enrich_server_info(facts)
+        assert out["service_ini"]["https_cert"] is None and out["service_ini"]["error"] is None
+        assert "does not have the SHA-256" in out["apricot_config"]["error"] and out["apricot_config"]["cert_cn"] is None
+        assert out["ofcipcer"]["encoding"] == "unknown" and out["ofcipcer"]["thumbprint"] is None
+        assert "neither DER nor PEM" in out["ofcipcer"]["error"]
+        assert out["ofcscan_ini"]["error"] == "Cannot read: locked" and out["ofcscan_ini"]["master_domain_name"] is None
+
+    def test_facts_without_content_are_left_alone(self):
+        old = server_info(service_ini={"path": "x", "exists": True, "https_cert": "a"})
+        assert files.enrich_server_info(old)["service_ini"] == {"path": "x", "exists": True, "https_cert": "a"}
+        assert files.enrich_server_info("nonsense") == "nonsense"
+
+
+def _thumbprint(cert) -> str:
+    from ansible_collections.apexone.certificates.plugins.module_utils import _x509
+
+    return _x509.thumbprint(cert)
+
+
+class TestOfcIPCerContent:
+    """Step 4: the new certificate in the encoding of the existing file (APEXONE_FACTS.md: DER or PEM, [G])."""
+
+    def test_der_file_stays_der(self, server):
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        _key, cert = server
+        pem = cert.public_bytes(Encoding.PEM).decode()
+        out, encoding = files.ofcipcer_content(pem, b"\x30\x82old")
+        assert (out, encoding) == (cert.public_bytes(Encoding.DER), "der")
+
+    @pytest.mark.parametrize("newline", [b"\r\n", b"\n"])
+    def test_pem_file_stays_pem_with_its_line_endings(self, server, newline):
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        _key, cert = server
+        current = b"-----BEGIN CERTIFICATE-----" + newline + b"AAAA" + newline + b"-----END CERTIFICATE-----" + newline
+        out, encoding = files.ofcipcer_content(cert.public_bytes(Encoding.DER), current)
+        assert encoding == "pem"
+        expected = cert.public_bytes(Encoding.PEM).replace(b"\n", newline)
+        assert out == expected, "64-character lines, BEGIN/END lines, one terminator after END, like OpenSSL"
+        if newline == b"\n":
+            assert b"\r" not in out
+
+    @pytest.mark.parametrize("current", [None, b"", b"garbage"])
+    def test_missing_empty_or_unknown_file_gets_der(self, server, current):
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        _key, cert = server
+        assert files.ofcipcer_content(cert.public_bytes(Encoding.PEM), current) == (cert.public_bytes(Encoding.DER), "der")
+
+    def test_only_the_leaf_is_written(self, server, lab_pki):
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        _key, cert = server
+        chain = cert.public_bytes(Encoding.PEM) + lab_pki.intermediate.cert.public_bytes(Encoding.PEM)
+        assert files.ofcipcer_content(chain, None)[0] == cert.public_bytes(Encoding.DER)
+
+    @pytest.mark.parametrize("bad", [b"", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", b"hello"])
+    def test_not_a_certificate(self, bad):
+        with pytest.raises(ValueError):
+            files.ofcipcer_content(bad, None)
+
+
+class TestWriteArgsAndDiff:
+    def test_write_args_carry_the_bytes_and_the_gathered_sha256(self):
+        import base64
+        import hashlib
+
+        new = files.set_ini_values(SERVICE_INI, {"HTTPS_CERT": "b", "HTTPS_CERT_FRIENDLY_NAME": "c"})
+        args = files.write_args(entry(SERVICE_INI), new)
+        assert args == {"content": base64.b64encode(new).decode(), "expected_sha256": hashlib.sha256(SERVICE_INI).hexdigest()}
+        assert files.write_args(entry(None), b"x")["expected_sha256"] is None
+
+    def test_text_diff_shows_only_the_edited_lines_and_keeps_line_endings_visible(self):
+        new = files.set_ini_values(SERVICE_INI, {"HTTPS_CERT": "apex02.corp.example", "HTTPS_CERT_FRIENDLY_NAME": "F"})
+        diff = files.text_diff(SERVICE_INI, new, "Service.ini")
+        changed = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+        assert changed == ["-HTTPS_CERT=apex01.corp.example\\r", "+HTTPS_CERT=apex02.corp.example\\r",
+                           "+HTTPS_CERT_FRIENDLY_NAME=F\\r"]
+        utf16 = b"\xff\xfe" + SERVICE_INI.decode().encode("utf-16-le")
+        new16 = files.set_ini_values(utf16, {"HTTPS_CERT": "x", "HTTPS_CERT_FRIENDLY_NAME": "y"})
+        assert "+HTTPS_CERT=x\\r" in files.text_diff(utf16, new16, "Service.ini").splitlines()
 
 
 # --- the integration target expects exactly what the reference implementation produces -------------
@@ -520,3 +662,5 @@ def test_integration_expectations_match_the_reference():
     assert base64.b64encode(new_apricot).decode() == data["apricot_config_new_b64"]
     assert base64.b64encode(utf16).decode() == data["service_utf16_b64"]
     assert base64.b64encode(files.set_ini_values(utf16, values)).decode() == data["service_utf16_new_b64"]
+    for key in ("service_ini", "service_ini_new", "apricot_config", "apricot_config_new", "service_utf16", "service_utf16_new"):
+        assert files.sha256_hex(base64.b64decode(data[f"{key}_b64"])) == data[f"{key}_sha256"], key

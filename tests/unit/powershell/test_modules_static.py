@@ -222,7 +222,10 @@ def test_own_module_documentation_policy(path):
     # the fragment gives every attribute the description validate-modules requires
     assert "ansible.builtin.action_common_attributes" in (doc.get("extends_documentation_fragment") or []), \
         "extends_documentation_fragment: [ansible.builtin.action_common_attributes]"
-    attributes = doc.get("attributes") or {}
+    # attributes as Ansible sees them: the collection's fragment (plugins/doc_fragments/attributes.py) merged in
+    resolved, missing = ps.resolve_fragments(doc)
+    assert missing == [], f"documentation fragments not found: {missing}"
+    attributes = resolved.get("attributes") or {}
     for attribute in ("check_mode", "diff_mode"):
         assert attributes.get(attribute, {}).get("support") in ("full", "partial", "none"), attribute
     platforms = attributes.get("platform", {}).get("platforms")

@@ -1,16 +1,19 @@
-"""win_server_info reads what the other modules write or change with the same readers (no PowerShell needed).
+"""PowerShell transforms nothing: it reads raw bytes and writes given bytes (no PowerShell needed to check it).
 
-A duplicate scan found twins: win_server_info parsed Service.ini, apricot_config and ofcscan.ini with its own
-helpers (``Read-ApexOneTextFile`` / ``Get-ApexOneIniValue`` of _ApexOneCommon.psm1 and an apricot regex) while
-win_cert_persistence writes them with _ApexOneFiles.psm1, the line-by-line mirror of _apexone_files.py; and it
-read the http.sys SSL records from the registry while win_iis_https_binding and win_webhost_cert read them with
-_ApexOneHttpSys.cs. Two parsers of one format can disagree (key case, comments, encodings, XML entities), and the
-controller-side planner then sees drift after every correct write. These checks keep a single reader each:
+Service.ini and apricot_config used to be edited twice, in _apexone_files.py and "line by line" in a PowerShell twin
+(_ApexOneFiles.psm1) that could never run here; win_server_info parsed them with that twin. Now the controller
+computes every byte. These checks keep it so:
 
-* win_server_info reads the three files only through _ApexOneFiles and parses nothing itself;
+* no .ps1 / .psm1 decodes, parses or edits a file: no reader of text (Get-Content, Select-String, [xml],
+  ReadAllText...), no ini / apricot / PEM parser, no Service.ini key or apricot element name, no _ApexOneFiles
+  (each check is shown failing on a broken copy);
+* win_server_info returns the four files through Get-ApexOneFileContent, in the contract-3 shape
+  {path, exists, sha256, content, error}, exactly as documented;
+* apricot_config: one rule (Get-ApexOneApricotConfigPath) used by the reader and the writer, with the names and order
+  of _apexone_files.APRICOT_NAMES;
+* the writers write only through Set-ApexOneFileContent (compare-and-swap, backup, File.Replace); backups never go
+  under PCCSRV (Pccnt\\Common is deployed to agents);
 * the removed _ApexOneCommon readers stay removed, and _ApexOneCommon exports exactly what it defines, all of it used;
-* the encoding names it reports are the documented ones, mapped from the _apexone_files codecs the way the
-  planner maps them back;
 * http_sys.bindings comes from [ApexOne.HttpSys.SslConfig]::GetBindings(), only the fields the C# class has are
   read, the result has exactly the documented fields, and http_sys.source is the documented value.
 """
@@ -81,31 +84,140 @@ def info() -> ps.ModuleInfo:
 
 
 # ---------------------------------------------------------------------------------------------
-# Service.ini, apricot_config, ofcscan.ini
+# Service.ini, apricot_config, ofcscan.ini, OfcIPCer.dat: raw bytes only
 # ---------------------------------------------------------------------------------------------
+WRITERS = ("win_agent_cert", "win_cert_persistence")
+FILE_RESULT_KEYS = ["content", "error", "exists", "path", "sha256"]
+# What reading or editing file text in PowerShell looks like.
+TEXT_COMMANDS = {"get-content", "set-content", "add-content", "out-file", "select-string", "select-xml",
+                 "convertfrom-stringdata", "import-csv"}
+TEXT_CALLS = ("ReadAllText", "ReadAllLines", "WriteAllText", "WriteAllLines", "AppendAllText", "StreamReader",
+              "StreamWriter", "XmlDocument", "UTF8Encoding", "UnicodeEncoding", "Encoding]::UTF8", "Encoding]::Unicode",
+              "Encoding]::BigEndianUnicode", "Encoding]::GetEncoding", "PemEncoding")
+FILE_VOCABULARY = r"(?i)HTTPS_CERT|cert_cn|cert_friendly_name|Master_Domain|-----BEGIN|<\s*/?\s*cert_|&amp;|&lt;"
 
 
-def test_win_server_info_reads_the_apexone_files_with_apexone_files(info):
-    assert re.search(r"(?m)^#AnsibleRequires -PowerShell \.\.module_utils\._ApexOneFiles$", info.text)
-    commands = _commands(info)
-    # the reader functions win_cert_persistence writes with (and _apexone_files.py mirrors)
-    assert {"get-apexoneinicontentvalue", "get-apexoneapricotcert", "convertfrom-apexonefilecontent"} <= commands
-    # not the old twins, and no other way of reading or searching the text of a file
-    assert commands.isdisjoint({n.lower() for n in REMOVED_COMMON_READERS})
-    assert commands.isdisjoint({"get-content", "select-string", "select-xml"})
-    assert "ReadAllText" not in info.text and "ReadAllLines" not in info.text
+def _all_powershell() -> list[str]:
+    return sorted(glob.glob(os.path.join(REPO, "plugins", "modules", "*.ps1")) + glob.glob(os.path.join(UTILS, "*.psm1"))
+                  + glob.glob(os.path.join(REPO, "roles", "*", "files", "*.ps1")))
 
 
-def test_win_server_info_has_no_parser_of_its_own(info):
-    own = [name for name in _defined_functions(info) if re.search(r"(?i)ini|xml|apricot|textfile|entit", name)]
-    assert own == [], "parse Service.ini / apricot_config / ofcscan.ini with _ApexOneFiles.psm1"
-    assert not [t for t in _nodes(info, "type_literal") if ps.text_of(t).strip("[]").lower() in ("xml", "system.xml.xmldocument")]
-    assert not [s for s in _string_values(info) if re.search(r"<\s*/?\s*cert_|&amp;|&lt;|&#", s)]
-    # -match / -replace / -split would be a second regex dialect; the module's only pattern is the Files one
-    operators = {ps.text_of(n).lower() for n in _nodes(info, "comparison_operator")}
-    assert operators.isdisjoint({"-match", "-imatch", "-cmatch", "-notmatch", "-replace", "-ireplace", "-creplace", "-split"})
-    patterns = {s for s in _string_values(info) if "\\x" in s or "(?" in s or "[^" in s}
-    assert patterns == {files.NON_ASCII_RE}
+def text_handling_findings(info: ps.ModuleInfo) -> list[str]:
+    """Every sign that a PowerShell file decodes, parses or edits file text."""
+    found = []
+    found += [f"command {c}" for c in sorted(_commands(info) & TEXT_COMMANDS)]
+    found += [f"call {c}" for c in TEXT_CALLS if c in info.text]
+    found += [f"type [{ps.text_of(t).strip('[]')}]" for t in _nodes(info, "type_literal")
+              if ps.text_of(t).strip("[]").lower() in ("xml", "system.xml.xmldocument")]
+    found += [f"function {n}" for n in _defined_functions(info) if re.search(r"(?i)ini|xml|apricot|pem|textfile|encoding", n) and not n.endswith("ConfigPath")]
+    found += [f"string {s!r}" for s in _string_values(info) if re.search(FILE_VOCABULARY, s)]
+    found += ["_ApexOneFiles"] if "_ApexOneFiles" in info.text else []
+    return found
+
+
+@pytest.mark.parametrize("path", _all_powershell(), ids=os.path.basename)
+def test_no_powershell_decodes_parses_or_edits_file_text(path):
+    assert text_handling_findings(ps.load_module(path)) == []
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "$values = Get-ApexOneIniContentValue -Data $bytes -Key 'HTTPS_CERT', 'HTTPS_CERT_FRIENDLY_NAME'",
+        "$text = [System.IO.File]::ReadAllText($path)",
+        "$lines = Get-Content -LiteralPath $path",
+        "[xml]$doc = $raw",
+        "Function Edit-ApexOneIniContent { param ($Data) $Data }",
+        "$match = [regex]::Match($text, '<cert_cn>([^<]*)</cert_cn>')",
+        "#AnsibleRequires -PowerShell ..module_utils._ApexOneFiles",
+        "$pem = '-----BEGIN CERTIFICATE-----' + $body",
+        "$text = (New-Object -TypeName System.Text.UnicodeEncoding -ArgumentList $false, $true).GetString($bytes)",
+    ],
+)
+def test_text_handling_is_found_in_a_broken_copy(snippet):
+    clean = open(SERVER_INFO, encoding="utf-8").read()
+    assert text_handling_findings(ps.load_module(SERVER_INFO, clean.encode())) == []
+    broken = clean.replace("$module.ExitJson()", snippet + "\n$module.ExitJson()")
+    assert text_handling_findings(ps.load_module(SERVER_INFO, broken.encode())) != []
+
+
+def test_the_powershell_twin_is_gone():
+    assert not os.path.exists(os.path.join(UTILS, "_ApexOneFiles.psm1"))
+
+
+def _file_result_lines(info) -> dict[str, str]:
+    found = {}
+    for key in ("ofcipcer", "service_ini", "apricot_config", "ofcscan_ini"):
+        lines = [line for line in info.text.splitlines() if line.startswith(f"$module.Result.{key} = ")]
+        assert len(lines) == 1, key
+        found[key] = lines[0]
+    return found
+
+
+def test_win_server_info_returns_the_four_files_as_raw_bytes(info):
+    lines = _file_result_lines(info)
+    assert all(" = Get-ApexOneFileContent -Path (" in line for line in lines.values())
+    assert "Get-ApexOneApricotConfigPath -InstallPath $installPath" in lines["apricot_config"]
+    assert "'Pccnt\\Common\\OfcIPCer.dat'" in lines["ofcipcer"]
+    assert "'WSS\\Service.ini'" in lines["service_ini"] and "'ofcscan.ini'" in lines["ofcscan_ini"]
+
+
+def test_file_results_have_the_contract_shape_and_are_documented_so():
+    common = ps.load_module(COMMON)
+    node = _function(common, "Get-ApexOneFileContent")
+    hashes = _nodes(common, "hash_literal_expression", node)
+    assert len(hashes) == 1 and sorted(_hash_keys(hashes[0])) == FILE_RESULT_KEYS
+    returns = _returns()
+    for key in ("ofcipcer", "service_ini", "apricot_config", "ofcscan_ini"):
+        assert sorted(returns[key]["contains"]) == FILE_RESULT_KEYS, key
+    assert "ToLowerInvariant()" in ps.text_of(_function(common, "ConvertTo-ApexOneSha256")), "contract: lower-case hex"
+
+
+def test_apricot_config_one_rule_for_reader_and_writer():
+    common = ps.load_module(COMMON)
+    node = _function(common, "Get-ApexOneApricotConfigPath")
+    names = next(n for n in _nodes(common, "assignment_expression", node) if ps.text_of(n).startswith("$names"))
+    value = ps.evaluate(next(c for c in names.children if c.type == "assignment_value"))
+    assert tuple(value) == files.APRICOT_NAMES
+    for name in ("win_server_info", "win_cert_persistence"):
+        module = ps.load_module(os.path.join(REPO, "plugins", "modules", f"{name}.ps1"))
+        assert "get-apexoneapricotconfigpath" in _commands(module), name
+        assert not re.search(r"(?i)'SRS\\apricot", module.text), f"{name} names apricot_config itself"
+
+
+@pytest.mark.parametrize("name", WRITERS)
+def test_writers_write_only_through_compare_and_swap(name):
+    module = ps.load_module(os.path.join(REPO, "plugins", "modules", f"{name}.ps1"))
+    assert "set-apexonefilecontent" in _commands(module)
+    for call in ("WriteAllBytes", "File]::Copy", "File]::Move", "File]::Replace", "Copy-Item", "Move-Item"):
+        assert call not in module.text, f"{name} writes with {call} itself"
+    spec = module.spec["options"]
+    if name == "win_agent_cert":
+        assert set(spec) == {"content", "expected_sha256", "install_path"}
+    else:
+        assert set(spec) == {"service_ini", "apricot_config", "install_path"}
+        for key in ("service_ini", "apricot_config"):
+            assert set(spec[key]["options"]) == {"content", "expected_sha256"}
+
+
+def test_compare_and_swap_write_backs_up_outside_pccsrv_and_replaces_atomically():
+    common = ps.load_module(COMMON)
+    write = ps.text_of(_function(common, "Set-ApexOneFileContent"))
+    order = [write.index(marker) for marker in (
+        "$currentSha256 -ceq $newSha256",  # already there: nothing to do
+        "$currentSha256 -cne $expected",  # compare ...
+        "if (-not $PSCmdlet.ShouldProcess(",  # ... before anything is written (-WhatIf: check mode)
+        "Backup-ApexOneFile -Path $Path -Content $current",  # back up the compared bytes
+        "[System.IO.File]::WriteAllBytes($temporary, $Content)",  # temporary file in the same folder
+        "[System.IO.File]::Replace($temporary, $Path, $null)",  # swapped in (keeps the ACL)
+        "ConvertTo-ApexOneSha256 -Bytes ([System.IO.File]::ReadAllBytes($Path))",  # read back
+    )]
+    assert order == sorted(order)
+    assert "Join-Path -Path $folder -ChildPath (\"$leaf.\"" in write, "the temporary file is next to the target"
+    backup = ps.text_of(_function(common, "Get-ApexOneBackupFolder"))
+    assert "GetFolderPath('CommonApplicationData')" in backup and "PCCSRV" not in backup.split("#>")[1]
+    assert "SetAccessRuleProtection($true, $false)" in backup
+    assert re.findall(r"'(S-1-5-[\d-]+)'", backup) == ["S-1-5-18", "S-1-5-32-544"], "SYSTEM and Administrators only"
 
 
 def test_removed_common_readers_stay_removed():
@@ -125,51 +237,6 @@ def test_common_exports_exactly_what_it_defines_and_every_export_is_used():
     for path in glob.glob(os.path.join(REPO, "plugins", "modules", "*.ps1")) + glob.glob(os.path.join(UTILS, "*.psm1")):
         used |= _commands(ps.load_module(path))
     assert sorted(name for name in exported if name.lower() not in used) == []
-
-
-# ---------------------------------------------------------------------------------------------
-# Encoding names
-# ---------------------------------------------------------------------------------------------
-
-SAMPLES = {
-    b"\xef\xbb\xbfHTTPS=4343\r\n": "utf-8",
-    b"\xff\xfeH\x00=\x001\x00": "utf-16-le",
-    b"\xfe\xff\x00H\x00=\x001": "utf-16-be",
-    b"H\x00=\x001\x00": "utf-16-le",
-    b"\x00H\x00=\x001": "utf-16-be",
-    b"HTTPS=4343\r\n": "latin-1",
-}
-
-
-def _encoding_function(info):
-    node = _function(info, "Get-FileEncodingName")
-    mapping_node = next(n for n in _nodes(info, "assignment_expression", node) if ps.text_of(n).startswith("$names"))
-    value = next(c for c in mapping_node.children if c.type == "assignment_value")
-    mapping = ps.evaluate(value)
-    body = ps.text_of(node)
-    plain = set(re.findall(r"(?:return|\$name =) '([\w-]+)'", body))
-    return node, mapping, plain
-
-
-def test_encoding_names_are_the_documented_ones(info):
-    _node, mapping, plain = _encoding_function(info)
-    # ConvertFrom-ApexOneFileContent / decode_file codec -> documented name
-    assert mapping == {"utf-8": "utf-8-bom", "utf-16-le": "utf-16le", "utf-16-be": "utf-16be"}
-    assert plain == {"ansi", "utf-8"}, "the names of a file without a byte order mark (codec latin-1)"
-    assert {files.decode_file(data).codec for data in SAMPLES} == set(mapping) | {"latin-1"}
-    assert all(files.decode_file(data).codec == codec for data, codec in SAMPLES.items())
-    returns = _returns()
-    documented = _doc_values(returns["service_ini"]["contains"]["encoding"]["description"][0]) - {"null"}
-    assert set(mapping.values()) | plain == documented
-    assert "service_ini.encoding" in returns["apricot_config"]["contains"]["encoding"]["description"]
-
-
-def test_encoding_names_map_back_to_the_codecs_the_planner_checks_values_with(info):
-    from ansible_collections.apexone.certificates.plugins.plugin_utils import _planner
-
-    _node, mapping, plain = _encoding_function(info)
-    assert {name: codec for codec, name in mapping.items()} == _planner._EDIT_CODECS
-    assert plain.isdisjoint(_planner._EDIT_CODECS), "a file without a byte order mark takes ASCII values only"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,7 +271,7 @@ def test_http_sys_reads_only_fields_the_csharp_class_has(info):
     fields = {name.lower(): name for name in _csharp_fields()}  # PowerShell member names are case-insensitive
     assert read and {name.lower() for name in read} <= set(fields), sorted(n for n in read if n.lower() not in fields)
     with open(HTTPSYS_CS, encoding="utf-8") as handle:
-        kinds = set(re.findall(r'binding\.Kind = "(\w+)";', handle.read()))
+        kinds = set(re.findall(r"layout\.Kind = \"(\w+)\";", handle.read()))
     assert kinds == {"ipport", "hostnameport", "ccs"}
     switch = _nodes(info, "switch_statement", node)[0]
     cases = {ps.text_of(n).strip("'") for n in _nodes(info, "switch_clause_condition", switch)}

@@ -470,7 +470,8 @@ def test_non_ascii_friendly_name_is_accepted_when_the_files_are_unicode(material
     so the plan blocks there (row above) instead of failing half-way through the replacement.
     """
     server, facts = server_facts(material, _unicode_files)
-    assert (facts["service_ini"]["encoding"], facts["apricot_config"]["encoding"]) == ("utf-16le", "utf-8-bom")
+    parsed = files_ref.enrich_server_info(facts)  # win_server_info returns raw bytes; the controller reads them
+    assert (parsed["service_ini"]["encoding"], parsed["apricot_config"]["encoding"]) == ("utf-16le", "utf-8-bom")
     result = plan(facts, desired(material, friendly_name=NON_ASCII))
     assert result["applicable"] is True and result["blockers"] == []
     persistence = next(a for a in result["actions"] if a["module"].endswith("win_cert_persistence"))
@@ -480,11 +481,19 @@ def test_non_ascii_friendly_name_is_accepted_when_the_files_are_unicode(material
     assert files_ref.get_apricot_cert(server._file(winsim.APRICOT))["cert_friendly_name"] == NON_ASCII
 
 
-@pytest.mark.parametrize("encoding", ["ansi", "utf-8", None])
-def test_whatever_the_plan_accepts_the_step7_edit_can_write(material, encoding):
+def _service_ini_bytes(extra: bytes):
+    def mutate(state):
+        data = base64.b64decode(state["files"][winsim.SERVICE_INI]) + extra
+        state["files"][winsim.SERVICE_INI] = base64.b64encode(data).decode()
+    return mutate
+
+
+# Service.ini without byte order mark: ANSI (ASCII only), bytes that are also UTF-8, a Latin-1 byte: all edited byte
+# for byte, so all take ASCII values only.
+@pytest.mark.parametrize("extra", [b"", "; für\r\n".encode(), b"; f\xfcr\r\n"], ids=["ansi", "utf-8", "latin-1"])
+def test_whatever_the_plan_accepts_the_step7_edit_can_write(material, extra):
     """The plan's friendly-name rule is the writer's (_apexone_files.check_value): what passes one passes the other."""
-    _server, facts = server_facts(material)
-    facts["service_ini"]["encoding"] = encoding
+    _server, facts = server_facts(material, _service_ini_bytes(extra))
     for name in (FRIENDLY, NON_ASCII, "x", "Apex & <One> \"2026\""):
         result = plan(facts, desired(material, friendly_name=name))
         writable = True

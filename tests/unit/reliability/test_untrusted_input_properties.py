@@ -19,6 +19,7 @@ import json
 import os
 import re
 
+import markupsafe
 import pki
 import pytest
 import winsim
@@ -29,7 +30,7 @@ from hypothesis import strategies as st
 from ansible_collections.apexone.certificates.plugins.module_utils import _tls_probe as tp
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 from ansible_collections.apexone.certificates.plugins.plugin_utils import _report as rp
-from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import PlanError, plan
+from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import APPLY_ORDER, PlanError, plan
 
 pytestmark = pytest.mark.property
 
@@ -118,14 +119,29 @@ def test_load_certificates_gives_certificates_or_its_error(data, as_text):
 @SLOW_OK
 @given(mutated("cert"), st.sampled_from([HOST, "APEX01.corp.example.", "10.0.0.5"]))
 def test_checking_a_damaged_certificate_gives_a_verdict_or_its_error(data, hostname):
-    """The audit checks whatever a server serves: a parseable but malformed certificate must not break the check."""
+    """The audit checks whatever a server serves: a parseable but malformed certificate must not break the check.
+
+    The check and x509_info read the certificate with the same parser: both refuse it, or both describe it.
+    """
     try:
         verdict = _x509.check_from_input(data, hostname=hostname, ca=pki.pem(seeds()["old"][0]))
+    except _x509.CertificateError:
+        verdict = None
+    try:
         info = _x509.x509_info(data)
     except _x509.CertificateError:
-        return
-    assert isinstance(verdict["ok"], bool) and isinstance(verdict["problems"], list)
-    assert info["thumbprint"] == verdict["thumbprint"]
+        info = None
+    assert (verdict is None) == (info is None), (verdict, info)
+    if verdict is not None:
+        assert isinstance(verdict["ok"], bool) and isinstance(verdict["problems"], list)
+        assert info["thumbprint"] == verdict["thumbprint"]
+
+
+def test_an_undamaged_certificate_gets_a_verdict_and_a_description():
+    """Guard for the property above: the seeds themselves are read by both."""
+    for data in seeds()["cert"]:
+        verdict = _x509.check_from_input(data, hostname=HOST, ca=pki.pem(seeds()["old"][0]))
+        assert _x509.x509_info(data)["thumbprint"] == verdict["thumbprint"]
 
 
 @SLOW_OK
@@ -266,8 +282,7 @@ def test_plan_on_damaged_facts_is_a_plan_or_its_error(facts):
         result = plan(facts, desired())
     except PlanError:
         return
-    assert isinstance(result["actions"], list) and isinstance(result["compliant"], bool)
-    json.dumps(result)  # plain data: it goes into set_fact and the report
+    assert_plan_invariants(result, desired())
 
 
 @SLOW_OK
@@ -282,7 +297,39 @@ def test_plan_on_a_strange_desired_state_is_a_plan_or_its_error(changes, keep_re
         result = plan(json.loads(good_facts_json()), wanted)
     except PlanError:
         return
-    json.dumps(result)
+    assert_plan_invariants(result, wanted)
+
+
+def assert_plan_invariants(result, wanted):
+    """What the role and the report rely on in any plan, whatever the facts and the desired state were."""
+    json.dumps(result)  # plain data: it goes into set_fact and the report
+    actions = result["actions"]
+    assert result["new_thumbprint"] == re.sub(r"[^0-9A-Fa-f]", "", str(wanted["thumbprint"])).upper()
+    assert result["modules"] == [a["module"] for a in actions]
+    assert result["modules"] == [m for m in APPLY_ORDER if m in result["modules"]]  # once each, in KB order
+    assert result["compliant"] is (not actions and not result["blockers"])
+    assert result["applicable"] is (not result["blockers"])
+    assert result["restart_services"] is bool(actions)
+    for action in actions:
+        assert action["steps"] == sorted(set(action["steps"])) and action["step"] == action["steps"][0]
+        assert action["reason"] == "; ".join(action["reasons"])
+        if action["module"].endswith(".win_webhost_cert"):
+            assert action["args"]["friendly_name"] == str(wanted["friendly_name"])
+            assert action["args"]["exportable"] is bool(wanted.get("exportable", True))
+        if action["module"].endswith(".win_iis_https_binding"):
+            assert action["args"]["thumbprint"] == result["new_thumbprint"]
+    for problem in result["blockers"] + result["warnings"]:
+        assert set(problem) == {"code", "severity", "message"} and problem["severity"] in ("error", "warning")
+
+
+def test_a_strange_desired_state_reaches_both_outcomes():
+    """Guard for the property above: a strange value is either used as the plan says or refused."""
+    facts = json.loads(good_facts_json())
+    result = plan(facts, {**desired(), "exportable": 0, "ports": ["4343"], "thumbprint": "aa:" * 19 + "aa"})
+    assert_plan_invariants(result, {**desired(), "exportable": 0, "thumbprint": "aa:" * 19 + "aa"})
+    assert result["actions"][0]["args"]["exportable"] is False
+    with pytest.raises(PlanError, match=r"^ports must be a list"):
+        plan(facts, {**desired(), "ports": "4343"})
 
 
 def test_a_damaged_fact_does_reach_the_planner():
@@ -392,13 +439,41 @@ def damaged_report(draw):
 @SLOW_OK
 @given(damaged_report())
 def test_reading_a_damaged_report_file_gives_a_result_or_its_error(report):
-    """merge_reports, summary_lines and render_html read report.json files (AWX slices): damaged ones are errors."""
-    for action in (lambda: rp.merge_reports([report]), lambda: rp.summary_lines(report),
-                   lambda: rp.render_html(report, TEMPLATE)):
-        try:
-            action()
-        except rp.ReportError:
-            pass
+    """merge_reports, summary_lines and render_html read report.json files (AWX slices): damaged ones are errors.
+
+    What they accept, they must use: a merged report reads back, one summary line per host, every host in the page.
+    """
+    try:
+        merged = rp.merge_reports([report], now="2027-02-01T00:00:00Z")
+    except rp.ReportError:
+        merged = None
+    if merged is not None:
+        hosts = sorted({record["host"] for record in report["hosts"]})
+        assert [record["host"] for record in rp.check_report(merged)["hosts"]] == hosts
+        assert merged["summary"] == rp.summarize(merged["hosts"])
+    try:
+        lines = rp.summary_lines(report)
+    except rp.ReportError:
+        lines = None
+    if lines is not None:
+        assert len(lines) == len(report["hosts"]) + 2 and all(isinstance(line, str) for line in lines)
+        assert lines[-1].startswith(f"{len(report['hosts'])} hosts: ")
+    try:
+        page = rp.render_html(report, TEMPLATE)
+    except rp.ReportError:
+        page = None
+    if page is not None:
+        for record in report["hosts"]:
+            assert str(markupsafe.escape(record["host"])) in page
+    assert (merged is None) == (lines is None), "merge_reports and summary_lines read reports alike"
+
+
+def test_an_undamaged_report_is_merged_listed_and_rendered():
+    """Guard for the property above: the undamaged report goes through all three."""
+    report = json.loads(good_report_json())
+    assert [r["host"] for r in rp.merge_reports([report])["hosts"]] == ["h-apex", "plain"]
+    assert len(rp.summary_lines(report)) == 4
+    assert "h-apex" in rp.render_html(report, TEMPLATE)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ import winsim
 from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
+from ansible_collections.apexone.certificates.plugins.module_utils._apexone_files import enrich_server_info
 
 pytestmark = pytest.mark.slow
 
@@ -87,7 +88,7 @@ def test_diy_playbook_does_the_kb_steps_and_pays_for_every_task(ansible_env, hos
     assert server._find("TrustedPeople", host["new"]) is not None
     assert state["schannel"]["client_auth_trust_mode"] == 2
     assert set(state["services"].values()) == {"started"}
-    info = server.m_win_server_info({}, False)
+    info = enrich_server_info(server.m_win_server_info({}, False))  # raw bytes, read on the controller
     assert info["service_ini"]["https_cert"] == FQDN
     assert info["service_ini"]["https_cert_friendly_name"] == FRIENDLY
     assert (info["apricot_config"]["cert_cn"], info["apricot_config"]["cert_friendly_name"]) == (FQDN, FRIENDLY)
