@@ -51,7 +51,8 @@ if ($state -eq 'present') {
         $module.FailJson('record must be a JSON object')
     }
     $module.Diff.after = @{ run_record = $text }
-    $sameText = $current.exists -and $current.value_kind -eq 'String' -and [string]::Equals($current.text, $text, [System.StringComparison]::Ordinal)
+    # Same length and case-sensitive equal: the stored text is exactly the record.
+    $sameText = $current.exists -and $current.value_kind -eq 'String' -and $current.text.Length -eq $text.Length -and $current.text -ceq $text
     if (-not $sameText -or -not $protected) {
         if (-not $module.CheckMode) {
             try {
