@@ -101,7 +101,8 @@ def codes(problems):
     return [p["code"] for p in problems]
 
 
-CERT_ARGS = {"friendly_name": FRIENDLY, "exportable": True, "key_provider": "legacy", "key_readers": [POOL]}
+# Least key access (#14): no reader beyond SYSTEM and Administrators unless named.
+CERT_ARGS = {"friendly_name": FRIENDLY, "exportable": True, "key_provider": "legacy", "key_readers": []}
 
 
 # ------------------------------------------------------------------------------------------------ the plan itself
@@ -194,8 +195,9 @@ def test_exportable_false_is_passed_on_and_a_non_exportable_key_is_then_fine():
     facts = compliant()
     facts["certificates"]["my"][1]["private_key"]["exportable"] = False
     assert plan(facts, desired(exportable=False))["actions"] == []
-    action = only(plan(facts, desired()))
-    assert (action["module"], action["steps"], action["args"]["exportable"]) == (CERT, [2], True)
+    # Never re-import only to make a key exportable (#14): a warning, no action.
+    result = plan(facts, desired())
+    assert result["actions"] == [] and [w["code"] for w in result["warnings"]] == ["key_not_exportable"]
 
 
 def test_key_provider_is_passed_on():
@@ -215,18 +217,20 @@ def test_an_unknown_key_acl_is_not_a_reason_to_act():
     assert plan(facts, desired())["actions"] == []
 
 
-def test_key_readers_are_the_pool_accounts_plus_the_old_keys_allowed_readers_except_system_and_admins():
+def test_key_readers_are_nobody_by_default_and_copied_by_sid_only_when_asked():
     facts = fresh()
     facts["iis"]["sites"][0]["application_pools"].append({"account": POOL, "name": "second pool, same account"})
     facts["certificates"]["my"][0]["private_key"]["acl"] = [
         *ADMIN_ACL,
-        {"identity": "CORP\\svc-apex", "rights": "Read", "type": "allow"},
-        {"identity": "CORP\\intruder", "rights": "Read", "type": "deny"},
-        {"identity": POOL, "rights": "Read", "type": "Allow"},
-        {"identity": "CORP\\auditor", "rights": "Read"},  # no type: an allow entry
+        {"identity": "CORP\\svc-apex", "sid": "S-1-5-21-1-2-3-1001", "rights": "Read", "type": "allow"},
+        {"identity": "CORP\\intruder", "sid": "S-1-5-21-1-2-3-1002", "rights": "Read", "type": "deny"},
+        {"identity": POOL, "sid": "S-1-5-82-1", "rights": "Read", "type": "Allow"},
+        {"identity": "CORP\\auditor", "sid": "S-1-5-21-1-2-3-1003", "rights": "Read"},  # no type: an allow entry
+        {"identity": "CORP\\nosid", "rights": "Read", "type": "allow"},  # no SID: never copied
     ]
-    args = plan(facts, desired())["actions"][0]["args"]
-    assert args["key_readers"] == [POOL, "CORP\\svc-apex", "CORP\\auditor"]
+    assert plan(facts, desired())["actions"][0]["args"]["key_readers"] == []
+    args = plan(facts, desired(copy_key_readers=True))["actions"][0]["args"]
+    assert args["key_readers"] == ["S-1-5-21-1-2-3-1001", "S-1-5-82-1", "S-1-5-21-1-2-3-1003"]
 
 
 def test_given_key_readers_replace_the_pool_accounts():
@@ -351,7 +355,7 @@ def test_site_name_selects_the_site_case_insensitively_and_is_passed_exactly():
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
     assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan"}
     assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:", "http.sys 0.0.0.0:4343"]
-    assert result["actions"][0]["args"]["key_readers"] == [POOL]
+    assert result["actions"][0]["args"]["key_readers"] == []  # #14: application pools get no key access
 
 
 def test_without_site_name_every_site_is_considered_and_the_first_one_is_named():
@@ -362,7 +366,7 @@ def test_without_site_name_every_site_is_considered_and_the_first_one_is_named()
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
     assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan"}
     assert [c["binding"] for c in result["binding_changes"]][:2] == ["*:4343:", "*:443:"]
-    assert result["actions"][0]["args"]["key_readers"] == [POOL, "IIS AppPool\\Default"]
+    assert result["actions"][0]["args"]["key_readers"] == []  # #14: application pools get no key access
 
 
 def test_a_site_without_a_name_never_matches_a_site_name():
