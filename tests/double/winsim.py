@@ -187,8 +187,13 @@ class ApexOneServer:
         result["changed"] = True
         if not check_mode:
             if current is not None:
-                stamp = f"{len(self.state['backups']) + 1:04d}"
+                # Named as Backup-ApexOneFile names them: <file>.<yyyyMMdd-HHmmss>.bak, '.<n>' when taken.
+                stamp = NOW.strftime("%Y%m%d-%H%M%S")
                 result["backup_file"] = f"{BACKUP_FOLDER}\\{ntpath.basename(rel)}.{stamp}.bak"
+                counter = 0
+                while result["backup_file"] in self.state["backups"]:
+                    counter += 1
+                    result["backup_file"] = f"{BACKUP_FOLDER}\\{ntpath.basename(rel)}.{stamp}.{counter}.bak"
                 self.state["backups"][result["backup_file"]] = self.state["files"][rel]
             self.state["files"][rel] = base64.b64encode(new).decode()
         return result

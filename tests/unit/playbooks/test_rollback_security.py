@@ -7,7 +7,9 @@ A control host with a genuine record is rolled back in the same run, so a harnes
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
 import os
 import subprocess
@@ -15,6 +17,7 @@ import subprocess
 import pki
 import pytest
 import winsim
+from cryptography.hazmat.primitives import serialization
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 from ansible_collections.apexone.certificates.plugins.plugin_utils import _run_record as rr
@@ -44,32 +47,37 @@ def material(lab_pki):
 
 
 def replaced_state(material):
-    """A server after a replacement: bound to the new certificate, OfcIPCer.dat rewritten with a backup."""
+    """A server after a replacement: bound to the new certificate, OfcIPCer.dat rewritten (compare-and-swap)."""
     state = winsim.new_state(material["old"], hostname=FQDN)
     server = winsim.ApexOneServer(state)
     new = winsim.cert_record(material["new"], has_key=True, friendly_name="Apex One 2026")
     state["stores"]["My"].append(new)
     state["stores"]["CA"].append(winsim.cert_record(material["intermediate"]))
-    server.call("win_agent_cert", {"certificate": _x509.describe_certificate(material["new"])["certificate_pem"]})
+    before = base64.b64decode(state["files"][winsim.OFCIPCER])
+    written = server.call("win_agent_cert", {
+        "content": base64.b64encode(material["new"].public_bytes(serialization.Encoding.DER)).decode(),
+        "expected_sha256": hashlib.sha256(before).hexdigest()})
     server.call("win_iis_https_binding", {"thumbprint": new["thumbprint"], "site_name": "OfficeScan"})
-    return state
+    return state, written
 
 
-def genuine_record(state_before, material, backup):
+def genuine_record(state_before, material, written):
+    """The record the role writes for that replacement (the previous OfcIPCer.dat bytes, for the writer)."""
     facts = winsim.ApexOneServer(copy.deepcopy(state_before)).call("win_server_info", {})
     record = rr.start_record(facts, {"new_thumbprint": _x509.thumbprint(material["new"]),
                                      "old_thumbprints": [_x509.thumbprint(material["old"])]},
                              "apex01", "2026-11-30T08:00:00Z")
     record.update(status="applied", imported=True, bindings_moved=True, schannel_changed=False, roots_moved=[],
-                  services_stopped=True, restores=[{"path": OFCIPCER, "backup_file": backup}])
+                  services_stopped=True, restores=[{
+                      "file": "ofcipcer", "path": OFCIPCER, "content": state_before["files"][winsim.OFCIPCER],
+                      "sha256": written["sha256"], "backup_file": written["backup_file"]}])
     return record
 
 
 def test_planted_records_are_refused_before_any_change(ansible_env, tmp_path, material):
     before = winsim.new_state(material["old"], hostname=FQDN)
-    state = replaced_state(material)
-    backup = next(iter(state["backups"]))
-    good = genuine_record(before, material, backup)
+    state, written = replaced_state(material)
+    good = genuine_record(before, material, written)
     evil_exe = dict(good, restores=[{"path": f"{INSTALL}\\ofcservice.exe",
                                      "backup_file": "C:\\Users\\Public\\Downloads\\evil.exe"}])
     intermediate = _x509.thumbprint(material["intermediate"])
