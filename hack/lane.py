@@ -86,8 +86,8 @@ class Declared:
 
     ansible_core: str  # floor (meta/runtime.yml requires_ansible)
     ansible_core_spec: str  # requirements.txt (upper bound: the newest the collection supports)
-    ansible_windows: str  # floor (galaxy.yml dependencies)
-    ansible_windows_spec: str
+    ansible_windows: str | None  # floor (galaxy.yml dependencies); None: the collection declares no ansible.windows
+    ansible_windows_spec: str | None
     python: dict[str, str] = field(default_factory=dict)  # requirements.txt lower bounds, ansible-core excluded
 
 
@@ -95,13 +95,12 @@ def declared(root: str = REPO) -> Declared:
     runtime = read_yaml(os.path.join(root, "meta", "runtime.yml"))
     galaxy = read_yaml(os.path.join(root, "galaxy.yml"))
     reqs = requirements(os.path.join(root, "requirements.txt"))
+    # No ansible.windows dependency is a declaration too: then the lanes run without any ansible.windows.
     windows_spec = (galaxy.get("dependencies") or {}).get("ansible.windows")
-    if not windows_spec:
-        raise LaneError("galaxy.yml declares no ansible.windows dependency")
     return Declared(
         ansible_core=_lower_bound(runtime["requires_ansible"], "meta/runtime.yml requires_ansible"),
         ansible_core_spec=str(reqs["ansible-core"].specifier),
-        ansible_windows=_lower_bound(windows_spec, "galaxy.yml dependencies ansible.windows"),
+        ansible_windows=_lower_bound(windows_spec, "galaxy.yml dependencies ansible.windows") if windows_spec else None,
         ansible_windows_spec=windows_spec,
         python={name: _lower_bound(str(r.specifier), f"requirements.txt {name}")
                 for name, r in reqs.items() if name != "ansible-core"},
@@ -143,7 +142,9 @@ def floor_mismatches(root: str = REPO) -> list[str]:
         problems.append(f"execution-environment.yml ansible_core '{core_ee.specifier}' != requirements.txt "
                         f"'{decl.ansible_core_spec}'")
     windows_ee = [c for c in deps["galaxy"]["collections"] if c.get("name") == "ansible.windows"]
-    if not windows_ee or SpecifierSet(str(windows_ee[0].get("version", ""))) != SpecifierSet(decl.ansible_windows_spec):
+    if decl.ansible_windows_spec is None:
+        pass  # the EE may still carry ansible.windows for the users' own tasks
+    elif not windows_ee or SpecifierSet(str(windows_ee[0].get("version", ""))) != SpecifierSet(decl.ansible_windows_spec):
         problems.append(f"execution-environment.yml ansible.windows '{windows_ee[0].get('version') if windows_ee else None}'"
                         f" != galaxy.yml '{decl.ansible_windows_spec}'")
     ee_python = {r.name.lower(): r for r in map(Requirement, deps.get("python") or [])}
@@ -169,8 +170,12 @@ def floor_mismatches(root: str = REPO) -> list[str]:
     readme = open(os.path.join(root, "README.md")).read()
     core_range = f"ansible-core {_minor(decl.ansible_core)} to {newest_minor(decl.ansible_core_spec)}"
     # The rows of the controller table in README.md's "Supported versions".
-    for text, what in ((f"| ansible-core | {core_range} ", "the ansible-core range"),
-                       (f"| ansible.windows | ansible.windows {decl.ansible_windows} or later", "the ansible.windows floor")):
+    rows = [(f"| ansible-core | {core_range} ", "the ansible-core range")]
+    if decl.ansible_windows:
+        rows.append((f"| ansible.windows | ansible.windows {decl.ansible_windows} or later", "the ansible.windows floor"))
+    elif "| ansible.windows | ansible.windows " in readme:
+        problems.append("README.md states an ansible.windows floor, galaxy.yml declares no ansible.windows")
+    for text, what in rows:
         if text not in readme:
             problems.append(f"README.md does not state {what} ('{text}')")
     awx_doc = open(os.path.join(root, "docs", "awx.md")).read()
@@ -232,7 +237,9 @@ def lane_data() -> dict:
     return read_yaml(DATA)
 
 
-def newest_windows(decl: Declared, data: dict) -> str:
+def newest_windows(decl: Declared, data: dict) -> str | None:
+    if decl.ansible_windows_spec is None:
+        return None
     spec = SpecifierSet(decl.ansible_windows_spec)
     known = [v for v in data["ansible_windows_in_ansible"] if Version(v) in spec]
     if not known:
@@ -274,8 +281,15 @@ def floor_venv(decl: Declared) -> str:
     return venv
 
 
-def windows_tree(version: str, data: dict) -> str:
-    """ansible.windows <version> taken out of the PyPI ansible wheel that carries it, cached under .build/lane."""
+def windows_tree(version: str | None, data: dict) -> str:
+    """ansible.windows <version> taken out of the PyPI ansible wheel that carries it, cached under .build/lane.
+
+    None (no ansible.windows declared): an empty collections path, so nothing of ansible.windows can be used.
+    """
+    if version is None:
+        empty = os.path.join(LANE_DIR, "no-ansible.windows", "ansible_collections")
+        os.makedirs(empty, exist_ok=True)
+        return os.path.dirname(empty)
     releases = data["ansible_windows_in_ansible"]
     if version not in releases:
         raise LaneError(
@@ -315,8 +329,8 @@ class Lane:
     name: str
     bin: str  # folder with ansible-playbook and the python the controller-side tasks use
     ansible_core: str
-    ansible_windows: str
-    windows_path: str  # a collections path holding exactly that ansible.windows
+    ansible_windows: str | None
+    windows_path: str  # a collections path holding exactly that ansible.windows (or none)
 
 
 def prepare(which: str = "all", decl: Declared | None = None) -> list[Lane]:
@@ -427,13 +441,18 @@ def module_options(windows_root: str, module: str) -> dict | None:
     return names
 
 
-def check(root: str, windows_root: str, windows_version: str, core_floor: str, data: dict | None = None) -> list[str]:
+def check(root: str, windows_root: str, windows_version: str | None, core_floor: str,
+          data: dict | None = None) -> list[str]:
     """Problems of the role/playbooks under ``root`` against ansible.windows ``windows_version`` (at ``windows_root``)
     and ansible-core ``core_floor``. Empty when every module and option the tasks use exists there."""
     data = data or lane_data()
     problems = []
     for use in windows_uses(root):
         where = f"{use.path}: task '{use.task}'"
+        if windows_version is None:
+            problems.append(f"{where}: uses ansible.windows.{use.module}, but galaxy.yml declares no ansible.windows "
+                            "dependency")
+            continue
         names = module_options(windows_root, use.module)
         if names is None:
             problems.append(f"{where}: ansible.windows.{use.module} does not exist in ansible.windows {windows_version}")

@@ -78,15 +78,22 @@ def _log(message: str) -> None:
 
 
 def load_equivalents(path: str = EQUIVALENTS) -> list[dict]:
+    """The allow-list, one dict per (file, function, before, after); ``pairs`` share one function and reason."""
     import yaml
 
     with open(path, encoding="utf-8") as handle:
         entries = yaml.safe_load(handle) or []
+    flat = []
     for number, entry in enumerate(entries, 1):
-        missing = [k for k in ("file", "function", "before", "after", "reason") if not str(entry.get(k) or "").strip()]
-        if missing:
-            raise SystemExit(f"{path}: entry {number} has no {', '.join(missing)}: each needs all five")
-    return entries
+        pairs = entry.get("pairs") or [{"before": entry.get("before"), "after": entry.get("after")}]
+        for pair in pairs:
+            item = {"file": entry.get("file"), "function": entry.get("function"), "reason": entry.get("reason"),
+                    "before": pair.get("before"), "after": pair.get("after")}
+            missing = [k for k, v in item.items() if not str(v or "").strip()]
+            if missing:
+                raise SystemExit(f"{path}: entry {number} has no {', '.join(missing)}: each mutant needs all five")
+            flat.append(item)
+    return flat
 
 
 def stage(name: str, keep: bool) -> str:
@@ -152,9 +159,18 @@ def enumerate_mutants(where: str, target: dict) -> list[str]:
 
     path = os.path.join(COLLECTION, target["source"])
     with open(os.path.join(where, path), encoding="utf-8") as handle:
-        mutated = mutate_file_contents(path, handle.read())
+        source = handle.read()
+    # Generating is slow (libcst); the names depend only on the source and the pinned mutmut, so keep them.
+    cache = os.path.join(STAGE_ROOT, "names", hashlib.sha256(source.encode()).hexdigest() + ".json")
+    if os.path.isfile(cache):
+        with open(cache, encoding="utf-8") as handle:
+            return json.load(handle)
     prefix = module_name(target["source"])
-    return [f"{prefix}.{m}" for m in mutated.mutant_names]
+    names = [f"{prefix}.{m}" for m in mutate_file_contents(path, source).mutant_names]
+    os.makedirs(os.path.dirname(cache), exist_ok=True)
+    with open(cache, "w", encoding="utf-8") as handle:
+        json.dump(names, handle)
+    return names
 
 
 def function_of(mutant: str) -> str:
@@ -258,6 +274,21 @@ def score_target(name: str, target: dict, results: list[dict], equivalents: list
     }
 
 
+def report(name: str, target: dict, results: list[dict], equivalents: list[dict], summaries: list[dict],
+           args: argparse.Namespace, started: float) -> None:
+    summary = score_target(name, target, results, equivalents)
+    summary["seconds"] = round(time.monotonic() - started)
+    summaries.append(summary)
+    _log(f"   killed {summary['killed']}/{summary['counted']} = {summary['score']}% "
+         f"({summary['total']} mutants, {summary['equivalent']} listed as equivalent) in {summary['seconds']}s")
+    for survivor in summary["survivors"]:
+        if args.quiet_survivors:
+            _log(f"   survived ({survivor['status']}): {survivor['name']}")
+        else:
+            _log(f"--- survived ({survivor['status']}): {survivor['name']}")
+            _log("\n".join(survivor["diff"].splitlines()[2:]))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--target", action="append", choices=sorted(TARGETS), help="default: every target")
@@ -268,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--function", action="append", help="only mutants of these functions (glob)")
     parser.add_argument("--keep", action="store_true", help="reuse the staged copy and mutmut's cached verdicts")
     parser.add_argument("--quiet-survivors", action="store_true", help="print survivor names, not their diffs")
+    parser.add_argument("--rescore", action="store_true",
+                        help="score the last run's results.json again (after editing the allow-list); runs nothing")
     args = parser.parse_args(argv)
     if not 0 < args.sample <= 1:
         parser.error("--sample is a fraction in (0, 1]")
@@ -278,6 +311,14 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.target or list(TARGETS):
         target = TARGETS[name]
         t0 = time.monotonic()
+        if args.rescore:
+            try:
+                with open(os.path.join(STAGE_ROOT, name, "results.json"), encoding="utf-8") as handle:
+                    results = json.load(handle)
+            except FileNotFoundError:
+                continue
+            report(name, target, results, equivalents, summaries, args, t0)
+            continue
         where = stage(name, args.keep)
         write_config(where, target)
         cwd = os.getcwd()
@@ -309,23 +350,13 @@ def main(argv: list[str] | None = None) -> int:
             results = collect(where, target, names, functions)
         finally:
             os.chdir(cwd)
-        summary = score_target(name, target, results, equivalents)
-        summary["seconds"] = round(time.monotonic() - t0)
-        summaries.append(summary)
         with open(os.path.join(where, "results.json"), "w", encoding="utf-8") as handle:
             json.dump(results, handle, indent=1)
-        _log(f"   killed {summary['killed']}/{summary['counted']} = {summary['score']}% "
-             f"({summary['total']} mutants, {summary['equivalent']} listed as equivalent) in {summary['seconds']}s")
-        for survivor in summary["survivors"]:
-            if args.quiet_survivors:
-                _log(f"   survived ({survivor['status']}): {survivor['name']}")
-            else:
-                _log(f"--- survived ({survivor['status']}): {survivor['name']}")
-                _log("\n".join(survivor["diff"].splitlines()[2:]))
+        report(name, target, results, equivalents, summaries, args, t0)
 
     used = {i for s in summaries for i in s["used_entries"]}
     ran = {TARGETS[s["target"]]["source"] for s in summaries}
-    full = args.sample >= 1 and not args.function
+    full = args.sample >= 1 and not args.function and not args.rescore
     stale = [e for e in equivalents if e["file"] in ran and id(e) not in used] if full else []
     _log("")
     _log("mutation score per file (killed / mutants not listed as equivalent):")

@@ -20,8 +20,13 @@ description:
     holds the leaf twice or several keys; C(weak_key) (error) RSA below 2048 bits, EC below 256 bits, DSA;
     C(weak_signature) (error) MD5/SHA-1 signature on the leaf or an intermediate; C(no_server_auth_eku) (error)
     an EKU without Server Authentication; C(is_ca) (error) a CA certificate given as leaf; C(self_signed) (error);
-    C(chain_incomplete) (error) an intermediate is missing from the PFX/chain; C(chain_untrusted) (error) the
-    chain does not validate against O(ca) at O(now) (cryptography's path validation);
+    C(chain_incomplete) (error) an intermediate may be missing: the chain stops at the leaf, or at a CA whose issuer
+    (in neither the chain nor O(ca)) names the organisation or AD domain of a CA in O(ca), or an intermediate is
+    only in O(ca); the message names both fixes (the intermediate into the PFX, or the root into O(ca));
+    C(chain_untrusted) (error) the chain leads to a CA that O(ca) does not hold (a root outside the bundle, or a CA
+    of another organisation: adding intermediates cannot fix it; the message names that CA and the bundle's
+    certificates), or the chain does not validate against O(ca) at O(now) (cryptography's path validation; the
+    message names the certificate where the path stops and why, in the verifier's words);
     C(modern_pfx_encryption) (warning) AES/PBES2 PFX that Windows Server 2016 and older cannot import."
   - Without O(ca) no chain verdict (C(chain_incomplete), C(chain_untrusted)) is given.
 options:

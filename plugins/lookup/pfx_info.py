@@ -36,7 +36,7 @@ options:
     type: str
 requirements:
   - cryptography >= 43 on the controller
-  - asn1crypto on the controller (to report the PFX encryption)
+  - asn1crypto on the controller (to read the PFX encryption; without it the lookup fails naming what to install)
 notes:
   - Errors (wrong password, not a PKCS#12 file, truncated file, PEM or base64 text given where a PFX is
     expected, a key without a certificate, only CA certificates) raise an error that says what is wrong.

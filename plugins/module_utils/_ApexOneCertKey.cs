@@ -132,6 +132,86 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
         public static extern bool CryptDestroyKey(IntPtr hKey);
     }
 
+    /// <summary>The CryptoAPI / CNG calls that read and delete keys (an interface so that tests can use a fake).</summary>
+    internal interface ICryptoApi
+    {
+        bool CertGetCertificateContextProperty(IntPtr pCertContext, uint dwPropId, IntPtr pvData, ref uint pcbData);
+        bool CryptAcquireContext(out IntPtr phProv, string szContainer, string szProvider, uint dwProvType, uint dwFlags);
+        bool CryptGetProvParam(IntPtr hProv, uint dwParam, byte[] pbData, ref uint pdwDataLen, uint dwFlags);
+        bool CryptGetUserKey(IntPtr hProv, uint dwKeySpec, out IntPtr phUserKey);
+        bool CryptGetKeyParam(IntPtr hKey, uint dwParam, byte[] pbData, ref uint pdwDataLen, uint dwFlags);
+        bool CryptDestroyKey(IntPtr hKey);
+        bool CryptReleaseContext(IntPtr hProv, uint dwFlags);
+        int NCryptOpenStorageProvider(out IntPtr phProvider, string pszProviderName, uint dwFlags);
+        int NCryptOpenKey(IntPtr hProvider, out IntPtr phKey, string pszKeyName, uint dwLegacyKeySpec, uint dwFlags);
+        int NCryptGetProperty(IntPtr hObject, string pszProperty, byte[] pbOutput, uint cbOutput, out uint pcbResult, uint dwFlags);
+        int NCryptDeleteKey(IntPtr hKey, uint dwFlags);
+        int NCryptFreeObject(IntPtr hObject);
+    }
+
+    internal sealed class NativeCryptoApi : ICryptoApi
+    {
+        public bool CertGetCertificateContextProperty(IntPtr pCertContext, uint dwPropId, IntPtr pvData, ref uint pcbData)
+        {
+            return NativeMethods.CertGetCertificateContextProperty(pCertContext, dwPropId, pvData, ref pcbData);
+        }
+
+        public bool CryptAcquireContext(out IntPtr phProv, string szContainer, string szProvider, uint dwProvType, uint dwFlags)
+        {
+            return NativeMethods.CryptAcquireContext(out phProv, szContainer, szProvider, dwProvType, dwFlags);
+        }
+
+        public bool CryptGetProvParam(IntPtr hProv, uint dwParam, byte[] pbData, ref uint pdwDataLen, uint dwFlags)
+        {
+            return NativeMethods.CryptGetProvParam(hProv, dwParam, pbData, ref pdwDataLen, dwFlags);
+        }
+
+        public bool CryptGetUserKey(IntPtr hProv, uint dwKeySpec, out IntPtr phUserKey)
+        {
+            return NativeMethods.CryptGetUserKey(hProv, dwKeySpec, out phUserKey);
+        }
+
+        public bool CryptGetKeyParam(IntPtr hKey, uint dwParam, byte[] pbData, ref uint pdwDataLen, uint dwFlags)
+        {
+            return NativeMethods.CryptGetKeyParam(hKey, dwParam, pbData, ref pdwDataLen, dwFlags);
+        }
+
+        public bool CryptDestroyKey(IntPtr hKey)
+        {
+            return NativeMethods.CryptDestroyKey(hKey);
+        }
+
+        public bool CryptReleaseContext(IntPtr hProv, uint dwFlags)
+        {
+            return NativeMethods.CryptReleaseContext(hProv, dwFlags);
+        }
+
+        public int NCryptOpenStorageProvider(out IntPtr phProvider, string pszProviderName, uint dwFlags)
+        {
+            return NativeMethods.NCryptOpenStorageProvider(out phProvider, pszProviderName, dwFlags);
+        }
+
+        public int NCryptOpenKey(IntPtr hProvider, out IntPtr phKey, string pszKeyName, uint dwLegacyKeySpec, uint dwFlags)
+        {
+            return NativeMethods.NCryptOpenKey(hProvider, out phKey, pszKeyName, dwLegacyKeySpec, dwFlags);
+        }
+
+        public int NCryptGetProperty(IntPtr hObject, string pszProperty, byte[] pbOutput, uint cbOutput, out uint pcbResult, uint dwFlags)
+        {
+            return NativeMethods.NCryptGetProperty(hObject, pszProperty, pbOutput, cbOutput, out pcbResult, dwFlags);
+        }
+
+        public int NCryptDeleteKey(IntPtr hKey, uint dwFlags)
+        {
+            return NativeMethods.NCryptDeleteKey(hKey, dwFlags);
+        }
+
+        public int NCryptFreeObject(IntPtr hObject)
+        {
+            return NativeMethods.NCryptFreeObject(hObject);
+        }
+    }
+
     /// <summary>One access rule of a private key's DACL.</summary>
     public class KeyAccessRule
     {
@@ -165,6 +245,9 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
 
     public static class CertKey
     {
+        /// <summary>The key-reading calls; tests replace them with a fake.</summary>
+        internal static ICryptoApi Api = new NativeCryptoApi();
+
         private const uint CERT_KEY_PROV_INFO_PROP_ID = 2;
         private const uint CERT_KEY_CONTEXT_PROP_ID = 5;
         private const uint CERT_NCRYPT_KEY_HANDLE_PROP_ID = 78;
@@ -200,7 +283,7 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
                 CERT_NCRYPT_KEY_HANDLE_PROP_ID, CERT_NCRYPT_KEY_HANDLE_TRANSFER_PROP_ID })
             {
                 uint size = 0;
-                if (NativeMethods.CertGetCertificateContextProperty(certificate.Handle, id, IntPtr.Zero, ref size))
+                if (Api.CertGetCertificateContextProperty(certificate.Handle, id, IntPtr.Zero, ref size))
                     return true;
             }
             return false;
@@ -210,13 +293,13 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
         public static KeyProvInfo GetKeyProvInfo(X509Certificate2 certificate)
         {
             uint size = 0;
-            if (!NativeMethods.CertGetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID,
+            if (!Api.CertGetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID,
                     IntPtr.Zero, ref size))
                 return null;
             IntPtr buffer = Marshal.AllocHGlobal((int)size);
             try
             {
-                if (!NativeMethods.CertGetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID,
+                if (!Api.CertGetCertificateContextProperty(certificate.Handle, CERT_KEY_PROV_INFO_PROP_ID,
                         buffer, ref size))
                     throw new Win32Exception(Marshal.GetLastWin32Error(), "CertGetCertificateContextProperty failed");
                 CRYPT_KEY_PROV_INFO raw = (CRYPT_KEY_PROV_INFO)Marshal.PtrToStructure(buffer, typeof(CRYPT_KEY_PROV_INFO));
@@ -275,32 +358,32 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
             if (prov.ProviderType == 0)
             {
                 IntPtr provider;
-                int status = NativeMethods.NCryptOpenStorageProvider(out provider, prov.ProviderName, 0);
+                int status = Api.NCryptOpenStorageProvider(out provider, prov.ProviderName, 0);
                 if (status != 0)
                     throw new Win32Exception(status, "NCryptOpenStorageProvider(" + prov.ProviderName + ") failed");
                 try
                 {
                     IntPtr key;
-                    status = NativeMethods.NCryptOpenKey(provider, out key, prov.ContainerName, prov.KeySpec,
+                    status = Api.NCryptOpenKey(provider, out key, prov.ContainerName, prov.KeySpec,
                         CngFlags(prov));
                     if (status != 0)
                         return false;
                     // NCryptDeleteKey frees the handle when it succeeds
-                    status = NativeMethods.NCryptDeleteKey(key, NCRYPT_SILENT_FLAG);
+                    status = Api.NCryptDeleteKey(key, NCRYPT_SILENT_FLAG);
                     if (status != 0)
                     {
-                        NativeMethods.NCryptFreeObject(key);
+                        Api.NCryptFreeObject(key);
                         throw new Win32Exception(status, "NCryptDeleteKey(" + prov.ContainerName + ") failed");
                     }
                     return true;
                 }
                 finally
                 {
-                    NativeMethods.NCryptFreeObject(provider);
+                    Api.NCryptFreeObject(provider);
                 }
             }
             IntPtr unused;
-            if (!NativeMethods.CryptAcquireContext(out unused, prov.ContainerName, prov.ProviderName, prov.ProviderType,
+            if (!Api.CryptAcquireContext(out unused, prov.ContainerName, prov.ProviderName, prov.ProviderType,
                     CspFlags(prov) | CRYPT_DELETEKEYSET))
             {
                 int error = Marshal.GetLastWin32Error();
@@ -324,13 +407,13 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
         private static void DescribeCng(KeyProvInfo prov, PrivateKeyInfo info, bool readAcl)
         {
             IntPtr provider;
-            int status = NativeMethods.NCryptOpenStorageProvider(out provider, prov.ProviderName, 0);
+            int status = Api.NCryptOpenStorageProvider(out provider, prov.ProviderName, 0);
             if (status != 0)
                 throw new Win32Exception(status, "NCryptOpenStorageProvider failed");
             try
             {
                 IntPtr key;
-                status = NativeMethods.NCryptOpenKey(provider, out key, prov.ContainerName, prov.KeySpec, CngFlags(prov));
+                status = Api.NCryptOpenKey(provider, out key, prov.ContainerName, prov.KeySpec, CngFlags(prov));
                 if (status != 0)
                     throw new Win32Exception(status, "NCryptOpenKey failed");
                 try
@@ -346,43 +429,43 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
                 }
                 finally
                 {
-                    NativeMethods.NCryptFreeObject(key);
+                    Api.NCryptFreeObject(key);
                 }
             }
             finally
             {
-                NativeMethods.NCryptFreeObject(provider);
+                Api.NCryptFreeObject(provider);
             }
         }
 
         private static void DescribeCsp(KeyProvInfo prov, PrivateKeyInfo info, bool readAcl)
         {
             IntPtr handle;
-            if (!NativeMethods.CryptAcquireContext(out handle, prov.ContainerName, prov.ProviderName, prov.ProviderType,
+            if (!Api.CryptAcquireContext(out handle, prov.ContainerName, prov.ProviderName, prov.ProviderType,
                     CspFlags(prov)))
                 throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptAcquireContext failed");
             try
             {
                 uint size = 0;
-                if (NativeMethods.CryptGetProvParam(handle, PP_UNIQUE_CONTAINER, null, ref size, 0))
+                if (Api.CryptGetProvParam(handle, PP_UNIQUE_CONTAINER, null, ref size, 0))
                 {
                     byte[] unique = new byte[size];
-                    if (NativeMethods.CryptGetProvParam(handle, PP_UNIQUE_CONTAINER, unique, ref size, 0))
+                    if (Api.CryptGetProvParam(handle, PP_UNIQUE_CONTAINER, unique, ref size, 0))
                         info.UniqueName = Encoding.ASCII.GetString(unique, 0, (int)size).TrimEnd('\0');
                 }
                 IntPtr userKey;
-                if (NativeMethods.CryptGetUserKey(handle, prov.KeySpec, out userKey))
+                if (Api.CryptGetUserKey(handle, prov.KeySpec, out userKey))
                 {
                     try
                     {
                         byte[] permissions = new byte[4];
                         uint length = 4;
-                        if (NativeMethods.CryptGetKeyParam(userKey, KP_PERMISSIONS, permissions, ref length, 0))
+                        if (Api.CryptGetKeyParam(userKey, KP_PERMISSIONS, permissions, ref length, 0))
                             info.Exportable = (BitConverter.ToUInt32(permissions, 0) & CRYPT_EXPORT) != 0;
                     }
                     finally
                     {
-                        NativeMethods.CryptDestroyKey(userKey);
+                        Api.CryptDestroyKey(userKey);
                     }
                 }
                 if (readAcl)
@@ -390,18 +473,18 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
             }
             finally
             {
-                NativeMethods.CryptReleaseContext(handle, 0);
+                Api.CryptReleaseContext(handle, 0);
             }
         }
 
         private static byte[] GetNCryptProperty(IntPtr handle, string name, uint flags)
         {
             uint size;
-            int status = NativeMethods.NCryptGetProperty(handle, name, null, 0, out size, flags | NCRYPT_SILENT_FLAG);
+            int status = Api.NCryptGetProperty(handle, name, null, 0, out size, flags | NCRYPT_SILENT_FLAG);
             if (status != 0)
                 throw new Win32Exception(status, "NCryptGetProperty(" + name + ") failed");
             byte[] buffer = new byte[size];
-            status = NativeMethods.NCryptGetProperty(handle, name, buffer, size, out size, flags | NCRYPT_SILENT_FLAG);
+            status = Api.NCryptGetProperty(handle, name, buffer, size, out size, flags | NCRYPT_SILENT_FLAG);
             if (status != 0)
                 throw new Win32Exception(status, "NCryptGetProperty(" + name + ") failed");
             return buffer;
@@ -423,7 +506,11 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
                 }
                 catch (IdentityNotMappedException)
                 {
-                    entry.Identity = sid.Value;
+                    entry.Identity = sid.Value;  // a deleted account, or one of an unreachable domain
+                }
+                catch (SystemException)
+                {
+                    entry.Identity = sid.Value;  // Translate fails with a SystemException when the lookup itself fails
                 }
                 entry.Rights = rule.FileSystemRights.ToString();
                 entry.Type = rule.AccessControlType == AccessControlType.Allow ? "allow" : "deny";
@@ -594,9 +681,9 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
                 if (free)
                 {
                     if (ncrypt)
-                        NativeMethods.NCryptFreeObject(handle);
+                        Api.NCryptFreeObject(handle);
                     else
-                        NativeMethods.CryptReleaseContext(handle, 0);
+                        Api.CryptReleaseContext(handle, 0);
                 }
             }
             return missing;
@@ -621,21 +708,21 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
             uint size = 0;
             if (ncrypt)
             {
-                int status = NativeMethods.NCryptGetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, null, 0, out size,
+                int status = Api.NCryptGetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, null, 0, out size,
                     DACL_SECURITY_INFORMATION | NCRYPT_SILENT_FLAG);
                 if (status != 0)
                     throw new Win32Exception(status, "NCryptGetProperty(Security Descr) failed");
                 byte[] buffer = new byte[size];
-                status = NativeMethods.NCryptGetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, buffer, size, out size,
+                status = Api.NCryptGetProperty(handle, NCRYPT_SECURITY_DESCR_PROPERTY, buffer, size, out size,
                     DACL_SECURITY_INFORMATION | NCRYPT_SILENT_FLAG);
                 if (status != 0)
                     throw new Win32Exception(status, "NCryptGetProperty(Security Descr) failed");
                 return buffer;
             }
-            if (!NativeMethods.CryptGetProvParam(handle, PP_KEYSET_SEC_DESCR, null, ref size, DACL_SECURITY_INFORMATION))
+            if (!Api.CryptGetProvParam(handle, PP_KEYSET_SEC_DESCR, null, ref size, DACL_SECURITY_INFORMATION))
                 throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptGetProvParam(PP_KEYSET_SEC_DESCR) failed");
             byte[] data = new byte[size];
-            if (!NativeMethods.CryptGetProvParam(handle, PP_KEYSET_SEC_DESCR, data, ref size, DACL_SECURITY_INFORMATION))
+            if (!Api.CryptGetProvParam(handle, PP_KEYSET_SEC_DESCR, data, ref size, DACL_SECURITY_INFORMATION))
                 throw new Win32Exception(Marshal.GetLastWin32Error(), "CryptGetProvParam(PP_KEYSET_SEC_DESCR) failed");
             return data;
         }

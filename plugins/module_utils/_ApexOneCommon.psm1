@@ -884,7 +884,7 @@ Function Resolve-ApexOneService {
 
     .DESCRIPTION
     Display names changed between OfficeScan and Apex One, so the short name is tried first and the
-    wildcard pattern(s) on the display name second. Returns a hashtable: key (the caller's label),
+    exact display name(s) second. Returns a hashtable: key (the caller's label),
     exists, found_by ('name', 'display_name' or $null), name, display_name, state (the
     ansible.windows.win_service_info words: started, stopped, start_pending, stop_pending,
     continue_pending, pause_pending, paused), start_mode (auto, manual, disabled, boot, system) and
@@ -897,13 +897,13 @@ Function Resolve-ApexOneService {
     The short service name, e.g. 'ofcservice'.
 
     .PARAMETER DisplayNamePattern
-    One or more -like patterns for the display name, e.g. '*Apex One Master Service*'.
+    One or more exact display names (compared case-insensitively, never as wildcard patterns), e.g. 'Apex One Master Service'.
 
     .PARAMETER Services
     Win32_Service instances; queried when omitted.
 
     .EXAMPLE
-    Resolve-ApexOneService -Key master -Name ofcservice -DisplayNamePattern '*OfficeScan Master Service*', '*Apex One Master Service*'
+    Resolve-ApexOneService -Key master -Name ofcservice -DisplayNamePattern 'OfficeScan Master Service', 'Apex One Master Service'
     #>
     [CmdletBinding()]
     [OutputType([hashtable])]
@@ -933,7 +933,7 @@ Function Resolve-ApexOneService {
     }
     else {
         foreach ($pattern in $DisplayNamePattern) {
-            $service = $Services | Where-Object { $_.DisplayName -like $pattern } | Select-Object -First 1
+            $service = $Services | Where-Object { $_.DisplayName -eq $pattern } | Select-Object -First 1
             if ($null -ne $service) {
                 $foundBy = 'display_name'
                 break

@@ -209,6 +209,45 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
             IntPtr pOverlapped);
     }
 
+    /// <summary>The HTTP Server API calls the util makes (an interface so that tests can run the util against a fake).</summary>
+    internal interface IHttpApi
+    {
+        uint Initialize(HTTPAPI_VERSION version, uint flags);
+        uint Terminate(uint flags);
+        uint Query(int configId, IntPtr input, int inputLength, IntPtr output, int outputLength, out int returnLength);
+        uint Set(int configId, IntPtr configInformation, int length);
+        uint Delete(int configId, IntPtr configInformation, int length);
+    }
+
+    internal sealed class NativeHttpApi : IHttpApi
+    {
+        public uint Initialize(HTTPAPI_VERSION version, uint flags)
+        {
+            return NativeMethods.HttpInitialize(version, flags, IntPtr.Zero);
+        }
+
+        public uint Terminate(uint flags)
+        {
+            return NativeMethods.HttpTerminate(flags, IntPtr.Zero);
+        }
+
+        public uint Query(int configId, IntPtr input, int inputLength, IntPtr output, int outputLength, out int returnLength)
+        {
+            return NativeMethods.HttpQueryServiceConfiguration(IntPtr.Zero, configId, input, inputLength, output, outputLength,
+                out returnLength, IntPtr.Zero);
+        }
+
+        public uint Set(int configId, IntPtr configInformation, int length)
+        {
+            return NativeMethods.HttpSetServiceConfiguration(IntPtr.Zero, configId, configInformation, length, IntPtr.Zero);
+        }
+
+        public uint Delete(int configId, IntPtr configInformation, int length)
+        {
+            return NativeMethods.HttpDeleteServiceConfiguration(IntPtr.Zero, configId, configInformation, length, IntPtr.Zero);
+        }
+    }
+
     /// <summary>Where the parts of one kind of record are (from the struct declarations, per pointer size).</summary>
     internal class RecordLayout
     {
@@ -274,6 +313,9 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
         private const uint ERROR_NO_MORE_ITEMS = 259;
         private const int SockAddrStorageSize = 128;
 
+        /// <summary>The HTTP Server API; tests replace it with a fake.</summary>
+        internal static IHttpApi Api = new NativeHttpApi();
+
         /// <summary>Every http.sys SSL record: IP:port, then hostname:port, then central certificate store.</summary>
         public static List<SslCertBinding> GetBindings()
         {
@@ -287,7 +329,7 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
             }
             finally
             {
-                NativeMethods.HttpTerminate(HTTP_INITIALIZE_CONFIG, IntPtr.Zero);
+                Api.Terminate(HTTP_INITIALIZE_CONFIG);
             }
             return result;
         }
@@ -315,17 +357,14 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
                 using (NativeRecord oldRecord = new NativeRecord(layout, binding, oldHash, binding.StoreName))
                 using (NativeRecord newRecord = new NativeRecord(layout, binding, newHash, storeName))
                 {
-                    uint rc = NativeMethods.HttpDeleteServiceConfiguration(IntPtr.Zero, layout.ConfigId, oldRecord.Pointer,
-                        layout.SetSize, IntPtr.Zero);
+                    uint rc = Api.Delete(layout.ConfigId, oldRecord.Pointer, layout.SetSize);
                     if (rc != NO_ERROR)
                         throw new Win32Exception((int)rc, String.Format(CultureInfo.InvariantCulture,
                             "HttpDeleteServiceConfiguration({0}={1}) failed; the record is unchanged", binding.Kind, binding.Key));
-                    rc = NativeMethods.HttpSetServiceConfiguration(IntPtr.Zero, layout.ConfigId, newRecord.Pointer,
-                        layout.SetSize, IntPtr.Zero);
+                    rc = Api.Set(layout.ConfigId, newRecord.Pointer, layout.SetSize);
                     if (rc != NO_ERROR)
                     {
-                        uint restore = NativeMethods.HttpSetServiceConfiguration(IntPtr.Zero, layout.ConfigId, oldRecord.Pointer,
-                            layout.SetSize, IntPtr.Zero);
+                        uint restore = Api.Set(layout.ConfigId, oldRecord.Pointer, layout.SetSize);
                         string outcome = restore == NO_ERROR
                             ? "the old record was set again"
                             : String.Format(CultureInfo.InvariantCulture,
@@ -339,13 +378,13 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
             }
             finally
             {
-                NativeMethods.HttpTerminate(HTTP_INITIALIZE_CONFIG, IntPtr.Zero);
+                Api.Terminate(HTTP_INITIALIZE_CONFIG);
             }
         }
 
         private static void Initialize()
         {
-            uint rc = NativeMethods.HttpInitialize(new HTTPAPI_VERSION(1, 0), HTTP_INITIALIZE_CONFIG, IntPtr.Zero);
+            uint rc = Api.Initialize(new HTTPAPI_VERSION(1, 0), HTTP_INITIALIZE_CONFIG);
             if (rc != NO_ERROR)
                 throw new Win32Exception((int)rc, "HttpInitialize failed");
         }
@@ -384,8 +423,7 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
                     Marshal.WriteInt32(input, layout.QueryTokenOffset, token);
 
                     int needed;
-                    uint rc = NativeMethods.HttpQueryServiceConfiguration(IntPtr.Zero, layout.ConfigId, input, inputSize,
-                        IntPtr.Zero, 0, out needed, IntPtr.Zero);
+                    uint rc = Api.Query(layout.ConfigId, input, inputSize, IntPtr.Zero, 0, out needed);
                     if (rc == ERROR_NO_MORE_ITEMS || rc == ERROR_FILE_NOT_FOUND)
                         return;
                     if (rc == ERROR_INVALID_PARAMETER && layout.ConfigId != HttpServiceConfigSSLCertInfo && token == 0)
@@ -397,8 +435,7 @@ namespace ansible_collections.apexone.certificates.plugins.module_utils._ApexOne
                     IntPtr output = Marshal.AllocHGlobal(needed);
                     try
                     {
-                        rc = NativeMethods.HttpQueryServiceConfiguration(IntPtr.Zero, layout.ConfigId, input, inputSize,
-                            output, needed, out needed, IntPtr.Zero);
+                        rc = Api.Query(layout.ConfigId, input, inputSize, output, needed, out needed);
                         if (rc != NO_ERROR)
                             throw new Win32Exception((int)rc, String.Format(CultureInfo.InvariantCulture,
                                 "HttpQueryServiceConfiguration({0}) failed", layout.ConfigId));

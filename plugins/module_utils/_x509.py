@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -97,7 +98,7 @@ def require_libraries() -> None:
     """Raise CertificateError when cryptography is missing (plugins import this module without it)."""
     if not HAS_CRYPTOGRAPHY:
         raise CertificateError(
-            "the Python library 'cryptography' (>= 43) is required on the Ansible controller: "
+            "the Python library 'cryptography' (>= 45) is required on the Ansible controller: "
             f"pip install cryptography ({CRYPTOGRAPHY_IMPORT_ERROR})"
         )
 
@@ -160,6 +161,7 @@ def _utc(value: datetime.datetime | str | None) -> datetime.datetime:
 # Thumbprints and names
 
 
+@functools.lru_cache(maxsize=4096)
 def thumbprint(cert: x509.Certificate) -> str:
     """SHA-1 fingerprint in upper-case hex, the form Windows' certificate store shows."""
     return cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 - an identifier, not a signature
@@ -579,8 +581,9 @@ def read_pfx_envelope(raw: bytes) -> dict[str, t.Any]:
 
 def _pkcs12_kdf(hash_name: str, password: bytes, salt: bytes, id_byte: int, iterations: int, size: int) -> bytes:
     """The PKCS#12 key derivation (RFC 7292 appendix B.2), for the integrity MAC; ``password`` is BMPString bytes."""
-    u = hashlib.new(hash_name).digest_size
-    v = hashlib.new(hash_name).block_size
+    new_hash = getattr(hashlib, hash_name)
+    u = new_hash().digest_size
+    v = new_hash().block_size
     d = bytes([id_byte]) * v
 
     def fill(data: bytes) -> bytes:  # the data repeated to a whole number of v-byte blocks
@@ -592,9 +595,9 @@ def _pkcs12_kdf(hash_name: str, password: bytes, salt: bytes, id_byte: int, iter
     i = fill(salt) + fill(password)
     out = b""
     while len(out) < size:
-        a = d + i
-        for _round in range(iterations):
-            a = hashlib.new(hash_name, a).digest()
+        a = new_hash(d + i).digest()
+        for _round in range(iterations - 1):
+            a = new_hash(a).digest()
         out += a
         b = int.from_bytes((a * (v // u + 1))[:v], "big") + 1
         mask = (1 << (v * 8)) - 1
@@ -612,7 +615,7 @@ def _pfx_mac_password(password: bytes | None) -> bytes:
 
 def _pfx_mac_verifies(parsed: dict[str, t.Any], password: bytes | None) -> bool:
     params = parsed["_mac"]
-    size = hashlib.new(params["hash"]).digest_size
+    size = getattr(hashlib, params["hash"])().digest_size
     key = _pkcs12_kdf(params["hash"], _pfx_mac_password(password), params["salt"], 3, params["iterations"], size)
     expected = hmac.new(key, parsed["_content"], params["hash"]).digest()
     return hmac.compare_digest(expected, params["digest"])
@@ -1070,6 +1073,8 @@ def _may_be_missing_intermediate(issuer: x509.Name, anchors: t.Sequence[x509.Cer
 
 # What cryptography's verifier says, in the words of someone fixing a certificate (the verifier's text follows).
 _VERIFIER_GLOSSES = (
+    ("Forbidden signature algorithm", "its signature uses an algorithm path validation refuses (MD5/SHA-1): "
+     "re-issue it with SHA-256"),
     ("not valid at validation time", "it is expired or not yet valid at the validation time"),
     ("basicConstraints.cA must be asserted", "it is not a CA certificate (basicConstraints CA:FALSE or missing), "
      "so it cannot issue certificates"),
@@ -1107,7 +1112,8 @@ def _gloss(reason: str) -> str:
 def _verifier_reason(exc: BaseException) -> str:
     """The verifier's own words, whole (its first line), without the repr of the certificate it names."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text
+    # Rust's debug form of an algorithm identifier, reduced to the algorithm's name (RsaWithSha1).
+    return re.sub(r"AlgorithmIdentifier \{.*?params: (\w+)\(.*?\) \}", r"\1", text)
 
 
 def _verification_builder(anchors: t.Sequence[x509.Certificate], when: datetime.datetime, ee_policy: t.Any) -> t.Any:
@@ -1118,8 +1124,6 @@ def _verification_builder(anchors: t.Sequence[x509.Certificate], when: datetime.
 
 def _verify_path(leaf, intermediates, anchors, when) -> str | None:
     """Path validation with cryptography's verifier; None when it validates, else the verifier's reason."""
-    if x509_verification is None:
-        return "path validation needs cryptography >= 43 on the controller"
     # Name and end-entity rules are checked (and reported) separately; this verdict is about the issuing path.
     builder = _verification_builder(
         anchors, when,
@@ -1144,8 +1148,6 @@ def _verify_path(leaf, intermediates, anchors, when) -> str | None:
         else:
             builder.build_client_verifier().verify(leaf, list(intermediates))
     except x509_verification.VerificationError as exc:
-        if "Forbidden signature algorithm" in str(exc):
-            return "a certificate in the path is signed with an algorithm path validation refuses (MD5/SHA-1)"
         return _verifier_reason(exc)
     except ValueError as exc:
         return _verifier_reason(exc)
@@ -1164,15 +1166,14 @@ def _where_path_stops(path: list[x509.Certificate], anchors, when, reason: str) 
         for cert in path:
             if _name(cert) == named.group(1):
                 return cert, _PROCESSING_RE.sub("", reason)
-    if x509_verification is not None:
-        for index in range(len(path) - 1, 0, -1):
-            builder = _verification_builder(anchors, when, x509_verification.ExtensionPolicy.webpki_defaults_ca())
-            try:
-                builder.build_client_verifier().verify(path[index], path[index + 1 :])
-            except x509_verification.VerificationError as exc:
-                return path[index], _PROCESSING_RE.sub("", _verifier_reason(exc))
-            except ValueError:
-                continue
+    for index in range(len(path) - 1, 0, -1):
+        builder = _verification_builder(anchors, when, x509_verification.ExtensionPolicy.webpki_defaults_ca())
+        try:
+            builder.build_client_verifier().verify(path[index], path[index + 1 :])
+        except x509_verification.VerificationError as exc:
+            return path[index], _PROCESSING_RE.sub("", _verifier_reason(exc))
+        except ValueError:
+            continue
     return path[0], reason
 
 
@@ -1181,6 +1182,8 @@ def _path_report(path, anchors, when, reason: str) -> str:
     where, why = _where_path_stops(path, anchors, when, reason)
     who = "the certificate itself" if where is path[0] else f"'{_name(where)}'"
     plain = _gloss(why)
+    if "no interior errors" in why and is_self_signed(where):
+        plain = "it is a root CA, and the CA bundle does not hold it"
     return f"path validation stops at {who}: " + (f"{plain} (cryptography: {why})" if plain else why)
 
 
@@ -1197,6 +1200,12 @@ def _chain_problems(
     chain_incomplete only where an intermediate may be missing (the chain stops at the leaf, or at a CA whose
     issuer may be an intermediate of the bundle's PKI) or sits only in the bundle.
     """
+    if x509_verification is None or not hasattr(x509_verification, "ExtensionPolicy"):
+        # No trust verdict rather than a guessed one: the check that cannot run says what to install.
+        raise CertificateError(
+            "the chain verdicts (a CA bundle was given) need path validation from cryptography >= 45 on the Ansible "
+            "controller: pip install 'cryptography>=45', or pip install -r the collection's requirements.txt"
+        )
     problems: list[dict[str, str]] = []
     intermediates = list(chain)
     path = _build_path(cert, intermediates)

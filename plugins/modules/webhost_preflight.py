@@ -9,8 +9,8 @@ module: webhost_preflight
 short_description: Check the new web host certificates of a whole fleet on the controller, in one task run
 version_added: 0.1.0
 description:
-- Runs on the controller only (an action plugin): connects to no host and executes no module. Run it once
-  (C(run_once=true)) for the play; P(apexone.certificates.preflight#playbook) does.
+- Runs on the controller only (an action plugin). It connects to no host and executes no module. Run it once
+  (C(run_once=true)) for the play, as the C(apexone.certificates.preflight) playbook does.
 - For each host it reads that host's C(apexone_cert_*) variables, with the defaults of the
   C(apexone.certificates.webhost_certificate) role, the same variables its C(preflight) entry point reads
   (C(apexone_cert_hostname), C(apexone_cert_pfx_path) or C(apexone_cert_pfx_base64_path) with
@@ -18,12 +18,12 @@ description:
   C(apexone_cert_key_path) and C(apexone_cert_key_password); C(apexone_cert_ca_bundle_path),
   C(apexone_cert_min_days)).
 - Each file is read once; each PFX is opened once, without RSA key validation (the key is never used to sign on
-  the controller; that it belongs to the certificate is proven by comparing public keys), which is most of the
-  cost of reading a PFX. The checks and problem codes are those of
+  the controller, and that it belongs to the certificate is proven by comparing public keys), which is most of
+  the cost of reading a PFX. The checks and problem codes are those of
   P(apexone.certificates.webhost_cert_check#filter), the same code the role's per-host check runs.
 - With many hosts the checks run in a pool of processes, one per core (O(processes)).
 - A certificate that cannot be read is that host's verdict (problem code C(unreadable), with the reason), never a
-  task failure; the task fails only when a library the checks need is missing on the controller.
+  task failure. The task fails only when a library the checks need is missing on the controller.
 options:
   hosts:
     description: Inventory host names to check. Default is every host of the play (C(ansible_play_hosts)).
@@ -43,10 +43,10 @@ options:
       - Also write the JSON summary (C(kind), C(version), C(hosts), C(failed)) to this file on the controller.
     type: path
 requirements:
-  - cryptography >= 43 and asn1crypto on the controller (pip install -r the collection's requirements.txt)
+  - cryptography >= 45 and asn1crypto on the controller (pip install -r the collection's requirements.txt)
 author: apexone.certificates maintainers (@apexone-certificates)
 notes:
-  - Check mode is supported: the task only reads.
+  - Check mode is supported, the task only reads.
 attributes:
   check_mode:
     support: full

@@ -57,8 +57,11 @@ attributes:
     platforms:
       - windows
 notes:
-  - Agents pick the new file up from the server. The role C(apexone.certificates.webhost_certificate) restarts the
-    Apex One services after step 7 when C(apexone_cert_restart_services) is true; this module restarts nothing.
+  - This module only writes the file and restarts nothing. Agents receive it from the server; the role
+    C(apexone.certificates.webhost_certificate) stops the running Apex One services before step 7 and puts each one
+    back afterwards (the master service is restarted then), and its verification checks that the master service
+    runs (KA-0010488). Used alone, restart the master service yourself (M(apexone.certificates.win_apexone_services)).
+    See docs/rollout.md for what agents see.
   - To roll back, call the module again with the bytes the file had (the role keeps them in its run record) and
     O(expected_sha256) set to RV(sha256); the file is restored only if nobody changed it since.
   - Backups are kept until removed; the folder is created with Full Control for SYSTEM and Administrators only.

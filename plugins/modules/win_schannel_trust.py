@@ -32,8 +32,9 @@ extends_documentation_fragment:
   - apexone.certificates.attributes
 notes:
   - A value of another registry type (not REG_DWORD) is replaced by a REG_DWORD and reported as a change.
-  - Microsoft does not say whether Schannel reads this value without a restart; plan a restart of the server
-    (or at least of IIS) after a change, as the role does.
+  - Microsoft does not say whether Schannel reads this value without a restart. Neither this module nor the
+    apexone.certificates.webhost_certificate role restarts the server or IIS (the role restarts only the Apex One
+    services around step 7); plan a restart of the server in a maintenance window after a change.
   - Exclusive CA trust (V(2)) also needs the https binding's CTL store (C(ClientAuthIssuer)); that belongs to the
     http.sys binding, not to this module.
 seealso:

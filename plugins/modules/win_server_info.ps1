@@ -6,6 +6,7 @@
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneHttpSys
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey
+#AnsibleRequires -CSharpUtil ansible_collections.ansible.windows.plugins.module_utils.SCManager
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
 #AnsibleRequires -PowerShell ..module_utils._ApexOneRunRecord
 
@@ -213,20 +214,60 @@ $module.Result.schannel = @{
 }
 
 # ---------------------------------------------------------------------------------------------
-# Services (short name first, then display-name patterns)
+# Services (short name first, then the exact display names they had in OfficeScan / Apex One; no wildcards)
 # ---------------------------------------------------------------------------------------------
+Function Add-ServiceControlState {
+    <#
+    .SYNOPSIS
+    Adds status, start_mode (with delayed) and dependents (every service that depends on it, in the order to stop
+    them) from the Service Control Manager, read-only, to a Resolve-ApexOneService result.
+    #>
+    param ([hashtable]$Service)
+
+    $Service.status = $null
+    $Service.dependents = @()
+    if (-not $Service.exists) {
+        return $Service
+    }
+    $Service.status = if ($Service.state -eq 'started') { 'running' } else { $Service.state }
+    $rights = [Ansible.Windows.SCManager.ServiceRights]'QueryConfig, QueryStatus, EnumerateDependents'
+    try {
+        $scm = New-Object -TypeName Ansible.Windows.SCManager.Service -ArgumentList @($Service.name, $rights)
+        try {
+            $Service.start_mode = switch ([string]$scm.StartType) {
+                'AutoStart' { 'auto' }
+                'AutoStartDelayed' { 'delayed' }
+                'DemandStart' { 'manual' }
+                'Disabled' { 'disabled' }
+                'BootStart' { 'boot' }
+                'SystemStart' { 'system' }
+                default { ([string]$scm.StartType).ToLowerInvariant() }
+            }
+            # EnumDependentServices: direct and indirect dependents, in reverse start order (the order to stop them).
+            $Service.dependents = @($scm.DependedBy)
+        }
+        finally {
+            $scm.Dispose()
+        }
+    }
+    catch {
+        $module.Warn("Could not read the start type and dependents of service '$($Service.name)': $($_.Exception.Message)")
+    }
+    $Service
+}
+
 try {
     $allServices = @(Get-CimInstance -ClassName Win32_Service -Property Name, DisplayName, State, StartMode, StartName)
-    $module.Result.services = @{
-        master = Resolve-ApexOneService -Key 'master' -Name 'ofcservice' -Services $allServices -DisplayNamePattern @(
-            'OfficeScan Master Service', 'Apex One Master Service', '*OfficeScan Master Service*', '*Apex One Master Service*'
-        )
-        ad_integration = Resolve-ApexOneService -Key 'ad_integration' -Name 'OSCEIntegrationService' -Services $allServices -DisplayNamePattern @(
-            '*OfficeScan Active Directory Integration Service*', '*Apex One Active Directory Integration Service*'
-        )
-        smart_protection = Resolve-ApexOneService -Key 'smart_protection' -Name 'TMiCRCScanService' -Services $allServices -DisplayNamePattern @(
-            'Trend Micro Smart Protection Server', '*Smart Protection Server*'
-        )
+    $known = @(
+        @('master', 'ofcservice', @('OfficeScan Master Service', 'Apex One Master Service')),
+        @('ad_integration', 'OSCEIntegrationService', @(
+                'OfficeScan Active Directory Integration Service', 'Apex One Active Directory Integration Service')),
+        @('smart_protection', 'TMiCRCScanService', @('Trend Micro Smart Protection Server'))
+    )
+    $module.Result.services = @{}
+    foreach ($item in $known) {
+        $resolved = Resolve-ApexOneService -Key $item[0] -Name $item[1] -Services $allServices -DisplayNamePattern $item[2]
+        $module.Result.services[$item[0]] = Add-ServiceControlState -Service $resolved
     }
 }
 catch {

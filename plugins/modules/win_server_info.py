@@ -307,7 +307,12 @@ services:
       V(ad_integration) (C(OSCEIntegrationService), may be absent) and V(smart_protection) (C(TMiCRCScanService)).
     - Each value has C(key), C(exists), C(found_by) (V(name), V(display_name) or V(null)), C(name),
       C(display_name), C(state) (V(started), V(stopped), V(start_pending), V(stop_pending), V(paused)...),
-      C(start_mode) (V(auto), V(manual), V(disabled)...) and C(username).
+      C(status) (the same as V(running), V(stopped), V(start_pending)... as
+      M(apexone.certificates.win_apexone_services) reports it), C(start_mode) (V(auto), V(delayed), V(manual),
+      V(disabled)...), C(dependents) (the services that depend on it, directly or not, in the order to stop them)
+      and C(username).
+    - A service is found by its service name, else by the exact display name it has in OfficeScan or Apex One
+      (never by a wildcard pattern).
   returned: always
   type: dict
   sample:
@@ -318,7 +323,9 @@ services:
       name: ofcservice
       display_name: Apex One Master Service
       state: started
+      status: running
       start_mode: auto
+      dependents: []
       username: LocalSystem
 iis:
   description: The IIS configuration that matters for Apex One (read with Microsoft.Web.Administration).

@@ -17,6 +17,7 @@ plan lists each planned file change with a text diff (the writers themselves onl
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import typing as t
 
@@ -31,12 +32,18 @@ from ansible_collections.apexone.certificates.plugins.module_utils._apexone_file
     text_diff,
     write_args,
 )
-from ansible_collections.apexone.certificates.plugins.module_utils._x509 import windows_cannot_import
+from ansible_collections.apexone.certificates.plugins.module_utils._x509 import (
+    CertificateError,
+    dns_name_matches,
+    normalize_hostname,
+    windows_cannot_import,
+)
 
 # KA-0004491: the step-7 fix needs OfficeScan XG build 5417 or later (any Apex One build has it).
 STEP7_MIN_XG_BUILD = 5417
-# KA-0010488: builds before 1141 compare the certificate subject with Master_DomainName.
-MASTER_DOMAIN_NAME_CHECK_BEFORE_BUILD = 1141
+# KA-0010488 compares the certificate subject with Master_DomainName "before 1141"; what 1141 denotes is unclear
+# (APEXONE_FACTS), and agents reach the server by the name they were installed with, so the planner compares on
+# every version (a blocker unless the operator overrides it with allow_name_mismatch).
 
 MODULE_CERT = "apexone.certificates.win_webhost_cert"
 MODULE_AGENT = "apexone.certificates.win_agent_cert"
@@ -49,6 +56,12 @@ MODULE_ROOTS = "apexone.certificates.win_root_store_hygiene"
 # first TLS handshake after the rebinding already sees them).
 APPLY_ORDER = (MODULE_CERT, MODULE_ROOTS, MODULE_SCHANNEL, MODULE_AGENT, MODULE_BINDING, MODULE_PERSISTENCE)
 SERVICE_KEYS = ("master", "ad_integration", "smart_protection")
+MODULE_SERVICES = "apexone.certificates.win_apexone_services"
+# win_server_info words (Win32_Service / ansible.windows.win_service_info) -> the status words of contract 4.
+_STATE_TO_STATUS = {"started": "running", "stopped": "stopped", "start_pending": "start_pending",
+                    "stop_pending": "stop_pending", "paused": "paused", "pause_pending": "pause_pending",
+                    "continue_pending": "continue_pending"}
+START_MODES = ("auto", "delayed", "manual", "disabled")
 
 
 class PlanError(Exception):
@@ -132,12 +145,33 @@ def _validate_desired(desired: t.Any) -> dict[str, t.Any]:
     for port in ports:
         if _int(port) is None or not 1 <= _int(port) <= 65535:
             raise PlanError(f"port {port!r} is out of range: give TCP ports between 1 and 65535")
+    for key in ("san_dns", "san_ip"):
+        names = desired.get(key) or []
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise PlanError(f"{key} must be a list of names (take it from the pfx_info lookup), not {names!r}")
     return {
         **desired,
         "thumbprint": thumbprint,
         "client_auth_trust_mode": None if mode in (None, "") else _int(mode),
         "ports": [_int(p) for p in ports],
+        "san_dns": list(desired.get("san_dns") or []),
+        "san_ip": list(desired.get("san_ip") or []),
+        "allow_name_mismatch": _bool(desired.get("allow_name_mismatch"), "allow_name_mismatch", False),
+        "restart_services": _bool(desired.get("restart_services"), "restart_services", True),
     }
+
+
+def _bool(value: t.Any, name: str, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "on", "1"):
+        return True
+    if text in ("false", "no", "off", "0"):
+        return False
+    raise PlanError(f"{name} must be true or false, not {value!r}")
 
 
 def _validate_facts(facts: t.Any) -> None:
@@ -258,6 +292,159 @@ def _unwritable(friendly: str, facts: dict) -> str | None:
     return None
 
 
+def _sslcert_key(binding: dict) -> str | None:
+    """The http.sys record (``endpoint``) an IIS https binding uses, as win_iis_https_binding finds it.
+
+    None for a central-certificate-store binding (no certificate hash) or a binding whose record cannot be named.
+    """
+    flags = _int(binding.get("ssl_flags")) or 0
+    port = _int(binding.get("port"))
+    if flags & 2 or port is None:
+        return None
+    if flags & 1:
+        host = str(binding.get("hostname") or "").strip().lower()
+        return f"{host}:{port}" if host else None
+    address = str(binding.get("ip") or "*").strip().strip("[]")
+    if address in ("", "*"):
+        return f"0.0.0.0:{port}"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return f"[{parsed}]:{port}" if parsed.version == 6 else f"{parsed}:{port}"
+
+
+def _http_sys_records(facts: dict) -> dict[str, dict]:
+    return {
+        str(entry.get("endpoint") or "").lower(): entry
+        for entry in _get(facts, "http_sys", "bindings", default=[]) or []
+        if isinstance(entry, dict) and entry.get("endpoint")
+    }
+
+
+def _served_thumbprint(binding: dict, records: dict[str, dict]) -> str:
+    """What a binding serves: its http.sys record's certificate (what clients get), else the IIS configuration's."""
+    key = _sslcert_key(binding)
+    entry = records.get(key.lower()) if key else None
+    return _norm(entry.get("thumbprint")) if entry is not None else _norm(binding.get("certificate_hash"))
+
+
+def certificate_covers(name: t.Any, subject_cn: t.Any, san_dns: t.Any = (), san_ip: t.Any = ()) -> bool:
+    """Whether a certificate (CN, SAN DNS names, SAN IPs) is valid for ``name``: RFC 6125 via _x509's matcher."""
+    try:
+        host = normalize_hostname(name)
+    except CertificateError:
+        return False
+    cn = str(subject_cn or "").strip().lower().rstrip(".")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return cn == host or any(dns_name_matches(str(n), host) for n in san_dns or ())
+    listed = set()
+    for value in san_ip or ():
+        try:
+            listed.add(ipaddress.ip_address(str(value).strip("[]")))
+        except ValueError:
+            continue
+    return address in listed or cn == host
+
+
+def _status(service: dict) -> str | None:
+    status = service.get("status")
+    if status:
+        return str(status).lower()
+    state = service.get("state")
+    return _STATE_TO_STATUS.get(str(state).lower(), str(state).lower()) if state else None
+
+
+def _services_found(facts: dict) -> list[dict]:
+    """The Apex One services that exist: name, status, start_mode, dependents (contract 4 of win_server_info)."""
+    found = []
+    services = facts.get("services") or {}
+    for key in SERVICE_KEYS:
+        service = services.get(key) if isinstance(services, dict) else None
+        if not isinstance(service, dict) or not service.get("exists") or not service.get("name"):
+            continue
+        found.append({
+            "key": key,
+            "name": str(service["name"]),
+            "status": _status(service),
+            "start_mode": str(service.get("start_mode") or "").lower() or None,
+            "dependents": [str(d) for d in service.get("dependents") or [] if d],
+        })
+    return found
+
+
+_RUNNING = ("running", "start_pending", "continue_pending", "pause_pending", "paused", "stop_pending")
+
+
+def _stop_order(services: list[dict]) -> list[str]:
+    """Names to stop, dependents first: every running Apex One service and every service that depends on it.
+
+    A dependent that is not an Apex One service is listed too (win_apexone_services stops it only if it runs and
+    reports its state, so that it is started again afterwards); nothing is stopped implicitly (-Force).
+    """
+    by_name = {s["name"].lower(): s for s in services}
+    order: list[str] = []
+
+    def add(name: str) -> None:
+        if name.lower() not in {o.lower() for o in order}:
+            order.append(name)
+
+    def visit(service: dict, seen: frozenset) -> None:
+        # EnumDependentServices lists dependents in reverse start order: the order to stop them in.
+        for dependent in service["dependents"]:
+            inner = by_name.get(dependent.lower())
+            if inner is not None and dependent.lower() not in seen:
+                visit(inner, seen | {dependent.lower()})
+            else:
+                add(dependent)
+        add(service["name"])
+
+    for service in services:
+        if service["status"] in _RUNNING:
+            visit(service, frozenset({service["name"].lower()}))
+    return order
+
+
+def service_restore(before: t.Any) -> list[dict[str, str]]:
+    """The win_apexone_services list that puts services back as recorded, in reverse stop order.
+
+    ``before`` is the ``services`` result of win_apexone_services (``{name, before: {status, start_mode}}``) or the
+    plan's ``services_before`` (``{name, status, start_mode}``). Each service gets its start mode back first (a
+    disabled one is startable again only then), then its status.
+    """
+    if not isinstance(before, (list, tuple)):
+        raise PlanError("the recorded services must be a list of {name, status, start_mode}")
+    restore = []
+    for entry in reversed(list(before)):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not entry["name"].strip():
+            raise PlanError(f"a recorded service has no name: {entry!r}")
+        state = entry.get("before") if isinstance(entry.get("before"), dict) else entry
+        if state.get("status") is None and state.get("start_mode") is None:
+            continue  # a dependent that does not exist
+        item = {"name": entry["name"], "state": "started" if _status(state) in _RUNNING else "stopped"}
+        mode = str(state.get("start_mode") or "").lower()
+        if mode in START_MODES:
+            item["start_mode"] = mode
+        restore.append(item)
+    return restore
+
+
+def _binding_restore(changes: list[dict]) -> list[dict[str, t.Any]]:
+    """How a rollback puts each binding back on its own previous certificate: one call per previous thumbprint.
+
+    win_iis_https_binding is called with ``bindings`` (those of the site that had that thumbprint) and
+    ``old_thumbprint`` set to the new certificate; an IP-specific http.sys record that no binding uses goes back with
+    the binding on its port. A binding that had no certificate cannot be given "none" back and is not listed.
+    """
+    groups: dict[str, list[str]] = {}
+    for change in changes:
+        if change.get("site") is not None and change.get("old_thumbprint"):
+            groups.setdefault(change["old_thumbprint"], []).append(change["binding"])
+    return [{"thumbprint": thumbprint, "bindings": bindings} for thumbprint, bindings in groups.items()]
+
+
 def plan(server_info: t.Any, desired: t.Any) -> dict[str, t.Any]:
     """Compute the actions that bring one Apex One server to the desired web host certificate.
 
@@ -291,16 +478,26 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
             f"no Apex One IIS site{named} found (sites seen: {known}); "
             "set apexone_cert_site_name to the site that serves the Apex One console"
         )
+    if len(sites) > 1:
+        # One run moves the bindings of one site (the run record, the rollback and the verification follow it).
+        result.block(
+            "several_sites",
+            f"several IIS sites look like the Apex One site ({', '.join(str(s.get('name')) for s in sites)}): set "
+            "apexone_cert_site_name to the one that serves the Apex One console and agents (run again with the other "
+            "name if it needs the new certificate too)",
+        )
+        sites = sites[:1]
     bindings = _https_bindings(sites, desired["ports"])
     if not bindings:
         ports = ", ".join(str(p) for p in desired["ports"]) or "any"
         raise PlanError(f"the Apex One site has no https binding (ports: {ports}); add one in IIS first")
+    records = _http_sys_records(facts)
 
     my = _get(facts, "certificates", "my", default=[]) or []
     trusted_people = _get(facts, "certificates", "trusted_people", default=[]) or []
     disallowed = _get(facts, "certificates", "disallowed", default=[]) or []
     in_my = _cert_in(my, new)
-    old_thumbprints = sorted({_norm(b.get("certificate_hash")) for b in bindings if _norm(b.get("certificate_hash"))} - {new})
+    old_thumbprints = sorted({_served_thumbprint(b, records) for b in bindings} - {new, ""})
 
     # Guard rails first: the plan refuses what the KB says breaks agents. KA-0004491: the Smart Protection Server
     # re-imports the certificate whose name is HTTPS_CERT in Service.ini; a friendly name equal to the original
@@ -315,6 +512,21 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
             f"the friendly name '{friendly}' is the original certificate's name; Apex One's Smart Protection Server "
             "would re-import the old certificate on restart (KA-0004491): choose a friendly name of its own",
         )
+    else:
+        # The Smart Protection Server picks its certificate by friendly name (HTTPS_CERT_FRIENDLY_NAME): a stale,
+        # unbound certificate in My with the same name could be the one it takes.
+        clash = sorted(
+            _norm(c.get("thumbprint")) for c in my
+            if _norm(c.get("thumbprint")) != new
+            and str(c.get("friendly_name") or "").strip().lower() == friendly.strip().lower()
+        )
+        if clash:
+            result.block(
+                "friendly_name_taken",
+                f"the friendly name '{friendly}' is already used in LocalMachine\\My by {', '.join(clash)}; the Smart "
+                "Protection Server selects its certificate by this name (KA-0004491), so it must be unique in the "
+                "store: choose another apexone_cert_friendly_name, or remove the stale certificate",
+            )
     unwritable = _unwritable(friendly, facts)
     if unwritable:
         result.block(
@@ -397,35 +609,71 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
                 )
         result.add(MODULE_AGENT, 4, f"OfcIPCer.dat holds {current}, not {new}", **agent_args)
 
-    # Step 5: every https binding of the site and every http.sys entry on an old thumbprint.
+    # Step 5: the https bindings of the site that do not serve the new certificate (what their http.sys record
+    # holds), and the IP-specific http.sys records no IIS binding uses on a port where the site listens on every
+    # address (they override the binding). Exactly what win_iis_https_binding moves when given these bindings:
+    # records that other sites' bindings use are never changed, so they are never planned either.
     changes = []
+    planned: list[str] = []
     for binding in bindings:
-        old = _norm(binding.get("certificate_hash"))
+        info = binding.get("binding_information") or f"{binding.get('ip')}:{binding.get('port')}:{binding.get('hostname') or ''}"
+        key = _sslcert_key(binding)
+        if key is None:
+            if (_int(binding.get("ssl_flags")) or 0) & 2:
+                result.warn(
+                    "central_certificate_store",
+                    f"binding {info} of site '{binding.get('site')}' uses the central certificate store; it is not "
+                    "changed here (put the new certificate in the central store)",
+                )
+            else:
+                result.block(
+                    "binding_unusable",
+                    f"binding {info} of site '{binding.get('site')}' has SNI set but no host name (or an address that "
+                    "cannot be parsed); fix it in IIS first",
+                )
+            continue
+        old = _served_thumbprint(binding, records)
         if old != new:
+            planned.append(str(info))
             changes.append(
                 {
                     "site": binding.get("site"),
-                    "binding": binding.get("binding_information") or f"{binding.get('ip')}:{binding.get('port')}",
+                    "binding": str(info),
+                    "sslcert": key,
                     "old_thumbprint": old or None,
                     "new_thumbprint": new,
                 }
             )
-    binding_ports = {_int(b.get("port")) for b in bindings}
-    for entry in _get(facts, "http_sys", "bindings", default=[]) or []:
+    used = {
+        k.lower()
+        for site in _get(facts, "iis", "sites", default=[]) or [] for b in (site.get("bindings") or [])
+        if str(b.get("protocol", "")).lower() == "https" and (k := _sslcert_key(b))
+    } | {k.lower() for b in _get(facts, "iis", "other_https_bindings", default=[]) or [] if (k := _sslcert_key(b))}
+    wildcard_ports = {_int(b.get("port")) for b in bindings if (_sslcert_key(b) or "").startswith("0.0.0.0:")}
+    for endpoint, entry in sorted(records.items()):
+        kind = str(entry.get("type") or "ip").lower()
         old = _norm(entry.get("thumbprint"))
-        if old and old != new and (old in old_thumbprints or _int(entry.get("port")) in binding_ports):
-            changes.append(
-                {"site": None, "binding": f"http.sys {entry.get('endpoint')}", "old_thumbprint": old, "new_thumbprint": new}
-            )
+        if kind != "ip" or endpoint in used or _int(entry.get("port")) not in wildcard_ports or not old or old == new:
+            continue
+        changes.append(
+            {"site": None, "binding": f"http.sys {entry.get('endpoint')}", "sslcert": entry.get("endpoint"),
+             "old_thumbprint": old, "new_thumbprint": new}
+        )
+        if old not in old_thumbprints:
+            old_thumbprints = sorted({*old_thumbprints, old})
+    binding_ports = {_int(b.get("port")) for b in bindings}
     if changes:
-        listed = "; ".join(f"{c['binding']} {c['old_thumbprint'] or 'none'} -> {new}" for c in changes)
-        binding_args: dict[str, t.Any] = {"thumbprint": new, "site_name": sites[0].get("name")}
-        if desired["ports"]:
-            binding_args["ports"] = desired["ports"]
+        listed = "; ".join(
+            f"{c['binding']}{'' if c['site'] is None else ' (http.sys ' + str(c['sslcert']) + ')'} "
+            f"{c['old_thumbprint'] or 'none'} -> {new}"
+            for c in changes
+        )
+        binding_args: dict[str, t.Any] = {"thumbprint": new, "site_name": sites[0].get("name"), "bindings": planned}
         result.add(MODULE_BINDING, 5, f"bindings to move: {listed}", **binding_args)
     shared = [
         b for b in _get(facts, "iis", "other_https_bindings", default=[]) or []
-        if not b.get("sni") and _int(b.get("port")) in binding_ports and _norm(b.get("certificate_hash")) in old_thumbprints
+        if not b.get("sni") and _int(b.get("port")) in binding_ports
+        and (_sslcert_key(b) or "").lower() in {str(c["sslcert"]).lower() for c in changes}
     ]
     for other in shared:
         result.warn(
@@ -499,19 +747,51 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
     if persistence_args:
         result.add(MODULE_PERSISTENCE, 7, "; ".join(step7), **persistence_args)
 
-    # Warnings that need a person, never an automatic change.
+    # Blockers and warnings that need a person, never an automatic change.
     version, build_no = _product_build(facts)
-    if version and version.startswith("12") and build_no is not None and build_no < STEP7_MIN_XG_BUILD:
+    major = _int(str(version).split(".")[0]) if version else None
+    if major is None:
         result.warn(
+            "unknown_version",
+            "the Apex One / OfficeScan version could not be read (Server_Version); the step-7 fix needs OfficeScan XG "
+            f"build {STEP7_MIN_XG_BUILD}+ or Apex One (KA-0004491): check the version by hand",
+        )
+    elif major < 12:
+        result.block(
+            "unsupported_version",
+            f"OfficeScan {version} (build {build_no if build_no is not None else 'unknown'}) has no fix for the "
+            "certificate revert: the Smart Protection Server re-imports its own certificate when the services restart "
+            f"(KA-0004491). Upgrade first to OfficeScan XG build {STEP7_MIN_XG_BUILD} or later, or to Apex One",
+        )
+    elif major == 12 and (build_no is None or build_no < STEP7_MIN_XG_BUILD):
+        result.block(
             "old_build",
-            f"OfficeScan XG build {build_no} lacks the step-7 fix (needs {STEP7_MIN_XG_BUILD}+): the certificate may be "
-            "reverted when the services restart; upgrade first (KA-0004491)",
+            f"OfficeScan XG build {build_no if build_no is not None else 'unknown'} lacks the step-7 fix (needs "
+            f"{STEP7_MIN_XG_BUILD}+): the certificate would be reverted when the services restart. Upgrade first to "
+            f"OfficeScan XG build {STEP7_MIN_XG_BUILD} or later, or to Apex One (KA-0004491)",
         )
     master = _get(facts, "ofcscan_ini", "master_domain_name")
-    if master and str(master).lower() != cn.lower() and (
-        version and version.startswith(("10", "11", "12")) and (build_no or 0) < MASTER_DOMAIN_NAME_CHECK_BEFORE_BUILD
-    ):
-        result.warn("master_domain_name", f"Master_DomainName is '{master}', not the certificate CN '{cn}' (KA-0010488)")
+    if master:
+        if not certificate_covers(master, cn, desired["san_dns"], desired["san_ip"]):
+            names = ", ".join([cn, *desired["san_dns"], *desired["san_ip"]])
+            message = (
+                f"Master_DomainName in ofcscan.ini is '{master}', the name agents use to reach this server, and the new "
+                f"certificate does not cover it (CN and SAN: {names}) (KA-0010488)"
+            )
+            if desired["allow_name_mismatch"]:
+                result.warn("master_domain_name", message + "; allowed by apexone_cert_allow_name_mismatch")
+            else:
+                result.block(
+                    "master_domain_name",
+                    message + ": request a certificate for that name, or set apexone_cert_allow_name_mismatch: true "
+                    "if agents and browsers really use a name the certificate covers",
+                )
+    else:
+        result.warn(
+            "master_domain_name_unknown",
+            "ofcscan.ini has no Master_DomainName (or it could not be read): the name agents use was not compared with "
+            "the certificate (KA-0010488)",
+        )
     warn_days = _int(desired.get("agent_cert_warn_days")) or 60
     for agent in facts.get("agent_auth_certificates") or []:
         days = _int(agent.get("days_left"))
@@ -526,6 +806,32 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
     if missing:
         result.warn("service_missing", f"Apex One service(s) not found: {', '.join(missing)}")
 
+    # Services around step 7 (KA-0004491): stop what runs (dependents first), put back exactly what was there.
+    found = _services_found(facts)
+    running = [s for s in found if s["status"] in _RUNNING]
+    restart = bool(result.actions)
+    if MODULE_PERSISTENCE in result.actions and running and not desired["restart_services"]:
+        result.block(
+            "step7_services_running",
+            f"step 7 edits Service.ini and apricot_config, which KA-0004491 does only while the Apex One services are "
+            f"stopped, and {', '.join(s['name'] for s in running)} run(s): set apexone_cert_restart_services: true, or "
+            "stop the services yourself before the run",
+        )
+    for service in running:
+        if service["start_mode"] == "disabled":
+            result.block(
+                "service_disabled_running",
+                f"service {service['name']} runs but its start type is Disabled: once stopped for step 7 it could not be "
+                "started again; set its start type (Automatic or Manual) first",
+            )
+    stop = _stop_order(found) if restart and desired["restart_services"] else []
+    by_name = {s["name"].lower(): s for s in found}
+    services_before = [
+        {"name": name, "status": by_name[name.lower()]["status"], "start_mode": by_name[name.lower()]["start_mode"]}
+        if name.lower() in by_name else {"name": name, "status": None, "start_mode": None}
+        for name in stop
+    ]
+
     actions = [
         {
             "step": a["step"],
@@ -538,11 +844,12 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
         for module in APPLY_ORDER
         if (a := result.actions.get(module))
     ]
-    restart = bool(actions)
     lines = [f"step {'+'.join(str(x) for x in a['steps'])}: {a['module'].rsplit('.', 1)[-1]} - {a['reason']}" for a in actions]
     lines += [f"binding {c['binding']}: {c['old_thumbprint'] or 'none'} -> {c['new_thumbprint']}" for c in changes]
     lines += [f"file {f['path']}: sha256 {(f['sha256_before'] or 'none')[:16]} -> {f['sha256_after'][:16]}"
               for f in result.files]
+    if stop:
+        lines.append(f"services: stop {', '.join(stop)} (only those running), then restore each one's state")
     lines += [f"{p['severity']}: {p['code']}: {p['message']}" for p in result.blockers + result.warnings]
     if not actions and not result.blockers:
         lines.insert(0, f"compliant: {new} is in place, nothing to change")
@@ -557,7 +864,108 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
         "new_thumbprint": new,
         "restart_services": restart,
         "services": [k for k in SERVICE_KEYS if _get(services, k, "exists")],
+        "site_name": sites[0].get("name"),
+        "binding_restore": _binding_restore(changes),
+        "service_stop": [{"name": name, "state": "stopped"} for name in stop],
+        "services_before": services_before,
+        "service_restore": service_restore([e for e in services_before if e["status"] is not None]),
         "warnings": result.warnings,
         "blockers": result.blockers,
         "lines": lines,
     }
+
+
+def health(server_info: t.Any, thumbprint: t.Any, site_name: t.Any = None, ports: t.Any = None,
+           master_expected: t.Any = True) -> dict[str, t.Any]:
+    """The KA-0010488 health checks of a server after a replacement, from a fresh win_server_info.
+
+    Returns ``{ok, checks: [{code, ok, message}], failed: [codes]}``: the certificate is in My with its private key,
+    TrustedPeople holds the same thumbprint, it is not in Disallowed, the master service runs, and every https
+    binding of the Apex One site serves it (what http.sys holds: a revert by the Smart Protection Server shows).
+    """
+    new = _norm(thumbprint)
+    if len(new) != 40:
+        raise PlanError(f"thumbprint {thumbprint!r} is not a SHA-1 thumbprint (40 hex characters)")
+    _validate_facts(server_info)
+    facts = enrich_server_info(server_info)
+    checks: list[dict[str, t.Any]] = []
+
+    def check(code: str, ok: bool, good: str, bad: str) -> None:
+        checks.append({"code": code, "ok": bool(ok), "message": good if ok else bad})
+
+    in_my = _cert_in(_get(facts, "certificates", "my", default=[]) or [], new)
+    check("in_my", in_my is not None and in_my.get("has_private_key"),
+          f"{new} is in LocalMachine\\My with its private key",
+          f"{new} is not in LocalMachine\\My with its private key")
+    check("trusted_people_same_thumbprint",
+          _cert_in(_get(facts, "certificates", "trusted_people", default=[]) or [], new) is not None,
+          "TrustedPeople holds the same thumbprint", f"LocalMachine\\TrustedPeople has no certificate {new}")
+    check("not_disallowed", _cert_in(_get(facts, "certificates", "disallowed", default=[]) or [], new) is None,
+          "not in Untrusted Certificates (Disallowed)", f"{new} is in Untrusted Certificates (Disallowed)")
+    master = next((s for s in _services_found(facts) if s["key"] == "master"), None)
+    if _bool(master_expected, "master_expected", True):
+        check("master_running", master is not None and master["status"] == "running",
+              f"the master service {master['name'] if master else ''} runs",
+              "the Apex One master service does not run" if master else "the Apex One master service was not found")
+    else:
+        check("master_running", True, "the master service did not run before the change and was left so", "")
+    sites = _apex_sites(facts, {"site_name": site_name})
+    wanted_ports = [p for p in (_int(x) for x in ports or []) if p is not None]
+    records = _http_sys_records(facts)
+    bindings = [b for b in _https_bindings(sites, wanted_ports) if _sslcert_key(b)]
+    wrong = [f"{b.get('binding_information')} serves {_served_thumbprint(b, records) or 'nothing'}"
+             for b in bindings if _served_thumbprint(b, records) != new]
+    check("binding_serves_new", bool(bindings) and not wrong,
+          f"every https binding of the Apex One site serves {new}",
+          "; ".join(wrong) if wrong else "the Apex One site has no https binding")
+    failed = [c["code"] for c in checks if not c["ok"]]
+    return {"ok": not failed, "checks": checks, "failed": failed, "thumbprint": new}
+
+
+def certificate_references(server_info: t.Any, thumbprint: t.Any, run_records: t.Any = ()) -> list[str]:
+    """Everything that still uses a certificate, by thumbprint (``remove_old: unused`` removes only when empty).
+
+    IIS bindings of every site and http.sys records (what they serve), OfcIPCer.dat, Service.ini and apricot_config
+    (by the certificate's friendly name and, when it has none, its subject CN, as the Smart Protection Server
+    selects it), and run records that a rollback would restore it from.
+    """
+    target = _norm(thumbprint)
+    if len(target) != 40:
+        raise PlanError(f"thumbprint {thumbprint!r} is not a SHA-1 thumbprint (40 hex characters)")
+    _validate_facts(server_info)
+    facts = enrich_server_info(server_info)
+    refs: list[str] = []
+    records = _http_sys_records(facts)
+    for site in _get(facts, "iis", "sites", default=[]) or []:
+        for binding in site.get("bindings") or []:
+            if str(binding.get("protocol", "")).lower() == "https" and _served_thumbprint(binding, records) == target:
+                refs.append(f"IIS binding {site.get('name')} {binding.get('binding_information')}")
+    for binding in _get(facts, "iis", "other_https_bindings", default=[]) or []:
+        if _served_thumbprint(binding, records) == target:
+            refs.append(f"IIS binding {binding.get('site')} {binding.get('binding_information')}")
+    refs += [f"http.sys {endpoint}" for endpoint, entry in sorted(records.items()) if _norm(entry.get("thumbprint")) == target]
+    if _norm(_get(facts, "ofcipcer", "thumbprint")) == target:
+        refs.append("OfcIPCer.dat")
+    cert = _cert_in(_get(facts, "certificates", "my", default=[]) or [], target) or {}
+    friendly = str(cert.get("friendly_name") or "").strip().lower()
+    by_name = {n for n in (friendly, str(cert.get("subject_cn") or "").strip().lower()) if n}
+    # The Smart Protection Server selects by the friendly-name field when the file has one (KA-0004491), else by
+    # the name field, which holds a certificate name (friendly name or CN).
+    for label, key, friendly_field, name_field in (
+        ("Service.ini", "service_ini", "https_cert_friendly_name", "https_cert"),
+        ("apricot_config", "apricot_config", "cert_friendly_name", "cert_cn"),
+    ):
+        selected = str(_get(facts, key, friendly_field) or "").strip().lower()
+        if selected:
+            if friendly and selected == friendly:
+                refs.append(f"{label} {friendly_field}")
+        elif str(_get(facts, key, name_field) or "").strip().lower() in by_name and _get(facts, key, name_field):
+            refs.append(f"{label} {name_field}")
+    for record in run_records or ():
+        if not isinstance(record, dict):
+            continue
+        wanted = {_norm(record.get("old_thumbprint"))} | {_norm(x) for x in record.get("old_thumbprints") or []}
+        wanted |= {_norm(r.get("thumbprint")) for r in record.get("binding_restore") or [] if isinstance(r, dict)}
+        if target in wanted and record.get("status") != "rolled_back":
+            refs.append(f"run record of {record.get('host') or 'this host'} ({record.get('status')}): a rollback needs it")
+    return refs

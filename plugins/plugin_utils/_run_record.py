@@ -192,6 +192,53 @@ _RESTORE = _object({
     "sha256": (False, _sha256),
     "backup_file": (False, _optional(_text(1024))),
 })
+def _loose(where: str, value: t.Any, depth: int = 0) -> t.Any:
+    """JSON data the role copies from module results (binding changes, health): bounded, every thumbprint checked."""
+    if depth > 4:
+        raise RunRecordError(f"{where} is nested too deeply")
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return _text(4096)(where, value)
+    if isinstance(value, list):
+        return [_loose(f"{where}[{i}]", v, depth + 1) for i, v in enumerate(_list_of(lambda w, v: v, 256)(where, value))]
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str) or not re.fullmatch(r"[a-z_][a-z0-9_]{0,63}", key):
+                raise RunRecordError(f"{where} has a field name this collection never writes: {str(key)[:64]!r}")
+            out[key] = (_optional(_thumbprint)(f"{where}.{key}", item) if key.endswith("thumbprint")
+                        else _loose(f"{where}.{key}", item, depth + 1))
+        return out
+    raise RunRecordError(f"{where} holds a value of type {type(value).__name__}")
+
+
+def _service_name(where: str, value: t.Any) -> str:
+    text = _text(256)(where, value)
+    if not re.fullmatch(r"[A-Za-z0-9_.\- ]{1,256}", text):
+        raise RunRecordError(f"{where} {text[:80]!r} is not a service name")
+    return text
+
+
+_SERVICE_STEP = _object({
+    "name": (True, _service_name),
+    "state": (True, lambda w, v: _choice(w, v, ("started", "stopped"))),
+    "start_mode": (False, lambda w, v: _choice(w, v, ("auto", "delayed", "manual", "disabled"))),
+})
+_SERVICE_BEFORE = _object({
+    "name": (True, _service_name),
+    "status": (False, _optional(_text(64))),
+    "start_mode": (False, _optional(_text(64))),
+})
+_BINDING_RESTORE = _object({"thumbprint": (True, _thumbprint), "bindings": (True, _list_of(_text(300)))})
+
+
+def _choice(where: str, value: t.Any, choices: tuple) -> str:
+    if value not in choices:
+        raise RunRecordError(f"{where} must be one of {', '.join(choices)}, not {str(value)[:40]!r}")
+    return value
+
+
 FIELDS: dict[str, tuple[bool, t.Callable[[str, t.Any], t.Any]]] = {
     "schema": (False, lambda where, v: _schema(where, v)),
     "host": (True, _host),
@@ -217,6 +264,16 @@ FIELDS: dict[str, tuple[bool, t.Callable[[str, t.Any], t.Any]]] = {
     "rolled_back": (False, _list_of(_text(256), limit=64)),
     "not_restored": (False, _list_of(_text(4096), limit=64)),
     "finished": (False, _timestamp),
+    # Written by the role's procedure (one call per previous certificate, exact service states).
+    "old_thumbprints": (False, _list_of(_thumbprint, limit=64)),
+    "binding_changes": (False, _list_of(_loose)),
+    "binding_restore": (False, _list_of(_BINDING_RESTORE, limit=64)),
+    "bindings_previous": (False, _list_of(_loose)),
+    "services_before": (False, _list_of(_SERVICE_BEFORE, limit=64)),
+    "services_stop": (False, _list_of(_SERVICE_STEP, limit=64)),
+    "services_restore": (False, _list_of(_SERVICE_STEP, limit=64)),
+    "last_step": (False, _optional(_text(64))),
+    "health": (False, _loose),
 }
 
 
@@ -347,6 +404,28 @@ def validate(record: t.Any, server_info: dict) -> dict:
         if not any(isinstance(c, dict) and c.get("thumbprint") == old and c.get("has_private_key") for c in my):
             raise RunRecordError(f"{where} would rebind to {old}, which is not in LocalMachine\\My with a private key "
                                  "on this server")
+    my = (server_info.get("certificates") or {}).get("my") or []
+    before = {b["thumbprint"] for b in clean.get("bindings_before") or [] if b["thumbprint"]}
+    for index, entry in enumerate(clean.get("binding_restore") or []):
+        if "bindings_before" in clean and entry["thumbprint"] not in before:
+            raise RunRecordError(f"{where}: binding_restore[{index}] would rebind to {entry['thumbprint']}, which its "
+                                 "bindings_before does not list as bound before the replacement")
+        if not any(isinstance(c, dict) and c.get("thumbprint") == entry["thumbprint"] and c.get("has_private_key")
+                   for c in my):
+            raise RunRecordError(f"{where}: binding_restore[{index}] would rebind to {entry['thumbprint']}, which is not "
+                                 "in LocalMachine\\My with a private key on this server")
+    # Services: only the Apex One services the server reports, and the dependents it reports for them.
+    known_services = set()
+    for service in (server_info.get("services") or {}).values():
+        if isinstance(service, dict):
+            if service.get("name"):
+                known_services.add(str(service["name"]).lower())
+            known_services |= {str(d).lower() for d in service.get("dependents") or []}
+    for field in ("services_stop", "services_restore", "services_before"):
+        for index, entry in enumerate(clean.get(field) or []):
+            if entry["name"].lower() not in known_services:
+                raise RunRecordError(f"{where}: {field}[{index}] names the service '{entry['name']}', which is not an Apex "
+                                     "One service (or a dependent of one) on this server")
     # Certificates to put back into Root: only those the record says were in Root before and it moved out.
     roots_before = set(clean.get("roots_before") or [])
     for index, moved in enumerate(clean.get("roots_moved") or []):
@@ -429,7 +508,7 @@ def start_record(server_info: dict, plan: dict, host: str, started: str) -> dict
         "status": "applying",
         "new_thumbprint": new,
         "old_thumbprint": (plan.get("old_thumbprints") or [None])[0],
-        "site_name": sites[0].get("name") if sites else None,
+        "site_name": plan.get("site_name") or (sites[0].get("name") if sites else None),
         "new_was_present": any(c.get("thumbprint") == new for c in my),
         "schannel_previous": (server_info.get("schannel") or {}).get("client_auth_trust_mode"),
         "bindings_before": [

@@ -72,7 +72,8 @@ SMOKE_SIZES = {"preflight": (5, 20, 40), "diy": (5, 20, 40), "fleet": (40, 80, 2
 LATENCY_MS = 20
 LINEAR_TOLERANCE = 0.25  # marginal costs of successive segments within 25% of each other: linear enough
 RESERVE_AFTER_PREFLIGHT = 200  # seconds the sections after the preflight need (round trips, tls_probe, report)
-TARGETS = {"playbook": 30.0, "fleet": 100.0, "floor": 2.0, "tls": 20.0, "compliant": 1, "full": 7, "diy": 10}
+# full: the seven changes of the KB procedure plus one read-only re-gather for the KA-0010488 health verdict.
+TARGETS = {"playbook": 30.0, "fleet": 100.0, "floor": 2.0, "tls": 20.0, "compliant": 1, "full": 8, "diy": 10}
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -782,7 +783,8 @@ def bench_round_trips(bench: Bench) -> dict:
                       **({"apexone_cert_client_auth_trust_mode": 2} if n == "role-trust" else {})}
                   for n, h in hosts.items() if n.startswith("role-")},
         "vars": {**common, "apexone_cert_pfx_password": PFX_PASSWORD, "apexone_cert_ca_bundle_path": root,
-                 "apexone_cert_verify_tls": False, "apexone_cert_friendly_name": FRIENDLY_NAME,
+                 "apexone_cert_verify_tls": False, "apexone_cert_verify_settle": 0,
+                 "apexone_cert_friendly_name": FRIENDLY_NAME,
                  "apexone_cert_run_record_dir": os.path.join(folder, "runs")}}})
     diy_inventory = write_json(os.path.join(folder, "diy.json"), {"all": {
         "hosts": {n: {"diy_pfx_path": h["pfx"], "diy_cer_path": h["cer"], "diy_hostname": h["fqdn"]}
@@ -837,11 +839,12 @@ def bench_round_trips(bench: Bench) -> dict:
     # Both did the work: the site serves the new certificate, the agents get it, the services run again.
     for name in ("role-full", "role-trust", "diy-full", "diy-bad"):
         final = state(name)
-        bindings = [b for s in final["sites"] for b in s["bindings"] if b["protocol"] == "https"]
-        ofcipcer = winsim.ApexOneServer(final).read_path(final["install_path"] + "\\" + winsim.OFCIPCER)
-        done = (all(b["certificate_hash"] == hosts[name]["new"] for b in bindings)
+        site = next(s for s in final["iis"]["sites"] if s["name"] == "OfficeScan")
+        bindings = [b for b in site["bindings"] if b["protocol"] == "https"]
+        ofcipcer = winsim.get_file(final, winsim.OFCIPCER)
+        done = (all(winsim.binding_certificate(final, b)[0] == hosts[name]["new"] for b in bindings)
                 and winsim._thumb_of(ofcipcer) == hosts[name]["new"]
-                and set(final["services"].values()) == {"started"})
+                and {s["status"] for s in final["services"].values()} == {"running"})
         if not done:
             raise RuntimeError(f"{name}: the replacement did not complete; the call counts would mean nothing")
     out["role"] = {"full": first["role-full"], "full_with_trust_mode": first["role-trust"], "bad": first["role-bad"],
@@ -1088,7 +1091,7 @@ def analyse(results: dict) -> dict:
         rows.append({"what": "round trips: full replacement", "ours": str(role["full"]["calls"]),
                      "baseline": f"{diy['full']['calls']} + {diy['full']['other']} temp-folder/transfer trips (DIY)",
                      "ratio": fmt_x(ratio(diy["full"]["calls"], role["full"]["calls"])),
-                     "target": "ours <= 7, DIY >= 10",
+                     "target": "ours <= 8, DIY >= 10",
                      "met": "yes" if (role["full"]["calls"] <= TARGETS["full"]
                                       and diy["full"]["calls"] >= TARGETS["diy"]) else "NO",
                      "marks": "counted by the test double"})
@@ -1102,7 +1105,7 @@ def analyse(results: dict) -> dict:
                      "marks": "counted by the test double"})
         verdicts.append({"target": "compliant host = 1 round trip", "value": str(role["compliant"]["calls"]),
                          "met": role["compliant"]["calls"] <= TARGETS["compliant"]})
-        verdicts.append({"target": "full replacement <= 7 round trips", "value": str(role["full"]["calls"]),
+        verdicts.append({"target": "full replacement <= 8 round trips", "value": str(role["full"]["calls"]),
                          "met": role["full"]["calls"] <= TARGETS["full"]})
         verdicts.append({"target": "DIY >= 10 round trips (full / compliant)",
                          "value": f"{diy['full']['calls']} / {diy['compliant']['calls']}",

@@ -111,6 +111,98 @@ def decode_command(cmd) -> str | None:
         return None
 
 
+# Options of the interface contracts (team plan) that the double accepts before the module declares them.
+# Remove an entry when the module's $spec has the option: from then on the source decides.
+CONTRACT_OPTIONS: dict[str, set] = {}
+_KEY_RE = re.compile(r"(?:^|[;{\n])\s*([A-Za-z_][A-Za-z0-9_]*)\s*=")
+
+
+def _block(source: str, start: int) -> tuple[int, int] | None:
+    """(start, end) of the ``@{ ... }`` / ``{ ... }`` block whose opening brace is at or after ``start``."""
+    open_at = source.find("{", start)
+    if open_at < 0:
+        return None
+    depth, index, quote = 0, open_at, None
+    while index < len(source):
+        char = source[index]
+        if quote:
+            if char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            newline = source.find("\n", index)
+            index = len(source) if newline < 0 else newline
+            continue
+        elif char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return open_at + 1, index
+        index += 1
+    return None
+
+
+def _top_level(text: str) -> list[tuple[str, str]]:
+    """(key, value text) of the top-level ``key = value`` entries of a hashtable body."""
+    entries, depth, quote, statement_start = [], 0, None, 0
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = None
+            continue
+        if char in "'\"":
+            quote = char
+        elif char in "{(":
+            depth += 1
+        elif char in "})":
+            depth -= 1
+        elif depth == 0 and char in ";\n":
+            entries.append(text[statement_start:index])
+            statement_start = index + 1
+    entries.append(text[statement_start:])
+    out = []
+    for entry in entries:
+        match = re.match(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$", entry, re.S)
+        if match:
+            out.append((match.group(1), match.group(2)))
+    return out
+
+
+def spec_options(source: str) -> set[str] | None:
+    """The option names and aliases of a module's ``$spec`` (PowerShell source), or None when not found."""
+    match = re.search(r"\$spec\s*=\s*@\{", source)
+    if not match:
+        return None
+    spec = _block(source, match.start())
+    if spec is None:
+        return None
+    body = source[spec[0]:spec[1]]
+    options = next((value for key, value in _top_level(body) if key == "options"), None)
+    if options is None:
+        return set()
+    inner = _block(options, 0)
+    if inner is None:
+        return None
+    names = set()
+    for key, value in _top_level(options[inner[0]:inner[1]]):
+        names.add(key)
+        aliases = re.search(r"aliases\s*=\s*@?\(?([^)\n;}]*)", value)
+        if aliases:
+            names.update(re.findall(r"['\"]([^'\"]+)['\"]", aliases.group(1)))
+    return names
+
+
+def unsupported(name: str, args: dict, source: str) -> list[str]:
+    """Options the module source does not declare (Ansible.Basic fails the module on them)."""
+    declared = spec_options(source)
+    if declared is None:
+        return []
+    allowed = declared | CONTRACT_OPTIONS.get(name.rsplit(".", 1)[-1], set())
+    return sorted(k for k in args if not k.startswith("_ansible") and k not in allowed)
+
+
 def scrub(args: dict, source: str) -> dict:
     """Mask the options the module declares no_log, as Ansible does in results."""
     secret = {m.group(1) for m in NO_LOG_RE.finditer(source)}
@@ -194,6 +286,12 @@ class Connection(ConnectionBase):
             check_mode = bool(args.get("_ansible_check_mode"))
             module_args = {k: v for k, v in args.items() if not k.startswith("_ansible")}
             try:
+                extra = unsupported(name, module_args, source)
+                if extra:
+                    # What Ansible.Basic answers; the module does nothing.
+                    raise winsim.ModuleFailure(
+                        f"Unsupported parameters for ({name}) module: {', '.join(extra)}. Supported parameters "
+                        f"include: {', '.join(sorted(spec_options(source) or []))}")
                 result = server.call(name, module_args, check_mode=check_mode)
                 rc = 0
             except (winsim.ModuleFailure, KeyError, ValueError) as exc:

@@ -50,26 +50,41 @@ def test_declared_floors_can_be_tested_here():
     """The ansible.windows floor and the newest allowed version are both in a PyPI ansible wheel the lane knows."""
     decl = lane.declared()
     data = lane.lane_data()
+    if decl.ansible_windows is None:  # no dependency declared: the lanes run with an empty collections path
+        tree = lane.windows_tree(None, data)
+        assert os.listdir(os.path.join(tree, "ansible_collections")) == []
+        return
     assert decl.ansible_windows in data["ansible_windows_in_ansible"]
     newest = lane.newest_windows(decl, data)
     assert Version(newest) in SpecifierSet(decl.ansible_windows_spec)
     assert Version(newest) >= Version(decl.ansible_windows)
 
 
-@pytest.mark.parametrize("name, old, new, expected", [
-    ("execution-environment.yml", 'version: ">=3.7.0,<4.0.0"', 'version: ">=2.0.0,<4.0.0"',
-     "execution-environment.yml ansible.windows"),
-    ("meta/runtime.yml", ">=2.16.0", ">=2.15.0", "meta/runtime.yml requires_ansible floor 2.15.0"),
-    ("requirements.txt", "cryptography>=45,<51", "cryptography>=43,<51", "python cryptography"),
-    ("requirements.txt", "ansible-core>=2.16,<2.20", "ansible-core>=2.16,<2.21", "ansible_core"),
-    ("ee-requirements.in", "asn1crypto>=1.5,<2", "asn1crypto>=1.4,<2", "ee-requirements.in asn1crypto"),
-    ("ee-constraints.txt", "cryptography==", "cryptography==44.0.0\n    # was ", "ee-constraints.txt pins cryptography"),
-    ("README.md", "| ansible.windows | ansible.windows 3.7.0", "| ansible.windows | ansible.windows 3.1.0",
-     "README.md does not state the ansible.windows"),
-    ("README.md", "| ansible-core | ansible-core 2.16 to 2.19", "| ansible-core | ansible-core 2.15 to 2.19",
-     "README.md does not state the ansible-core range"),
-    ("docs/awx.md", "ansible-core 2.16 to 2.19", "ansible-core 2.16 to 2.18", "docs/awx.md does not state"),
-])
+def mutations():
+    """(file, text, replacement, expected problem): one declaration changed in a copy, built from today's floors."""
+    decl = lane.declared()
+    core_range = f"ansible-core {lane._minor(decl.ansible_core)} to {lane.newest_minor(decl.ansible_core_spec)}"
+    older_core = f"{Version(decl.ansible_core).major}.{Version(decl.ansible_core).minor - 1}"
+    windows_row = f"| ansible.windows | ansible.windows {decl.ansible_windows}"
+    crypto = f"cryptography>={decl.python['cryptography']}"
+    return [
+        ("execution-environment.yml", f'version: "{decl.ansible_windows_spec}"', 'version: ">=1.0.0,<4.0.0"',
+         "execution-environment.yml ansible.windows"),
+        ("meta/runtime.yml", f">={decl.ansible_core}", f">={older_core}.0",
+         f"meta/runtime.yml requires_ansible floor {older_core}.0"),
+        ("requirements.txt", crypto, "cryptography>=1", "python cryptography"),
+        ("requirements.txt", f"ansible-core>={lane._minor(decl.ansible_core)}", "ansible-core>=2.0",
+         "execution-environment.yml ansible_core"),
+        ("ee-requirements.in", f"asn1crypto>={decl.python['asn1crypto']}", "asn1crypto>=1.0", "ee-requirements.in asn1crypto"),
+        ("ee-constraints.txt", "cryptography==", "cryptography==1.0\n    # was ", "ee-constraints.txt pins cryptography"),
+        ("README.md", windows_row, "| ansible.windows | ansible.windows 0.9.0", "README.md does not state the ansible.windows"),
+        ("README.md", f"| ansible-core | {core_range}", "| ansible-core | ansible-core 2.0 to 2.19",
+         "README.md does not state the ansible-core range"),
+        ("docs/awx.md", core_range, "ansible-core 2.0 to 2.19", "docs/awx.md does not state"),
+    ]
+
+
+@pytest.mark.parametrize("name, old, new, expected", mutations())
 def test_a_disagreeing_copy_is_reported(copy, name, old, new, expected):
     edit(copy, name, old, new)
     problems = lane.floor_mismatches(str(copy))
@@ -77,7 +92,7 @@ def test_a_disagreeing_copy_is_reported(copy, name, old, new, expected):
 
 
 def test_a_floor_without_lower_bound_is_refused(copy):
-    edit(copy, "galaxy.yml", 'ansible.windows: ">=3.7.0,<4.0.0"', 'ansible.windows: "*"')
+    edit(copy, "galaxy.yml", f'ansible.windows: "{lane.declared().ansible_windows_spec}"', 'ansible.windows: "*"')
     problems = lane.floor_mismatches(str(copy))
     assert problems and "no single lower bound" in problems[0]
 
@@ -94,3 +109,15 @@ def test_version_table_names_its_sources_and_is_ordered():
     windows = sorted(releases, key=Version)
     assert [Version(releases[w]) for w in windows] == sorted(Version(releases[w]) for w in windows)
     assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in list(releases) + list(releases.values()))
+
+
+def test_no_ansible_windows_dependency_is_a_declaration_too(copy):
+    galaxy = yaml.safe_load((copy / "galaxy.yml").read_text())
+    del galaxy["dependencies"]["ansible.windows"]
+    (copy / "galaxy.yml").write_text(yaml.safe_dump(galaxy))
+    decl = lane.declared(str(copy))
+    assert (decl.ansible_windows, decl.ansible_windows_spec) == (None, None)
+    assert lane.newest_windows(decl, lane.lane_data()) is None
+    # The README must not keep promising a floor nobody declares.
+    problems = lane.floor_mismatches(str(copy))
+    assert problems == ["README.md states an ansible.windows floor, galaxy.yml declares no ansible.windows"], problems

@@ -120,3 +120,10 @@ def test_the_lane_connection_rejects_what_the_module_spec_lacks(floor):
         "Unsupported parameters for (win_powershell) module: path.")
     assert apexone_lane.option_problem("win_powershell", {"parameters": {}}, old) == "missing required arguments: script"
     assert apexone_lane.option_problem("win_copy", {"anything": 1}, specs) is None
+
+
+def test_a_windows_task_without_declared_dependency_is_reported(broken):
+    empty = lane.windows_tree(None, lane.lane_data())
+    problems = lane.check(str(broken), empty, None, lane.declared().ansible_core)
+    assert any("uses ansible.windows.win_updates, but galaxy.yml declares no ansible.windows dependency" in p
+               for p in problems), problems

@@ -137,6 +137,8 @@ def test_the_final_stage_pins_the_same_versions(built, tmp_path):
         requirement = Requirement(line)  # every line is a valid pip requirement
         pins[requirement.name.lower()] = str(requirement.specifier)
     assert pins == {name: f"=={version}" for name, version in lane.locked_pins(LOCK).items()}
+    # After the last pip install of the build, the image no longer binds pip to the lock (an empty value is no file).
+    assert final.index("ENV PIP_CONSTRAINT=") > max(i for i, line in enumerate(final) if "pip install" in line)
 
 
 def test_every_line_of_the_lock_has_a_hash():

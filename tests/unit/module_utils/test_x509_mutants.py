@@ -280,8 +280,10 @@ def test_a_failed_legacy_signature_check_is_not_an_issuer(lab):
     result = check(leaf_cert, chain=[real_ca.cert], ca=[lab.root.cert])
     assert codes(result) == ["weak_signature", "chain_untrusted"]
     assert result["problems"][1]["message"] == (
-        "the chain does not validate against the CA bundle: a certificate in the path is signed with an algorithm "
-        "path validation refuses (MD5/SHA-1)")
+        "the chain does not validate against the CA bundle: path validation stops at the certificate itself: its "
+        "signature uses an algorithm path validation refuses (MD5/SHA-1): re-issue it with SHA-256 (cryptography: "
+        "validation failed: candidates exhausted: Forbidden signature algorithm: RsaWithSha1); re-issue or replace "
+        "the certificate named there (or give the CA bundle the agents really trust)")
 
 
 def test_an_ec_sha1_signature_links_to_its_issuer_only(lab):
@@ -345,15 +347,25 @@ def test_the_chain_is_judged_inside_the_leafs_validity(lab):
 def test_a_self_signed_top_outside_the_bundle_is_named(lab):
     _k, cert = pki.make_cert(HOST, issuer=lab.rogue_root, key=pki.rsa_key(2048, slot=741))
     (problem,) = check(cert, chain=[lab.rogue_root.cert], ca=[lab.root.cert])["problems"]
-    assert problem["message"] == ("the chain does not validate against the CA bundle: chain ends at "
-                                  "'CN=Rogue Root CA,O=Apex Lab', which is not in the CA bundle")
+    assert problem["message"] == (
+        "the chain leads to the root CA 'CN=Rogue Root CA,O=Apex Lab', which is not in the CA bundle (the bundle "
+        "holds one certificate, 'CN=Apex Lab Root CA,O=Apex Lab'); adding intermediates cannot fix this: use a "
+        "certificate issued under a root of the bundle, or, if agents and browsers trust 'CN=Rogue Root CA,O=Apex "
+        "Lab', add it to the CA bundle (apexone_cert_ca_bundle_path); path validation stops at 'CN=Rogue Root CA,"
+        "O=Apex Lab': it is a root CA, and the CA bundle does not hold it (cryptography: validation failed: "
+        "candidates exhausted: all candidates exhausted with no interior errors)")
 
 
 def test_the_missing_issuer_is_named(lab, leaf):
     (problem,) = check(leaf[1], ca=[lab.root.cert])["problems"]
     assert problem["message"] == (
-        "the issuer 'CN=Apex Lab Issuing CA,O=Apex Lab' of 'CN=apex01.corp.example,O=Apex Lab' is neither in the "
-        "PFX/chain nor in the CA bundle: add the intermediate certificate(s) to the PFX")
+        "the chain stops at the certificate itself: its issuer 'CN=Apex Lab Issuing CA,O=Apex Lab' is neither in the "
+        "PFX/chain nor in the CA bundle (which holds one certificate, 'CN=Apex Lab Root CA,O=Apex Lab'). If "
+        "'CN=Apex Lab Issuing CA,O=Apex Lab' is an intermediate CA, add it (and any CA above it up to the root) to "
+        "the PFX: export with 'Include all certificates in the certification path'; if it is a root CA that agents "
+        "and browsers trust, add it to the CA bundle (apexone_cert_ca_bundle_path); path validation stops at the "
+        "certificate itself: no issuer of it is in the chain or the CA bundle (cryptography: validation failed: "
+        "candidates exhausted: all candidates exhausted with no interior errors)")
 
 
 def test_ca_as_pem_list_and_chain_pem(lab, leaf):
@@ -539,7 +551,8 @@ def test_windows_cannot_import_a_modern_pfx_before_build_17763():
     assert _x509.windows_cannot_import(aes, 17762) is True
     assert _x509.windows_cannot_import(aes, 17763) is False
     assert _x509.windows_cannot_import("PBE-SHA1-3DES", 14393) is False
-    assert _x509.windows_cannot_import(None, 14393) is False
+    assert _x509.windows_cannot_import(None, 14393) is True  # unknown: treated as one old Windows cannot read
+    assert _x509.windows_cannot_import(None, 17763) is False
     assert _x509.is_modern_pfx_encryption("") is False
 
 

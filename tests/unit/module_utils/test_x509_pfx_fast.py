@@ -111,8 +111,13 @@ def test_fast_path_skips_rsa_validation_and_still_proves_the_key(lab_pki, server
     calls = []
     real = pkcs12.load_pkcs12
     monkeypatch.setattr(_x509.pkcs12, "load_pkcs12", lambda data, pw: calls.append(data) or real(data, pw))
+    key_loads = []
+    real_key = serialization.load_der_private_key
+    monkeypatch.setattr(_x509.serialization, "load_der_private_key",
+                        lambda data, pw, **kw: key_loads.append(kw) or real_key(data, pw, **kw))
     contents = _x509.load_pfx(whole, PASSWORD)
     assert whole not in calls and len(calls) == 1  # only the copy without key bags
+    assert key_loads == [{"unsafe_skip_rsa_key_validation": True}]
     assert contents.key is not None and contents.problems == []
     mismatch = pkcs12.serialize_key_and_certificates(b"x", pki.rsa_key(2048, slot=601), None, [cert],
                                                      pki.pfx_encryption(PASSWORD))
@@ -181,3 +186,15 @@ def test_unknown_encryption_is_one_old_windows_cannot_read(encryption, build, ex
 def test_aes_certificate_bags_alone_make_a_repack(lab_pki, server):
     assert win_webhost_cert.needs_legacy_pfx("auto", "PBE-SHA1-3DES", 14393, "PBES2/AES-256-CBC/PBKDF2-SHA-256")
     assert not win_webhost_cert.needs_legacy_pfx("auto", "PBE-SHA1-3DES", 14393, "PBE-SHA1-3DES")
+
+
+def test_chain_verdicts_without_path_validation_fail_naming_what_to_install(lab_pki, server, monkeypatch):
+    """cryptography older than 45 has no ExtensionPolicy: no guessed trust verdict, an error saying what to do."""
+    monkeypatch.setattr(_x509, "x509_verification", None)
+    with pytest.raises(_x509.CertificateError) as caught:
+        _x509.check_webhost_certificate(server[1], hostname=HOST, chain=[lab_pki.intermediate.cert],
+                                        ca=[lab_pki.root.cert])
+    assert str(caught.value) == (
+        "the chain verdicts (a CA bundle was given) need path validation from cryptography >= 45 on the Ansible "
+        "controller: pip install 'cryptography>=45', or pip install -r the collection's requirements.txt")
+    assert _x509.check_webhost_certificate(server[1], hostname=HOST)["ok"] is True  # without a bundle: no verdict

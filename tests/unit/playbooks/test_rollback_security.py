@@ -46,6 +46,12 @@ def material(lab_pki):
     return {"old": old, "new": new, "attacker": attacker, "intermediate": lab_pki.intermediate.cert}
 
 
+def plant(state: dict, text: str, protection: dict | None = None) -> None:
+    """A run record in the double's registry, with the key's security (admin-only unless overridden)."""
+    winsim.reg_set(state, winsim.RUN_RECORD_KEY, winsim.RUN_RECORD_VALUE, text)
+    state["registry"][winsim.RUN_RECORD_KEY.lower()]["security"] = dict(winsim.ADMIN_ONLY_KEY, **(protection or {}))
+
+
 def replaced_state(material):
     """A server after a replacement: bound to the new certificate, OfcIPCer.dat rewritten (compare-and-swap)."""
     state = winsim.new_state(material["old"], hostname=FQDN)
@@ -53,7 +59,7 @@ def replaced_state(material):
     new = winsim.cert_record(material["new"], has_key=True, friendly_name="Apex One 2026")
     state["stores"]["My"].append(new)
     state["stores"]["CA"].append(winsim.cert_record(material["intermediate"]))
-    before = base64.b64decode(state["files"][winsim.OFCIPCER])
+    before = winsim.get_file(state, winsim.OFCIPCER)
     written = server.call("win_agent_cert", {
         "content": base64.b64encode(material["new"].public_bytes(serialization.Encoding.DER)).decode(),
         "expected_sha256": hashlib.sha256(before).hexdigest()})
@@ -69,7 +75,8 @@ def genuine_record(state_before, material, written):
                              "apex01", "2026-11-30T08:00:00Z")
     record.update(status="applied", imported=True, bindings_moved=True, schannel_changed=False, roots_moved=[],
                   services_stopped=True, restores=[{
-                      "file": "ofcipcer", "path": OFCIPCER, "content": state_before["files"][winsim.OFCIPCER],
+                      "file": "ofcipcer", "path": OFCIPCER,
+                      "content": base64.b64encode(winsim.get_file(state_before, winsim.OFCIPCER)).decode(),
                       "sha256": written["sha256"], "backup_file": written["backup_file"]}])
     return record
 
@@ -103,7 +110,7 @@ def test_planted_records_are_refused_before_any_change(ansible_env, tmp_path, ma
     for name, (record, protection, planted, _match) in attacks.items():
         host_state = copy.deepcopy(state)
         if record is not None:
-            host_state["run_record"] = dict(winsim.ADMIN_ONLY_KEY, text=json.dumps(record), **(protection or {}))
+            plant(host_state, json.dumps(record), protection)
         (tmp_path / f"{name}.json").write_text(json.dumps(host_state))
         inventory_name = "../../x/owned" if name == "hostile-name" else name
         if planted is not None:  # where the old rollback.yml read records from: both places
@@ -111,7 +118,7 @@ def test_planted_records_are_refused_before_any_change(ansible_env, tmp_path, ma
                 (folder / f"{inventory_name}.json").write_text(json.dumps(dict(planted, status="applied")))
         hosts[inventory_name] = {"ansible_host": name}
     control = copy.deepcopy(state)
-    control["run_record"] = dict(winsim.ADMIN_ONLY_KEY, text=json.dumps(good))
+    plant(control, json.dumps(good))
     (tmp_path / "control.json").write_text(json.dumps(control))
     hosts["control"] = {"ansible_host": "control"}
     inventory = tmp_path / "inventory.json"
@@ -138,8 +145,9 @@ def test_planted_records_are_refused_before_any_change(ansible_env, tmp_path, ma
     control_final = json.loads((tmp_path / "control.json").read_text())
     assert all(b.get("certificate_hash") == _x509.thumbprint(material["old"])
                for b in control_final["sites"][0]["bindings"] if b["protocol"] == "https")
-    assert control_final["files"][winsim.OFCIPCER] == before["files"][winsim.OFCIPCER]
-    assert json.loads(control_final["run_record"]["text"])["status"] == "rolled_back"
+    assert winsim.get_file(control_final, winsim.OFCIPCER) == winsim.get_file(before, winsim.OFCIPCER)
+    record_text = winsim.reg_get(control_final, winsim.RUN_RECORD_KEY, winsim.RUN_RECORD_VALUE)
+    assert json.loads(record_text)["status"] == "rolled_back"
     assert json.loads((runs / "control.json").read_text())["status"] == "rolled_back"
 
 

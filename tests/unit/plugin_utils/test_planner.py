@@ -61,9 +61,12 @@ def test_fresh_server_needs_every_step(server, material):
                      "win_cert_persistence": [7]}
     old = _x509.thumbprint(material["old"])
     assert result["old_thumbprints"] == [old]
-    assert {(c["binding"], c["old_thumbprint"]) for c in result["binding_changes"]} == {
-        ("*:4343:", old), ("http.sys 0.0.0.0:4343", old)
-    }
+    # The binding and the http.sys record it uses are one change (listed once, with the record it moves).
+    assert [(c["binding"], c["sslcert"], c["old_thumbprint"]) for c in result["binding_changes"]] == [
+        ("*:4343:", "0.0.0.0:4343", old)
+    ]
+    assert result["actions"][2]["args"] == {"thumbprint": _x509.thumbprint(material["new"]), "site_name": "OfficeScan",
+                                            "bindings": ["*:4343:"]}
     cert_args = result["actions"][0]["args"]
     assert cert_args["friendly_name"] == FRIENDLY and cert_args["exportable"] is True
     assert cert_args["key_readers"] == []  # least key access (#14): nobody beyond SYSTEM and Administrators
@@ -96,17 +99,15 @@ def new_thumbprint(material):
          "no private key"),
         (lambda s, t: s.state["stores"]["My"][-1].__setitem__("friendly_name", "other"), "win_webhost_cert", 7,
          "friendly name"),
-        (lambda s, t: s.state["files"].__setitem__(winsim.OFCIPCER, base64.b64encode(b"old").decode()),
+        (lambda s, t: winsim.set_file(s.state, winsim.OFCIPCER, b"old"),
          "win_agent_cert", 4, "OfcIPCer.dat"),
-        (lambda s, t: s.state["sites"][0]["bindings"][1].__setitem__("certificate_hash", "A" * 40),
+        (lambda s, t: s.state["http_sys"][0].__setitem__("thumbprint", "A" * 40),
          "win_iis_https_binding", 5, "*:4343:"),
         (lambda s, t: s.state["http_sys"][0].__setitem__("thumbprint", "B" * 40), "win_iis_https_binding", 5,
          "http.sys 0.0.0.0:4343"),
-        (lambda s, t: s.state["files"].__setitem__(
-            winsim.SERVICE_INI, base64.b64encode(b"HTTPS=4343\r\nHTTPS_CERT=apex01\r\n").decode()),
+        (lambda s, t: winsim.set_file(s.state, winsim.SERVICE_INI, b"HTTPS=4343\r\nHTTPS_CERT=apex01\r\n"),
          "win_cert_persistence", 7, "HTTPS_CERT"),
-        (lambda s, t: s.state["files"].__setitem__(
-            winsim.APRICOT, base64.b64encode(b"<config><cert_cn>apex01</cert_cn></config>").decode()),
+        (lambda s, t: winsim.set_file(s.state, winsim.APRICOT, b"<config><cert_cn>apex01</cert_cn></config>"),
          "win_cert_persistence", 7, "cert_cn"),
     ],
 )
@@ -156,14 +157,16 @@ def test_certificate_in_disallowed_is_blocked(server, material):
 
 
 def test_warnings_old_build_shared_binding_and_agent_certificate(server, material):
-    server.state["product"] = {"server_version": "12.0", "service_pack_build": "5000"}
-    old = _x509.thumbprint(material["old"])
-    server.state["other_sites"].append({"site": "Default Web Site", "binding_information": "*:4343:", "port": 4343,
-                                        "sni": False, "certificate_hash": old})
+    winsim.reg_set(server.state, winsim.INFO_KEY, "Server_Version", "12.0")
+    winsim.reg_set(server.state, winsim.INFO_KEY, "ServicePack_Build", "5000")
+    # Default Web Site listens on 4343 too, without SNI: it shares the http.sys record 0.0.0.0:4343.
+    default_site = next(s for s in server.state["iis"]["sites"] if s["name"] == "Default Web Site")
+    default_site["bindings"].append({"protocol": "https", "binding_information": "*:4343:", "ssl_flags": 0})
     info = facts(server)
     info["agent_auth_certificates"] = [{"subject": "CN=OfficeScan Server NTSG", "days_left": 12}]
-    codes = [w["code"] for w in plan(info, desired_for(material))["warnings"]]
-    assert codes == ["shared_binding", "old_build", "agent_auth_certificate_expiring"]
+    result = plan(info, desired_for(material))
+    assert [w["code"] for w in result["warnings"]] == ["shared_binding", "agent_auth_certificate_expiring"]
+    assert [b["code"] for b in result["blockers"]] == ["old_build"]
 
 
 def test_the_plan_is_pure(server, material):

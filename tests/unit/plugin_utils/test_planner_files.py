@@ -67,7 +67,7 @@ def test_step4_bytes_in_the_encoding_of_the_current_file(material, encoding):
         assert written == material["new"].public_bytes(Encoding.PEM), "PEM with the LF endings of the current file"
     change = next(f for f in result["files"] if f["file"] == "ofcipcer")
     assert change["sha256_before"] == sha(current) and change["sha256_after"] == sha(written)
-    assert change["content_before"] == srv.state["files"][winsim.OFCIPCER]
+    assert change["content_before"] == base64.b64encode(current).decode()
     assert f"({encoding})" in change["diff"]
 
 
@@ -97,7 +97,7 @@ def test_step7_bytes_keep_every_other_byte(material):
 def test_step7_only_the_file_that_changes(material):
     srv = server(material)
     ini = files.set_ini_values(srv._file(winsim.SERVICE_INI), {"HTTPS_CERT": HOST, "HTTPS_CERT_FRIENDLY_NAME": FRIENDLY})
-    srv.state["files"][winsim.SERVICE_INI] = base64.b64encode(ini).decode()
+    winsim.set_file(srv.state, winsim.SERVICE_INI, ini)
     args = action(plan(facts(srv), desired(material)), PERSISTENCE)["args"]
     assert set(args) == {"apricot_config"}
 
@@ -106,7 +106,7 @@ def test_step7_case_only_difference_is_planned_and_converges(material):
     """The plan and the apply agree byte for byte: a value differing only in case is a change (was: compliant)."""
     srv = server(material)
     ini = files.set_ini_values(srv._file(winsim.SERVICE_INI), {"HTTPS_CERT": HOST.upper(), "HTTPS_CERT_FRIENDLY_NAME": FRIENDLY})
-    srv.state["files"][winsim.SERVICE_INI] = base64.b64encode(ini).decode()
+    winsim.set_file(srv.state, winsim.SERVICE_INI, ini)
     args = action(plan(facts(srv), desired(material)), PERSISTENCE)["args"]
     srv.call(PERSISTENCE, args)
     assert PERSISTENCE not in plan(facts(srv), desired(material))["modules"]
@@ -114,12 +114,13 @@ def test_step7_case_only_difference_is_planned_and_converges(material):
 
 def test_apricot_config_xml_is_planned_under_its_own_path(material):
     srv = server(material)
-    srv.state["files"]["SRS\\apricot_config.xml"] = srv.state["files"].pop(winsim.APRICOT)
+    winsim.set_file(srv.state, "SRS\\apricot_config.xml", srv._file(winsim.APRICOT))
+    winsim.set_file(srv.state, winsim.APRICOT, None)
     result = plan(facts(srv), desired(material))
     change = next(f for f in result["files"] if f["file"] == "apricot_config")
     assert change["path"].endswith("\\SRS\\apricot_config.xml")
     srv.call(PERSISTENCE, action(result, PERSISTENCE)["args"])
-    assert winsim.APRICOT not in srv.state["files"]
+    assert srv._file(winsim.APRICOT) is None
     assert b"<cert_friendly_name>" in srv._file("SRS\\apricot_config.xml")
 
 
@@ -132,7 +133,7 @@ def test_apricot_config_xml_is_planned_under_its_own_path(material):
 )
 def test_step7_file_that_cannot_be_edited_blocks_before_any_change(material, content, code, words):
     srv = server(material)
-    srv.state["files"][winsim.APRICOT] = base64.b64encode(content).decode()
+    winsim.set_file(srv.state, winsim.APRICOT, content)
     result = plan(facts(srv), desired(material))
     assert result["applicable"] is False
     blocker = next(b for b in result["blockers"] if b["code"] == code)
@@ -141,7 +142,7 @@ def test_step7_file_that_cannot_be_edited_blocks_before_any_change(material, con
 
 def test_service_ini_with_two_sections_and_no_https_cert_blocks(material):
     srv = server(material)
-    srv.state["files"][winsim.SERVICE_INI] = base64.b64encode(b"[A]\r\nHTTPS=4343\r\n[B]\r\nX=1\r\n").decode()
+    winsim.set_file(srv.state, winsim.SERVICE_INI, b"[A]\r\nHTTPS=4343\r\n[B]\r\nX=1\r\n")
     result = plan(facts(srv), desired(material))
     assert "refusing to guess which section" in next(
         b["message"] for b in result["blockers"] if b["code"] == "persistence_file_unusable")

@@ -1,24 +1,90 @@
 """The planner's decisions, one behaviour per test, on hand-made server facts (issue 17: mutation survivors).
 
 Each test pins what the role reads: the exact action (module, steps), the exact ``args`` it passes to the module,
-the exact problem code of a blocker or warning, and the keys of the plan. Facts are built here, in the shape
-win_server_info returns (tests/fixtures/server_info/compliant.json), so the tests do not depend on the double.
+the exact problem code of a blocker or warning, and the keys of the plan. Facts are built here, so the tests do not
+depend on the double: the tests set the file values they mean (``https_cert``, ``cert_cn``, OfcIPCer.dat's
+thumbprint, an encoding...) and :func:`plan` turns them into the raw files win_server_info returns
+({path, exists, sha256, content}, tests/fixtures/server_info/compliant.json) before planning.
 ``make mutation`` runs these with tests/unit/plugin_utils/test_planner.py against every mutant of _planner.py.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 
+import pki
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
+from ansible_collections.apexone.certificates.plugins.module_utils import _apexone_files as files
+from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 from ansible_collections.apexone.certificates.plugins.plugin_utils import _planner
-from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import PlanError, plan
+from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import PlanError
 
 HOST = "apex01.corp.example"
 FRIENDLY = "Apex One web host 2026"
-NEW = "995C0EA6966A5438695FBEDA489AD784F9B504E1"
-OLD = "1311EED19FF8E7A9551387A454B522F1440711F0"
+_CERTS = {
+    "old": pki.make_cert(HOST, issuer=None, key=pki.rsa_key(2048, slot=740))[1],
+    "new": pki.make_cert(HOST, issuer=None, key=pki.rsa_key(2048, slot=741))[1],
+}
+NEW = _x509.thumbprint(_CERTS["new"])
+OLD = _x509.thumbprint(_CERTS["old"])
+NEW_PEM = _CERTS["new"].public_bytes(Encoding.PEM).decode()
+DER = {NEW: _CERTS["new"].public_bytes(Encoding.DER), OLD: _CERTS["old"].public_bytes(Encoding.DER)}
+PCCSRV = "C:\\Program Files (x86)\\Trend Micro\\Apex One\\PCCSRV"
+_CODECS = {None: ("latin-1", b""), "ansi": ("latin-1", b""), "utf-8-bom": ("utf-8", b"\xef\xbb\xbf"),
+           "utf-16le": ("utf-16-le", b"\xff\xfe"), "utf-16be": ("utf-16-be", b"\xfe\xff")}
+
+
+def _raw(path: str, data: bytes | None) -> dict:
+    """One file as win_server_info returns it."""
+    if data is None:
+        return {"path": path, "exists": False, "sha256": None, "content": None, "error": None}
+    return {"path": path, "exists": True, "sha256": hashlib.sha256(data).hexdigest(),
+            "content": base64.b64encode(data).decode(), "error": None}
+
+
+def _text(entry: dict, lines: list[str]) -> bytes:
+    codec, bom = _CODECS[entry.get("encoding")]
+    return bom + "".join(line + "\r\n" for line in lines).encode(codec)
+
+
+def raw_files(facts):
+    """The facts with the four files as raw bytes, made from the parsed values the tests set (anything else as is)."""
+    if not isinstance(facts, dict):
+        return facts
+    out = copy.deepcopy(facts)
+    ini, apricot = out.get("service_ini"), out.get("apricot_config")
+    ofcipcer, ofcscan = out.get("ofcipcer"), out.get("ofcscan_ini")
+    if isinstance(ini, dict):
+        lines = ["[WSS]", "HTTP=8080", "HTTPS=4343"]
+        lines += [f"HTTPS_CERT={ini['https_cert']}"] if ini.get("https_cert") is not None else []
+        lines += ([f"HTTPS_CERT_FRIENDLY_NAME={ini['https_cert_friendly_name']}"]
+                  if ini.get("https_cert_friendly_name") is not None else [])
+        out["service_ini"] = _raw(PCCSRV + "\\WSS\\Service.ini", _text(ini, lines) if ini.get("exists") else None)
+    if isinstance(apricot, dict):
+        def element(name):
+            value = apricot.get(name)
+            return f"  <{name}/>" if value is None else f"  <{name}>{files.xml_escape(value)}</{name}>"
+        lines = ["<config>", element("cert_cn")]
+        lines += [element("cert_friendly_name")] if apricot.get("cert_friendly_name") is not None else []
+        lines += ["</config>"]
+        data = _text(apricot, lines) if apricot.get("exists") else None
+        out["apricot_config"] = _raw(PCCSRV + "\\SRS\\apricot_config", data)
+    if isinstance(ofcipcer, dict):
+        data = DER.get(ofcipcer.get("thumbprint"), b"unreadable") if ofcipcer.get("exists") else None
+        out["ofcipcer"] = _raw(PCCSRV + "\\Pccnt\\Common\\OfcIPCer.dat", data)
+    if isinstance(ofcscan, dict):
+        lines = ["[INI_SERVER_SECTION]"]
+        lines += [f"Master_DomainName={ofcscan['master_domain_name']}"] if ofcscan.get("master_domain_name") else []
+        out["ofcscan_ini"] = _raw(PCCSRV + "\\ofcscan.ini", _text({}, lines) if ofcscan.get("exists") else None)
+    return out
+
+
+def plan(facts, desired):
+    return _planner.plan(raw_files(facts), desired)
 POOL = "IIS AppPool\\OfficeScan"
 CERT = "apexone.certificates.win_webhost_cert"
 AGENT = "apexone.certificates.win_agent_cert"
@@ -29,7 +95,8 @@ ROOTS = "apexone.certificates.win_root_store_hygiene"
 ADMIN_ACL = [{"identity": "BUILTIN\\Administrators", "rights": "FullControl", "type": "allow"},
              {"identity": "NT AUTHORITY\\SYSTEM", "rights": "FullControl", "type": "allow"}]
 PLAN_KEYS = {"compliant", "applicable", "actions", "modules", "binding_changes", "old_thumbprints", "new_thumbprint",
-             "restart_services", "services", "warnings", "blockers", "lines"}
+             "restart_services", "services", "warnings", "blockers", "lines", "files", "site_name", "binding_restore",
+             "service_stop", "services_before", "service_restore"}
 
 
 def cert(thumbprint, friendly="", acl=None, exportable=True, has_key=True):
@@ -88,7 +155,24 @@ def fresh():
 
 
 def desired(**extra):
-    return {"thumbprint": NEW, "subject_cn": HOST, "friendly_name": FRIENDLY, "certificate_pem": "PEM TEXT", **extra}
+    return {"thumbprint": NEW, "subject_cn": HOST, "friendly_name": FRIENDLY, "certificate_pem": NEW_PEM, **extra}
+
+
+def write_args(before: bytes | None, after: bytes) -> dict:
+    """The writer options for a file change: the new bytes and the SHA-256 of the file they replace."""
+    return {"content": base64.b64encode(after).decode(),
+            "expected_sha256": hashlib.sha256(before).hexdigest() if before is not None else None}
+
+
+def step7_args(facts) -> dict:
+    """What win_cert_persistence gets for the files of these facts (computed the way the role's plan does)."""
+    raw, args = raw_files(facts), {}
+    for key, edit in (("service_ini", lambda d: files.set_ini_values(d, {"HTTPS_CERT": HOST, "HTTPS_CERT_FRIENDLY_NAME": FRIENDLY})),
+                      ("apricot_config", lambda d: files.set_apricot_cert(d, HOST, FRIENDLY))):
+        before = files.file_bytes(raw[key])
+        if before is not None and edit(before) != before:
+            args[key] = write_args(before, edit(before))
+    return args
 
 
 def only(result):
@@ -129,13 +213,15 @@ def test_fresh_server_gives_every_action_with_the_exact_args_the_role_passes():
     args = [a["args"] for a in result["actions"]]
     assert args == [
         CERT_ARGS,
-        {"certificate": "PEM TEXT"},
-        {"thumbprint": NEW, "site_name": "OfficeScan"},
-        {"certificate_name": HOST, "friendly_name": FRIENDLY, "cert_cn": HOST},
+        write_args(DER[OLD], DER[NEW]),
+        {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]},
+        step7_args(fresh()),
     ]
+    assert set(args[3]) == {"service_ini", "apricot_config"}
+    # The binding and the http.sys record it uses are one change.
     assert result["binding_changes"] == [
-        {"site": "OfficeScan", "binding": "*:4343:", "old_thumbprint": OLD, "new_thumbprint": NEW},
-        {"site": None, "binding": "http.sys 0.0.0.0:4343", "old_thumbprint": OLD, "new_thumbprint": NEW},
+        {"site": "OfficeScan", "binding": "*:4343:", "sslcert": "0.0.0.0:4343", "old_thumbprint": OLD,
+         "new_thumbprint": NEW},
     ]
     assert result["old_thumbprints"] == [OLD] and result["new_thumbprint"] == NEW
     for action in result["actions"]:
@@ -151,8 +237,11 @@ def test_lines_list_every_action_binding_and_problem_and_never_claim_compliance(
     assert [line.split(" - ")[0] for line in lines[:4]] == [
         "step 2+3: win_webhost_cert", "step 4: win_agent_cert", "step 5: win_iis_https_binding",
         "step 7: win_cert_persistence"]
-    assert lines[4:6] == [f"binding *:4343:: {OLD} -> {NEW}", f"binding http.sys 0.0.0.0:4343: {OLD} -> {NEW}"]
-    assert lines[6:] == ["warning: service_missing: Apex One service(s) not found: smart_protection"]
+    assert lines[4:5] == [f"binding *:4343:: {OLD} -> {NEW}"]
+    assert [line.split(": sha256 ")[0] for line in lines[5:8]] == ["file " + PCCSRV + "\\Pccnt\\Common\\OfcIPCer.dat",
+                                                         "file " + PCCSRV + "\\WSS\\Service.ini",
+                                                         "file " + PCCSRV + "\\SRS\\apricot_config"]
+    assert lines[8:] == ["warning: service_missing: Apex One service(s) not found: smart_protection"]
     assert result["services"] == ["master", "ad_integration"]
 
 
@@ -171,10 +260,10 @@ def test_action_step_is_the_smallest_of_its_steps_whatever_the_order_they_were_f
     facts = compliant()
     my_new = facts["certificates"]["my"][1]
     my_new["friendly_name"] = "other"  # step 7 found first ...
-    my_new["private_key"]["acl"] = ADMIN_ACL  # ... then step 2 (the pool cannot read the key)
-    action = only(plan(facts, desired()))
+    my_new["private_key"]["acl"] = ADMIN_ACL  # ... then step 2 (the named reader cannot read the key)
+    action = only(plan(facts, desired(key_readers=[POOL])))
     assert (action["module"], action["step"], action["steps"]) == (CERT, 2, [2, 7])
-    assert len(action["reasons"]) == 2 and action["args"] == CERT_ARGS
+    assert len(action["reasons"]) == 2 and action["args"] == dict(CERT_ARGS, key_readers=[POOL])
 
 
 # ------------------------------------------------------------------------------------------------ steps 2 and 3
@@ -197,7 +286,7 @@ def test_exportable_false_is_passed_on_and_a_non_exportable_key_is_then_fine():
     assert plan(facts, desired(exportable=False))["actions"] == []
     # Never re-import only to make a key exportable (#14): a warning, no action.
     result = plan(facts, desired())
-    assert result["actions"] == [] and [w["code"] for w in result["warnings"]] == ["key_not_exportable"]
+    assert result["actions"] == [] and "key_not_exportable" in codes(result["warnings"])
 
 
 def test_key_provider_is_passed_on():
@@ -241,9 +330,9 @@ def test_given_key_readers_replace_the_pool_accounts():
 def test_a_reader_missing_on_the_new_key_is_found_case_insensitively():
     facts = compliant()
     facts["certificates"]["my"][1]["private_key"]["acl"] = [{"identity": POOL.upper(), "type": "allow"}]
-    assert plan(facts, desired())["actions"] == []
+    assert plan(facts, desired(key_readers=[POOL]))["actions"] == []
     facts["certificates"]["my"][1]["private_key"]["acl"] = [{"identity": POOL, "type": "deny"}]
-    action = only(plan(facts, desired()))
+    action = only(plan(facts, desired(key_readers=[POOL])))
     assert (action["module"], action["steps"]) == (CERT, [2])
 
 
@@ -314,7 +403,7 @@ def test_the_unwritable_file_and_its_encoding_are_named():
     facts["apricot_config"]["encoding"] = None
     blocker = plan(facts, desired(friendly_name="Zertifikat für Apex"))["blockers"][0]
     assert blocker["message"].startswith(
-        "the friendly name 'Zertifikat für Apex' cannot be written to apricot_config (unknown encoding): "
+        "the friendly name 'Zertifikat für Apex' cannot be written to apricot_config (ansi): "
         "friendly_name contains non-ASCII characters")
     facts["service_ini"]["encoding"] = "ansi"
     blocker = plan(facts, desired(friendly_name="Zertifikat für Apex"))["blockers"][0]
@@ -333,13 +422,15 @@ def test_ofcipcer_on_another_certificate_gives_the_agent_action_with_the_pem():
     facts = compliant()
     facts["ofcipcer"]["thumbprint"] = OLD
     action = only(plan(facts, desired()))
-    assert (action["module"], action["steps"], action["args"]) == (AGENT, [4], {"certificate": "PEM TEXT"})
+    assert (action["module"], action["steps"], action["args"]) == (AGENT, [4], write_args(DER[OLD], DER[NEW]))
     facts["ofcipcer"] = {"exists": False}
+    action = only(plan(facts, desired()))
+    assert (action["module"], action["args"]) == (AGENT, write_args(None, DER[NEW]))
+    assert action["reason"] == f"OfcIPCer.dat holds missing, not {NEW}"
     without_pem = desired()
     del without_pem["certificate_pem"]
-    action = only(plan(facts, without_pem))
-    assert (action["module"], action["args"]) == (AGENT, {})
-    assert action["reason"] == f"OfcIPCer.dat holds missing, not {NEW}"
+    result = plan(facts, without_pem)
+    assert (only(result)["args"], codes(result["blockers"])) == ({}, ["certificate_pem_missing"])
     facts["ofcipcer"] = {"exists": True, "thumbprint": None}
     assert only(plan(facts, desired()))["reason"] == f"OfcIPCer.dat holds unreadable, not {NEW}"
 
@@ -353,19 +444,22 @@ def test_site_name_selects_the_site_case_insensitively_and_is_passed_exactly():
                              site("OfficeScan", https=((4343, OLD),))]
     result = plan(facts, desired(site_name="officescan"))
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
-    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan"}
-    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:", "http.sys 0.0.0.0:4343"]
+    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]}
+    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:"]
     assert result["actions"][0]["args"]["key_readers"] == []  # #14: application pools get no key access
+    assert "several_sites" not in codes(result["blockers"])
 
 
-def test_without_site_name_every_site_is_considered_and_the_first_one_is_named():
+def test_several_matching_sites_are_a_blocker_and_only_the_first_is_planned():
     facts = fresh()
     facts["iis"]["sites"] = [site("OfficeScan", https=((4343, OLD),)),
                              site("Default Web Site", https=((443, OLD),), accounts=("IIS AppPool\\Default",))]
     result = plan(facts, desired())
+    several = [b for b in result["blockers"] if b["code"] == "several_sites"]
+    assert len(several) == 1 and result["applicable"] is False
+    assert "(OfficeScan, Default Web Site)" in several[0]["message"]
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
-    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan"}
-    assert [c["binding"] for c in result["binding_changes"]][:2] == ["*:4343:", "*:443:"]
+    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]}
     assert result["actions"][0]["args"]["key_readers"] == []  # #14: application pools get no key access
 
 
@@ -381,10 +475,10 @@ def test_ports_limit_the_bindings_moved_and_are_passed_on():
     facts["iis"]["sites"] = [site(https=((443, OLD), (4343, OLD)))]
     result = plan(facts, desired(ports=["4343"]))
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
-    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "ports": [4343]}
-    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:", "http.sys 0.0.0.0:4343"]
+    assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]}
+    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:"]
     result = plan(facts, desired())
-    assert [c["binding"] for c in result["binding_changes"]] == ["*:443:", "*:4343:", "http.sys 0.0.0.0:4343"]
+    assert [c["binding"] for c in result["binding_changes"]] == ["*:443:", "*:4343:"]
 
 
 def test_only_https_bindings_count():
@@ -393,46 +487,54 @@ def test_only_https_bindings_count():
     facts["iis"]["sites"][0]["bindings"].append({"protocol": "net.tcp", "port": 808, "certificate_hash": OLD,
                                                  "binding_information": "808:*"})
     result = plan(facts, desired())
-    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:", "http.sys 0.0.0.0:4343"]
+    assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:"]
 
 
-def test_a_binding_without_binding_information_is_named_by_ip_and_port():
+def test_a_binding_without_binding_information_is_named_by_ip_port_and_host():
     facts = fresh()
     del facts["iis"]["sites"][0]["bindings"][1]["binding_information"]
-    assert plan(facts, desired())["binding_changes"][0]["binding"] == "*:4343"
+    assert plan(facts, desired())["binding_changes"][0]["binding"] == "*:4343:"
 
 
 def test_a_binding_without_a_certificate_moves_from_none():
     facts = fresh()
     facts["iis"]["sites"][0]["bindings"][1]["certificate_hash"] = None
+    facts["http_sys"]["bindings"] = []  # and no http.sys record either
     result = plan(facts, desired())
-    assert result["binding_changes"][0] == {"site": "OfficeScan", "binding": "*:4343:", "old_thumbprint": None,
-                                            "new_thumbprint": NEW}
+    assert result["binding_changes"][0] == {"site": "OfficeScan", "binding": "*:4343:", "sslcert": "0.0.0.0:4343",
+                                            "old_thumbprint": None, "new_thumbprint": NEW}
     assert result["old_thumbprints"] == []  # nothing was bound, so no old certificate
+    assert result["binding_restore"] == []  # and nothing to give back
 
 
-def test_http_sys_entries_move_when_on_an_old_thumbprint_or_the_sites_port():
+def test_what_a_binding_serves_is_its_http_sys_record_and_stray_ip_records_on_its_port_move_too():
     facts = compliant()
     facts["http_sys"]["bindings"] = [
-        {"endpoint": "0.0.0.0:4343", "port": 4343, "thumbprint": "B" * 40},  # the site's port
+        {"endpoint": "0.0.0.0:4343", "port": 4343, "thumbprint": "B" * 40},  # the site binding's own record
         {"endpoint": "0.0.0.0:9443", "port": 9443, "thumbprint": "C" * 40},  # unrelated port and certificate
         {"endpoint": "0.0.0.0:4344", "port": 4344, "thumbprint": None},
+        {"endpoint": "10.0.0.5:4343", "port": 4343, "thumbprint": "C" * 40},  # IP-specific, overrides the binding
     ]
     result = plan(facts, desired())
     assert result["binding_changes"] == [
-        {"site": None, "binding": "http.sys 0.0.0.0:4343", "old_thumbprint": "B" * 40, "new_thumbprint": NEW}]
+        {"site": "OfficeScan", "binding": "*:4343:", "sslcert": "0.0.0.0:4343", "old_thumbprint": "B" * 40,
+         "new_thumbprint": NEW},
+        {"site": None, "binding": "http.sys 10.0.0.5:4343", "sslcert": "10.0.0.5:4343", "old_thumbprint": "C" * 40,
+         "new_thumbprint": NEW}]
     assert only(result)["module"] == BINDING
+    assert result["binding_restore"] == [{"thumbprint": "B" * 40, "bindings": ["*:4343:"]}]
     facts = fresh()
     facts["http_sys"]["bindings"].append({"endpoint": "10.0.0.5:9443", "port": 9443, "thumbprint": OLD})
     moved = [c["binding"] for c in plan(facts, desired())["binding_changes"]]
-    assert moved == ["*:4343:", "http.sys 0.0.0.0:4343", "http.sys 10.0.0.5:9443"]
+    assert moved == ["*:4343:"]  # not on a port of the site: win_iis_https_binding would not move it
 
 
 def test_the_binding_reason_lists_every_move():
     facts = fresh()
-    facts["iis"]["sites"][0]["bindings"][1]["certificate_hash"] = None
+    facts["http_sys"]["bindings"].append({"endpoint": "10.0.0.5:4343", "port": 4343, "thumbprint": "C" * 40})
     binding = next(a for a in plan(facts, desired())["actions"] if a["module"] == BINDING)
-    assert binding["reason"] == (f"bindings to move: *:4343: none -> {NEW}; http.sys 0.0.0.0:4343 {OLD} -> {NEW}")
+    assert binding["reason"] == (f"bindings to move: *:4343: (http.sys 0.0.0.0:4343) {OLD} -> {NEW}; "
+                                 f"http.sys 10.0.0.5:4343 {'C' * 40} -> {NEW}")
 
 
 @pytest.mark.parametrize(
@@ -444,11 +546,12 @@ def test_the_binding_reason_lists_every_move():
           "certificate_hash": OLD}, False),
         ({"site": "Default Web Site", "binding_information": "*:443:", "port": 443, "sni": False,
           "certificate_hash": OLD}, False),
+        # IIS config says D, but a non-SNI binding on the same ip:port uses the same http.sys record, which moves.
         ({"site": "Default Web Site", "binding_information": "*:4343:", "port": 4343, "sni": False,
-          "certificate_hash": "D" * 40}, False),
+          "certificate_hash": "D" * 40}, True),
     ],
 )
-def test_shared_binding_warning_only_for_a_non_sni_binding_on_the_same_port_and_old_certificate(other, warned):
+def test_shared_binding_warning_only_for_a_non_sni_binding_on_the_same_record(other, warned):
     facts = fresh()
     facts["iis"]["other_https_bindings"] = [other]
     warnings = plan(facts, desired())["warnings"]
@@ -497,7 +600,6 @@ def test_the_trust_mode_reason_says_unset_for_a_missing_value():
 # ------------------------------------------------------------------------------------------------ step 7
 
 
-STEP7_ARGS = {"certificate_name": HOST, "friendly_name": FRIENDLY, "cert_cn": HOST}
 
 
 @pytest.mark.parametrize(
@@ -516,15 +618,18 @@ def test_each_step7_field_alone_gives_the_persistence_action(file, key, value):
     facts = compliant()
     facts[file][key] = value
     action = only(plan(facts, desired()))
-    assert (action["module"], action["steps"], action["args"]) == (PERSIST, [7], STEP7_ARGS)
+    assert (action["module"], action["steps"], action["args"]) == (PERSIST, [7], step7_args(facts))
+    assert set(action["args"]) == {file}, "only the file that changes"
     assert len(action["reasons"]) == 1
 
 
 @pytest.mark.parametrize(("file", "key"), [("service_ini", "https_cert"), ("apricot_config", "cert_cn")])
-def test_the_cn_in_the_files_is_compared_case_insensitively(file, key):
+def test_the_cn_in_the_files_is_compared_byte_for_byte(file, key):
+    """The plan lists exactly the bytes the writer changes: a CN differing only in case is rewritten."""
     facts = compliant()
     facts[file][key] = HOST.upper()
-    assert plan(facts, desired())["actions"] == []
+    action = only(plan(facts, desired()))
+    assert (action["module"], set(action["args"])) == (PERSIST, {file})
 
 
 def test_step7_reasons_name_each_field():
@@ -550,39 +655,43 @@ def test_a_missing_step7_file_is_a_warning_and_not_an_action(file):
 
 
 @pytest.mark.parametrize(
-    ("version", "build", "warned"),
-    [("12.0", "5416", True), ("12.0", "5417", False), ("12.0", "6000", False), ("11.0", "3000", False),
-     ("12.0", None, False), ("12.0", "n/a", False), (None, "1000", False), ("14.0", "1000", False)],
+    ("version", "build", "code"),
+    [("12.0", "5416", "old_build"), ("12.0", "5417", None), ("12.0", "6000", None),
+     ("11.0", "3000", "unsupported_version"), ("10.6", "9999", "unsupported_version"), ("12.0", None, "old_build"),
+     ("12.0", "n/a", "old_build"), (None, "1000", None), ("14.0", "1000", None)],
 )
-def test_old_build_warning_below_build_5417_of_officescan_xg(version, build, warned):
+def test_builds_without_the_step7_fix_are_blocked(version, build, code):
     facts = compliant()
     facts["product"] = {"server_version": version, "service_pack_build": build}
     facts["ofcscan_ini"]["master_domain_name"] = HOST
-    assert ("old_build" in codes(plan(facts, desired())["warnings"])) is warned
+    result = plan(facts, desired())
+    version_blockers = [b for b in result["blockers"] if b["code"] in ("old_build", "unsupported_version")]
+    assert codes(version_blockers) == ([code] if code else [])
+    if code:
+        assert "Upgrade first" in version_blockers[0]["message"]
+    assert ("unknown_version" in codes(result["warnings"])) is (version is None)
 
 
 @pytest.mark.parametrize(
-    ("version", "build", "master", "warned"),
-    [
-        ("12.0", "1140", "old.corp.example", True),
-        ("12.0", "1141", "old.corp.example", False),
-        ("11.0", "1000", "old.corp.example", True),
-        ("10.0", None, "old.corp.example", True),  # no build known: assume an old one
-        ("14.0", "1000", "old.corp.example", False),
-        (None, "1000", "old.corp.example", False),
-        ("12.0", "1000", HOST.upper(), False),
-        ("12.0", "1000", None, False),
-        ("12.0", "1000", "", False),
-    ],
+    ("master", "blocked"),
+    [("old.corp.example", True), (HOST.upper(), False), (HOST + ".", False), ("apex01", True), (None, False),
+     ("", False)],
 )
-def test_master_domain_name_warning_on_builds_that_compare_it(version, build, master, warned):
+@pytest.mark.parametrize("version", ["10.0", "12.0", "14.0"])
+def test_master_domain_name_is_compared_on_every_version(version, master, blocked):
     facts = compliant()
-    facts["product"] = {"server_version": version, "service_pack_build": build}
+    facts["product"] = {"server_version": version, "service_pack_build": "12526"}
     facts["ofcscan_ini"]["master_domain_name"] = master
-    warnings = [w for w in plan(facts, desired())["warnings"] if w["code"] == "master_domain_name"]
-    assert bool(warnings) is warned
-    if warned:
-        assert warnings[0]["message"] == f"Master_DomainName is '{master}', not the certificate CN '{HOST}' (KA-0010488)"
+    result = plan(facts, desired())
+    found = [b for b in result["blockers"] if b["code"] == "master_domain_name"]
+    assert bool(found) is blocked
+    if blocked:
+        assert found[0]["message"].startswith(f"Master_DomainName in ofcscan.ini is '{master}', the name agents use")
+        allowed = plan(facts, desired(allow_name_mismatch=True))
+        assert "master_domain_name" in codes(allowed["warnings"])
+        assert "master_domain_name" not in codes(allowed["blockers"])
+    if not master:
+        assert "master_domain_name_unknown" in codes(result["warnings"])
 
 
 @pytest.mark.parametrize(
@@ -712,3 +821,98 @@ def test_thumbprints_are_compared_in_any_spelling():
 
 def test_apply_order_is_the_kb_order():
     assert _planner.APPLY_ORDER == (CERT, ROOTS, SCHANNEL, AGENT, BINDING, PERSIST)
+
+
+# ------------------------------------------------------------------------------------------------ what people read
+# The reasons, warnings and blockers are what an operator reads in the plan and the audit report: pinned whole.
+
+
+def test_reasons_of_the_certificate_action():
+    facts = compliant()
+    my_new = facts["certificates"]["my"][1]
+    my_new.update(has_private_key=False, friendly_name="")
+    facts["windows"]["build"] = None
+    action = only(plan(facts, desired()))
+    assert action["reasons"] == ["the certificate in My has no private key: re-import it with its key",
+                                 f"friendly name is '', not '{FRIENDLY}'"]
+    assert action["args"] == CERT_ARGS
+    facts = fresh()
+    facts["windows"]["build"] = None
+    action = plan(facts, desired(pfx_encryption="PBES2/AES-256-CBC/PBKDF2-SHA-256"))["actions"][0]
+    assert action["reasons"] == [
+        f"certificate {NEW} is not in LocalMachine\\My",
+        "the PFX uses PBES2/AES-256-CBC/PBKDF2-SHA-256; Windows build unknown needs it re-packed with 3DES/SHA-1",
+        f"certificate {NEW} is not in LocalMachine\\TrustedPeople"]
+    facts = compliant()
+    facts["certificates"]["my"][1]["private_key"].update(exportable=False, acl=ADMIN_ACL)
+    action = only(plan(facts, desired(key_readers=[POOL])))
+    assert action["reasons"] == [f"the private key is not readable by {POOL} (key_readers)"]
+
+
+def test_a_key_readable_by_nobody_it_should_be_gives_the_full_arguments():
+    facts = compliant()
+    facts["certificates"]["my"][1]["private_key"]["acl"] = ADMIN_ACL
+    action = only(plan(facts, desired(key_readers=[POOL])))
+    assert (action["module"], action["steps"], action["args"]) == (CERT, [2], dict(CERT_ARGS, key_readers=[POOL]))
+
+
+def test_step7_reason_for_a_service_ini_without_a_name():
+    facts = compliant()
+    facts["service_ini"].update(https_cert=None, https_cert_friendly_name=None)
+    assert only(plan(facts, desired()))["reasons"] == [
+        f"Service.ini HTTPS_CERT is '', not '{HOST}'; Service.ini HTTPS_CERT_FRIENDLY_NAME is ''"]
+    facts["service_ini"]["https_cert_friendly_name"] = "Old"
+    assert only(plan(facts, desired()))["reasons"] == [
+        f"Service.ini HTTPS_CERT is '', not '{HOST}'; Service.ini HTTPS_CERT_FRIENDLY_NAME is 'Old'"]
+
+
+def test_warning_and_blocker_messages():
+    facts = fresh()
+    facts["certificates"]["root_non_self_signed"] = [{"subject": "CN=Sub CA"}]
+    facts["product"] = {"server_version": "12.0", "service_pack_build": "1000"}
+    facts["ofcscan_ini"]["master_domain_name"] = "old.corp.example"
+    facts["agent_auth_certificates"] = [{"subject": "CN=OfficeScan Server NTSG", "days_left": 12}]
+    facts["service_ini"] = {"exists": False}
+    facts["apricot_config"] = {"exists": False}
+    facts["certificates"]["my"][0]["friendly_name"] = FRIENDLY
+    facts["certificates"]["disallowed"] = [cert(NEW, has_key=False)]
+    result = plan(facts, desired())
+    assert result["warnings"] == [
+        {"code": "non_self_signed_roots", "severity": "warning",
+         "message": "1 non-self-signed certificate(s) in LocalMachine\\Root can cause IIS 403.16; set "
+                    "apexone_cert_move_non_self_signed_roots to move them to Intermediate"},
+        {"code": "service_ini_missing", "severity": "warning",
+         "message": "PCCSRV\\WSS\\Service.ini was not found: step 7 cannot be applied there"},
+        {"code": "apricot_config_missing", "severity": "warning",
+         "message": "PCCSRV\\SRS\\apricot_config(.xml) was not found: step 7 cannot be applied there"},
+        {"code": "agent_auth_certificate_expiring", "severity": "warning",
+         "message": "the agent-authentication certificate 'CN=OfficeScan Server NTSG' expires in 12 days; it is never "
+                    "changed by this collection, renew it with Trend Micro's procedure (agents become unmanaged "
+                    "when it lapses)"},
+    ]
+    assert result["blockers"] == [
+        {"code": "friendly_name_reused", "severity": "error",
+         "message": f"the friendly name '{FRIENDLY}' is the original certificate's name; Apex One's Smart Protection "
+                    "Server would re-import the old certificate on restart (KA-0004491): choose a friendly name of "
+                    "its own"},
+        {"code": "certificate_disallowed", "severity": "error",
+         "message": "the new certificate is in the Untrusted Certificates store (Disallowed) of the server; remove it "
+                    "there first (KA-0010488)"},
+        {"code": "old_build", "severity": "error",
+         "message": "OfficeScan XG build 1000 lacks the step-7 fix (needs 5417+): the certificate would be reverted "
+                    "when the services restart. Upgrade first to OfficeScan XG build 5417 or later, or to Apex One "
+                    "(KA-0004491)"},
+        {"code": "master_domain_name", "severity": "error",
+         "message": "Master_DomainName in ofcscan.ini is 'old.corp.example', the name agents use to reach this server, "
+                    f"and the new certificate does not cover it (CN and SAN: {HOST}) (KA-0010488): request a "
+                    "certificate for that name, or set apexone_cert_allow_name_mismatch: true if agents and browsers "
+                    "really use a name the certificate covers"},
+    ]
+    facts = fresh()
+    blocker = plan(facts, desired(friendly_name="Zertifikat für Apex"))["blockers"][0]
+    assert blocker == {
+        "code": "friendly_name_invalid", "severity": "error",
+        "message": "the friendly name 'Zertifikat für Apex' cannot be written to Service.ini (ansi): friendly_name "
+                   "contains non-ASCII characters and the file has no byte order mark, so its code page is unknown; "
+                   "step 7 writes it there so the Smart Protection Server keeps the new certificate (KA-0004491): "
+                   "choose a friendly name in plain ASCII"}

@@ -33,9 +33,14 @@ def material(lab_pki):
 def facts_of(state: dict, record: dict | str | None = None, protection: dict | None = None) -> dict:
     state = copy.deepcopy(state)
     if record is not None:
-        text = record if isinstance(record, str) else json.dumps(record)
-        state["run_record"] = dict(winsim.ADMIN_ONLY_KEY, text=text, **(protection or {}))
+        plant(state, record if isinstance(record, str) else json.dumps(record), protection)
     return winsim.ApexOneServer(state).call("win_server_info", {})
+
+
+def plant(state: dict, text: str, protection: dict | None = None) -> None:
+    """A run record in the double's registry, with the key's security (admin-only unless overridden)."""
+    winsim.reg_set(state, winsim.RUN_RECORD_KEY, winsim.RUN_RECORD_VALUE, text)
+    state["registry"][winsim.RUN_RECORD_KEY.lower()]["security"] = dict(winsim.ADMIN_ONLY_KEY, **(protection or {}))
 
 
 @pytest.fixture

@@ -48,13 +48,13 @@ def test_embedded_csharp_is_extracted_and_indirect_csharp_is_refused(tmp_path):
 @pytest.mark.parametrize("arch", sorted(cs.ARCHES))
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.name)
 def test_csharp_compiles_like_add_type(source, arch, tmp_path):
-    ok, output, _ = cs.compile_csharp([source], arch, str(tmp_path))
+    ok, output, _dll = cs.compile_csharp([source], arch, str(tmp_path))
     assert ok, output
 
 
 @pytest.mark.parametrize("module, units", sorted(cs.module_compile_units(REPO).items()), ids=lambda v: v if isinstance(v, str) else "")
 def test_each_modules_csharp_utils_compile_together(module, units, tmp_path):
-    ok, output, _ = cs.compile_csharp(units, "x64", str(tmp_path))
+    ok, output, _dll = cs.compile_csharp(units, "x64", str(tmp_path))
     assert ok, f"{module}: {output}"
 
 
@@ -64,7 +64,7 @@ def test_each_modules_csharp_utils_compile_together(module, units, tmp_path):
     ("namespace A { public class B { public void C() { Undefined(); } } }", "CS0103"),
 ])
 def test_a_broken_copy_does_not_compile(code, message, tmp_path):
-    ok, output, _ = cs.compile_csharp([cs.CSharpSource("broken.cs", code)], "x64", str(tmp_path))
+    ok, output, _dll = cs.compile_csharp([cs.CSharpSource("broken.cs", code)], "x64", str(tmp_path))
     assert not ok
     assert message in output, output
 

@@ -72,6 +72,8 @@ def test_a_broken_csharp_copy_fails(code, expected, tmp_path):
     ("$h = [System.Convert]::ToHexString($bytes)", "System.Convert.ToHexString is not in tests/reference/dotnet_api.json"),
     ("$s = New-Object -TypeName System.Security.Cryptography.ECDsaCng", "System.Security.Cryptography.ECDsaCng is not in"),
     ("$t = New-Object -TypeName $name", "computed type name"),
+    ("$f = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]::EphemeralKeySet",
+     "X509KeyStorageFlags.EphemeralKeySet needs .NET Framework 4.6"),
 ])
 def test_a_broken_powershell_copy_fails(line, expected, tmp_path):
     path = tmp_path / "broken.ps1"

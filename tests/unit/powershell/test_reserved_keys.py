@@ -115,7 +115,7 @@ def test_module_returns_no_reserved_key(path):
 
 
 def test_contract_1_names():
-    keys = {os.path.basename(p): {k for _, k in result_keys(p)} for p in MODULES}
+    keys = {os.path.basename(p): {key for _line, key in result_keys(p)} for p in MODULES}
     assert "untouched" in keys["win_iis_https_binding.ps1"]
     assert "kept" in keys["win_root_store_hygiene.ps1"]
 

@@ -10,8 +10,31 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 SCRIPTS = sorted(glob.glob(os.path.join(REPO, "roles", "*", "files", "*.ps1")))
 
 
-def test_roles_ship_the_service_script():
-    assert [os.path.basename(p) for p in SCRIPTS] == ["apexone_services.ps1"]
+def test_roles_ship_no_script_and_never_use_win_powershell_path():
+    """win_powershell's ``path`` exists only from ansible.windows 3.1.0 (issue #13 item 1): services go through the
+    apexone.certificates.win_apexone_services module, so no role ships a script and no task reads one."""
+    assert SCRIPTS == []
+    import yaml
+
+    for path in glob.glob(os.path.join(REPO, "roles", "*", "tasks", "*.yml")) + glob.glob(
+            os.path.join(REPO, "playbooks", "**", "*.yml"), recursive=True):
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        tasks = []
+
+        def walk(node):
+            if isinstance(node, list):
+                for item in node:
+                    walk(item)
+            elif isinstance(node, dict):
+                tasks.append(node)
+                for key in ("block", "rescue", "always", "tasks", "pre_tasks", "post_tasks", "handlers"):
+                    walk(node.get(key))
+
+        walk(yaml.safe_load(text))
+        for task in tasks:
+            for name in ("ansible.windows.win_powershell", "win_powershell"):
+                assert "path" not in (task.get(name) or {}), f"{path}: {task.get('name')} uses win_powershell path:"
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=os.path.basename)

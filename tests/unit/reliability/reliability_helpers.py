@@ -27,7 +27,7 @@ PASSWORD = "Rel-Pfx-Secret-7319"  # a test value that must never appear in any o
 FRIENDLY = "Apex One web host 2026"
 CHANGE_MODULES = (
     "win_webhost_cert", "win_agent_cert", "win_iis_https_binding", "win_cert_persistence", "win_schannel_trust",
-    "win_root_store_hygiene", "win_powershell", "win_copy", "win_service",
+    "win_root_store_hygiene", "win_powershell", "win_copy", "win_service", "win_apexone_services",
 )
 
 
@@ -105,6 +105,7 @@ class Fleet:
             "apexone_cert_pfx_password": PASSWORD,
             "apexone_cert_ca_bundle_path": str(folder / "root.pem"),
             "apexone_cert_verify_tls": False,
+            "apexone_cert_verify_settle": 0,
             "apexone_cert_friendly_name": FRIENDLY,
             "apexone_cert_run_record_dir": str(folder / "runs"),
             **(common_vars or {}),

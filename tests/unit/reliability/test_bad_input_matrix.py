@@ -187,23 +187,40 @@ CERT_ROWS = [
         ("weak_key", "EC 224-bit key is too weak: use RSA 2048+ or EC P-256+"),)),
     CertRow("SHA-1 signature", lambda m: {"pfx": m.pfx(m.sha_server("sha1"))}, problems=(
         ("weak_signature", "the certificate is signed with SHA1: re-issue with SHA-256"),
-        ("chain_untrusted", "the chain does not validate against the CA bundle: a certificate in the path is signed "
-                            "with an algorithm path validation refuses (MD5/SHA-1)"),
+        ("chain_untrusted", "the chain does not validate against the CA bundle: path validation stops at the "
+                            "certificate itself: its signature uses an algorithm path validation refuses (MD5/SHA-1): "
+                            "re-issue it with SHA-256 (cryptography: validation failed: candidates exhausted: "
+                            "Forbidden signature algorithm: RsaWithSha1); re-issue or replace the certificate named there (or "
+                            "give the CA bundle the agents really trust)"),
     )),
     CertRow("MD5 signature", lambda m: {"pfx": m.pfx(m.sha_server("md5"))}, problems=(
         ("weak_signature", "the certificate is signed with MD5: re-issue with SHA-256"),
-        ("chain_untrusted", "the chain does not validate against the CA bundle: a certificate in the path is signed "
-                            "with an algorithm path validation refuses (MD5/SHA-1)"),
+        ("chain_untrusted", "the chain does not validate against the CA bundle: path validation stops at the "
+                            "certificate itself: its signature uses an algorithm path validation refuses (MD5/SHA-1): "
+                            "re-issue it with SHA-256 (cryptography: validation failed: candidates exhausted: "
+                            "Forbidden signature algorithm: Other); re-issue or replace the certificate named there (or "
+                            "give the CA bundle the agents really trust)"),
     )),
     CertRow("CA certificate as leaf", _leaf(is_ca=True), problems=(
         ("is_ca", "the certificate is a CA certificate (basicConstraints CA:TRUE), not a server certificate"),)),
     CertRow("missing intermediate", _pfx(chain=[]), problems=(
-        ("chain_incomplete", "the issuer 'CN=Apex Lab Issuing CA,O=Apex Lab' of 'CN=apex01.corp.example,O=Apex Lab' "
-                             "is neither in the PFX/chain nor in the CA bundle: add the intermediate certificate(s) to "
-                             "the PFX"),)),
+        ("chain_incomplete", "the chain stops at the certificate itself: its issuer 'CN=Apex Lab Issuing CA,O=Apex "
+                             "Lab' is neither in the PFX/chain nor in the CA bundle (which holds one certificate, "
+                             "'CN=Apex Lab Root CA,O=Apex Lab'). If 'CN=Apex Lab Issuing CA,O=Apex Lab' is an "
+                             "intermediate CA, add it (and any CA above it up to the root) to the PFX: export with "
+                             "'Include all certificates in the certification path'; if it is a root CA that agents "
+                             "and browsers trust, add it to the CA bundle (apexone_cert_ca_bundle_path); path "
+                             "validation stops at the certificate itself: no issuer of it is in the chain or the CA "
+                             "bundle (cryptography: validation failed: candidates exhausted: all candidates exhausted "
+                             "with no interior errors)"),)),
     CertRow("untrusted chain", _untrusted, problems=(
-        ("chain_untrusted", "the chain does not validate against the CA bundle: chain ends at 'CN=Rogue Root CA,"
-                            "O=Apex Lab', which is not in the CA bundle"),)),
+        ("chain_untrusted", "the chain leads to the root CA 'CN=Rogue Root CA,O=Apex Lab', which is not in the CA "
+                            "bundle (the bundle holds one certificate, 'CN=Apex Lab Root CA,O=Apex Lab'); adding "
+                            "intermediates cannot fix this: use a certificate issued under a root of the bundle, or, "
+                            "if agents and browsers trust 'CN=Rogue Root CA,O=Apex Lab', add it to the CA bundle "
+                            "(apexone_cert_ca_bundle_path); path validation stops at 'CN=Rogue Root CA,O=Apex Lab': "
+                            "it is a root CA, and the CA bundle does not hold it (cryptography: validation failed: "
+                            "candidates exhausted: all candidates exhausted with no interior errors)"),)),
     CertRow("host name with a trailing dot", lambda m: {"pfx": m.pfx(), "hostname": HOST + "."}, accepted=True),
     CertRow("host name in upper case", lambda m: {"pfx": m.pfx(), "hostname": HOST.upper()}, accepted=True),
     CertRow("host name in upper case with a trailing dot", lambda m: {"pfx": m.pfx(), "hostname": "APEX01.Corp.Example."},
@@ -379,10 +396,15 @@ def _original_named(state):
     state["stores"]["My"][0]["friendly_name"] = "OfficeScan Web Host"
 
 
+def _no_https_binding(state):
+    site = next(s for s in state["iis"]["sites"] if s["name"] == "OfficeScan")
+    site["bindings"] = [b for b in site["bindings"] if b["protocol"] != "https"]
+
+
 def _unicode_files(state):
     for rel, bom, codec in ((winsim.SERVICE_INI, b"\xff\xfe", "utf-16-le"), (winsim.APRICOT, b"\xef\xbb\xbf", "utf-8")):
-        text = base64.b64decode(state["files"][rel]).decode("ascii")
-        state["files"][rel] = base64.b64encode(bom + text.encode(codec)).decode()
+        text = winsim.get_file(state, rel).decode("ascii")
+        winsim.set_file(state, rel, bom + text.encode(codec))
 
 
 NON_ASCII = "Apex One Webserver-Zertifikat für 2026"
@@ -390,7 +412,7 @@ PLAN_ERRORS = [
     ("unknown IIS site", None, {"site_name": "Default Web Site"},
      "no Apex One IIS site Default Web Site found (sites seen: OfficeScan); set apexone_cert_site_name to the site "
      "that serves the Apex One console"),
-    ("Apex One site without any https binding", lambda s: s["sites"][0]["bindings"].pop(), {},
+    ("Apex One site without any https binding", _no_https_binding, {},
      "the Apex One site has no https binding (ports: any); add one in IIS first"),
     ("port out of range (70000)", None, {"ports": [70000]},
      "port 70000 is out of range: give TCP ports between 1 and 65535"),
@@ -483,8 +505,7 @@ def test_non_ascii_friendly_name_is_accepted_when_the_files_are_unicode(material
 
 def _service_ini_bytes(extra: bytes):
     def mutate(state):
-        data = base64.b64decode(state["files"][winsim.SERVICE_INI]) + extra
-        state["files"][winsim.SERVICE_INI] = base64.b64encode(data).decode()
+        winsim.set_file(state, winsim.SERVICE_INI, winsim.get_file(state, winsim.SERVICE_INI) + extra)
     return mutate
 
 
@@ -507,7 +528,8 @@ def test_whatever_the_plan_accepts_the_step7_edit_can_write(material, extra):
 def test_server_without_apex_one(material):
     """win_server_info fails (as the real module does) and a failed result is a plan error, never a plan."""
     state = winsim.new_state(material.old, hostname=HOST)
-    state["install_path"] = None
+    winsim.reg_set(state, winsim.INFO_KEY, "Local_Path", None)
+    state["files"].clear()
     server = winsim.ApexOneServer(state)
     with pytest.raises(winsim.ModuleFailure) as caught:
         server.call("apexone.certificates.win_server_info", {})
@@ -529,7 +551,8 @@ def test_unknown_site_name_fails_the_gathering_as_the_real_module_does(material)
 
 
 def _no_apex_one(state):
-    state["install_path"] = None
+    winsim.reg_set(state, winsim.INFO_KEY, "Local_Path", None)
+    state["files"].clear()
 
 
 E2E = {
@@ -543,8 +566,8 @@ E2E = {
                         "the friendly name 'APEX01' is the original certificate's name"),
     "friendly-non-ascii": ({"apexone_cert_friendly_name": NON_ASCII}, ["win_server_info"],
                            f"the friendly name '{NON_ASCII}' cannot be written to Service.ini (ansi)"),
-    "unknown-site": ({"apexone_cert_site_name": "Default Web Site"}, ["win_server_info"],
-                     "The IIS site 'Default Web Site' given in site_name does not exist"),
+    "unknown-site": ({"apexone_cert_site_name": "Apex One Console"}, ["win_server_info"],
+                     "The IIS site 'Apex One Console' given in site_name does not exist"),
     "port-range": ({"apexone_cert_ports": [70000]}, ["win_server_info"],
                    "port 70000 is out of range: give TCP ports between 1 and 65535"),
     "trust-mode": ({"apexone_cert_client_auth_trust_mode": 3}, [],
@@ -586,6 +609,6 @@ def test_end_to_end_rows_change_nothing(ansible_env, material, tmp_path):
     assert PASSWORD not in output and WRONG not in output
     assert "control" not in failed
     assert names(fleet.calls("control")) == [
-        "win_server_info", "win_apexone_run_record", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
-        "win_powershell", "win_cert_persistence", "win_powershell", "win_apexone_run_record",
+        "win_server_info", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
+        "win_apexone_services", "win_cert_persistence", "win_apexone_services", "win_server_info",
     ]

@@ -22,6 +22,7 @@ from reliability_helpers import HOST, Fleet, Material, failures, names, recap
 
 pytestmark = pytest.mark.slow
 
+SERVICE_NAMES = ["ofcservice", "OSCEIntegrationService", "TMiCRCScanService"]  # the order the plan stops them in
 # host -> (module short name, fail rule)
 STEPS = {
     "import": ("win_webhost_cert", {}),
@@ -29,8 +30,9 @@ STEPS = {
     "schannel": ("win_schannel_trust", {}),
     # "before" failures of win_agent_cert, win_iis_https_binding and win_cert_persistence are in
     # tests/unit/role/test_role_double.py; their "after" failures below also need steps 6a and 6b rolled back.
-    "stop": ("win_powershell", {"match": {"parameters": {"Action": "stop"}}}),
-    "start": ("win_powershell", {"match": {"parameters": {"Action": "start"}}}),
+    "stop": ("win_apexone_services", {"match": {"services": [{"name": n, "state": "stopped"} for n in SERVICE_NAMES]}}),
+    "start": ("win_apexone_services", {"match": {"services": [
+        {"name": n, "state": "started", "start_mode": "auto"} for n in reversed(SERVICE_NAMES)]}}),
     "import-after": ("win_webhost_cert", {"after": True}),
     "roots-after": ("win_root_store_hygiene", {"after": True}),
     "schannel-after": ("win_schannel_trust", {"after": True}),
@@ -38,10 +40,9 @@ STEPS = {
     "binding-after": ("win_iis_https_binding", {"after": True}),
     "persistence-after": ("win_cert_persistence", {"after": True}),
 }
-# The run record is written on the server before the first change and at the end (#14).
-FULL_RUN = ["win_server_info", "win_apexone_run_record", "win_webhost_cert", "win_root_store_hygiene",
-            "win_schannel_trust", "win_agent_cert", "win_iis_https_binding", "win_powershell", "win_cert_persistence",
-            "win_powershell", "win_apexone_run_record"]
+FULL_RUN = ["win_server_info", "win_webhost_cert", "win_root_store_hygiene", "win_schannel_trust", "win_agent_cert",
+            "win_iis_https_binding", "win_apexone_services", "win_cert_persistence", "win_apexone_services",
+            "win_server_info"]
 MESSAGE = "simulated failure: access is denied"
 
 
@@ -102,10 +103,11 @@ def test_each_failing_step_is_rolled_back_exactly_and_the_next_run_converges(ans
     for host in STEPS:
         assert names(fleet.calls(host)) == FULL_RUN, host
         final = fleet.state(host)
-        assert {b["certificate_hash"] for b in final["sites"][0]["bindings"] if b["protocol"] == "https"} == {new}
-        assert final["schannel"]["client_auth_trust_mode"] == 2
+        site = next(s for s in final["iis"]["sites"] if s["name"] == "OfficeScan")
+        assert {winsim.binding_certificate(final, b)[0] for b in site["bindings"] if b["protocol"] == "https"} == {new}
+        assert winsim.reg_get(final, winsim.SCHANNEL_KEY, "ClientAuthTrustMode") == 2
         assert final["stores"]["Root"] == []
-        assert set(final["services"].values()) == {"started"}
+        assert {s["status"] for s in final["services"].values()} == {"running"}
     proc = fleet.run(ansible_env, "replace.yml", "-f", "12")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert all(c["changed"] == 0 for c in recap(proc.stdout).values())

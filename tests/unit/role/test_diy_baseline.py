@@ -81,19 +81,21 @@ def test_diy_playbook_does_the_kb_steps_and_pays_for_every_task(ansible_env, hos
 
     state = json.loads((host["dir"] / "apex09.json").read_text())
     server = winsim.ApexOneServer(state)
-    assert state["sites"][0]["bindings"][1]["certificate_hash"] == host["new"]
+    site = next(s for s in state["iis"]["sites"] if s["name"] == "OfficeScan")
+    assert winsim.binding_certificate(state, site["bindings"][1])[0] == host["new"]
     assert state["http_sys"][0]["thumbprint"] == host["new"]
-    assert winsim._thumb_of(server.read_path(state["install_path"] + "\\" + winsim.OFCIPCER)) == host["new"]
+    assert winsim._thumb_of(winsim.get_file(state, winsim.OFCIPCER)) == host["new"]
     assert server._find("My", host["new"])["friendly_name"] == FRIENDLY
     assert server._find("TrustedPeople", host["new"]) is not None
-    assert state["schannel"]["client_auth_trust_mode"] == 2
-    assert set(state["services"].values()) == {"started"}
+    assert winsim.reg_get(state, winsim.SCHANNEL_KEY, "ClientAuthTrustMode") == 2
+    assert {s["status"] for s in state["services"].values()} == {"running"}
     info = enrich_server_info(server.m_win_server_info({}, False))  # raw bytes, read on the controller
     assert info["service_ini"]["https_cert"] == FQDN
     assert info["service_ini"]["https_cert_friendly_name"] == FRIENDLY
     assert (info["apricot_config"]["cert_cn"], info["apricot_config"]["cert_friendly_name"]) == (FQDN, FRIENDLY)
     # The temporary folders are gone; the PFX the DIY playbook copied stays on the server.
-    assert list(state["other_files"]) == ["c:\\windows\\temp\\apexone-webhost.pfx"]
+    install = winsim.install_path(state).lower()
+    assert [k for k in state["files"] if not k.startswith(install)] == ["c:\\windows\\temp\\apexone-webhost.pfx"]
 
     # The role's plan finds none of the KB steps 3-7 left to do.
     proc = run(ansible_env, host, os.path.join(REPO, "playbooks", "replace.yml"), "--check")

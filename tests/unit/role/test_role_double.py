@@ -5,6 +5,7 @@ Windows module, the double answers from winsim.py and records each call. This pr
 (compliant host: 1 call; full replacement: 7), check mode, rollback on failure and the rollback playbook.
 """
 
+import base64
 import json
 import os
 import subprocess
@@ -36,7 +37,6 @@ def fleet(tmp_path):
         (tmp_path / f"{name}.json").write_text(json.dumps(state))
         hosts[name] = {
             "ansible_connection": "apexone_double",
-            "apexone_cert_trusted_connections": ["apexone_double"],
             "apexone_double_state_dir": str(tmp_path),
             "apexone_cert_hostname": fqdn,
             "apexone_cert_pfx_path": str(tmp_path / f"{name}.pfx"),
@@ -49,6 +49,7 @@ def fleet(tmp_path):
                          "vars": {"apexone_cert_pfx_password": PASSWORD,
                                   "apexone_cert_ca_bundle_path": str(tmp_path / "root.pem"),
                                   "apexone_cert_verify_tls": False,
+                                  "apexone_cert_verify_settle": 0,
                                   "apexone_cert_friendly_name": "Apex One web host 2026",
                                   "apexone_cert_run_record_dir": str(tmp_path / "runs")}}}
     (tmp_path / "inventory.json").write_text(json.dumps(inventory))
@@ -94,19 +95,20 @@ def test_full_replacement_then_compliant(ansible_env, fleet):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host, facts in fleet["hosts"].items():
         recorded = calls(fleet, host)
-        # The run record is written on the server before the first change and at the end (security, #14).
         assert names(recorded) == [
-            "win_server_info", "win_apexone_run_record", "win_webhost_cert", "win_agent_cert",
-            "win_iis_https_binding", "win_powershell", "win_cert_persistence", "win_powershell",
-            "win_apexone_run_record",
+            "win_server_info", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
+            "win_apexone_services", "win_cert_persistence", "win_apexone_services", "win_server_info",
         ]
-        assert len(recorded) <= 9
+        # 8: the seven of the KB procedure, plus one read-only re-gather for the KA-0010488 health verdict.
+        assert len(recorded) <= 8
         final = state(fleet, host)
-        assert all(b.get("certificate_hash") == facts["new"] for b in final["sites"][0]["bindings"] if b["protocol"] == "https")
-        assert final["services"] == {"master": "started", "ad_integration": "started", "smart_protection": "started"}
-        record = json.loads(final["run_record"]["text"])
+        site = next(s for s in final["iis"]["sites"] if s["name"] == "OfficeScan")
+        assert all(winsim.binding_certificate(final, b)[0] == facts["new"] for b in site["bindings"] if b["protocol"] == "https")
+        assert {s["status"] for s in final["services"].values()} == {"running"}
+        record = json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text())
         assert record["status"] == "applied" and record["old_thumbprint"] == facts["old"]
-        assert json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text()) == record  # the report copy
+        assert record["health"]["ok"] is True
+        assert record["binding_restore"] == [{"thumbprint": facts["old"], "bindings": ["*:4343:"]}]
     # Second run: every host is compliant and costs exactly one remote call.
     proc = run(ansible_env, fleet, "replace.yml")
     assert proc.returncode == 0, proc.stdout
@@ -152,8 +154,8 @@ def test_rollback_that_cannot_finish_says_what_is_left(ansible_env, fleet):
     assert record["status"] == "rollback_incomplete"
     final = state(fleet, host)
     # Everything else was put back: OfcIPCer.dat and the services.
-    assert final["files"][winsim.OFCIPCER] == current["files"][winsim.OFCIPCER]
-    assert set(final["services"].values()) == {"started"}
+    assert winsim.get_file(final, winsim.OFCIPCER) == winsim.get_file(current, winsim.OFCIPCER)
+    assert {s["status"] for s in final["services"].values()} == {"running"}
 
 
 def test_rollback_playbook_restores_the_recorded_start(ansible_env, fleet):
@@ -170,8 +172,6 @@ def test_no_secret_reaches_output_or_remote_record(ansible_env, fleet):
     proc = run(ansible_env, fleet, "replace.yml", "-vvv")
     assert proc.returncode == 0, proc.stdout
     pfx = (fleet["dir"] / "apex01.pfx").read_bytes()
-    import base64
-
     b64 = base64.b64encode(pfx).decode()
     text = proc.stdout + proc.stderr
     for host in fleet["hosts"]:
@@ -224,8 +224,12 @@ def served(fleet):
                                            "key": str(fleet["dir"] / f"{which}.key")}])
         servers.extend(started)
         current = state(fleet, "apex01")
-        current["sites"][0]["bindings"][1]["port"] = ports[which]
-        current["http_sys"][0].update(port=ports[which], endpoint=f"0.0.0.0:{ports[which]}")
+        site = next(s for s in current["iis"]["sites"] if s["name"] == "OfficeScan")
+        site["bindings"][1]["binding_information"] = f"*:{ports[which]}:"
+        current["http_sys"][0].update(port=ports[which], key=f"0.0.0.0:{ports[which]}")
+        # The verification probes the HTTPS= port of Service.ini too: it is the same port here.
+        ini = winsim.get_file(current, winsim.SERVICE_INI).replace(b"HTTPS=4343", f"HTTPS={ports[which]}".encode())
+        winsim.set_file(current, winsim.SERVICE_INI, ini)
         (fleet["dir"] / "apex01.json").write_text(json.dumps(current))
         return winsim.comparable(current)
 
@@ -241,7 +245,7 @@ def test_verification_from_the_controller_passes_when_the_new_certificate_is_ser
     served("new")
     proc = run(ansible_env, fleet, "replace.yml", "--limit", "apex01", *VERIFY)
     assert proc.returncode == 0, proc.stdout
-    assert "Wait until the Apex One site serves the new certificate" in proc.stdout
+    assert "Wait until every https port serves the new certificate" in proc.stdout
     assert json.loads((fleet["dir"] / "runs" / "apex01.json").read_text())["status"] == "applied"
 
 
@@ -249,5 +253,5 @@ def test_verification_failure_rolls_back(ansible_env, fleet, served):
     start = served("old")  # the site keeps serving the old certificate (for example a stale http.sys entry)
     proc = run(ansible_env, fleet, "replace.yml", "--limit", "apex01", *VERIFY)
     assert proc.returncode == 2, proc.stdout
-    assert "failed at 'Wait until the Apex One site serves the new certificate" in proc.stdout
+    assert "failed at 'Wait until every https port serves the new certificate" in proc.stdout
     assert winsim.comparable(state(fleet, "apex01")) == start

@@ -44,7 +44,8 @@ def site(tmp_path):
                  "apexone_cert_verify_tls": False, "apexone_cert_friendly_name": "Apex One web host 2026",
                  "apexone_cert_run_record_dir": str(tmp_path / "runs")}}}
     (tmp_path / "inventory.json").write_text(json.dumps(inventory))
-    return {"dir": tmp_path, "initial": winsim.comparable(state), "new": _x509.thumbprint(new), "old": old}
+    return {"dir": tmp_path, "initial": winsim.comparable(state), "start": state, "new": _x509.thumbprint(new),
+            "old": old}
 
 
 def run(ansible_env, site, playbook, *extra):
@@ -86,8 +87,8 @@ def test_writers_get_bytes_and_the_gathered_sha256(ansible_env, site):
                              ("win_cert_persistence", "apricot_config", winsim.APRICOT)):
         args = recorded[module][key] if key else recorded[module]
         assert set(args) == {"content", "expected_sha256"}
-        assert args["expected_sha256"] == hashlib.sha256(base64.b64decode(before["files"][rel])).hexdigest()
-        assert args["content"] == state(site)["files"][rel], f"{rel} holds exactly the bytes the controller computed"
+        assert args["expected_sha256"] == hashlib.sha256(winsim.get_file(before, rel)).hexdigest()
+        assert args["content"] == winsim.apex_files(state(site))[rel], f"{rel} holds exactly the bytes the controller computed"
     assert set(recorded["win_agent_cert"]) == {"content", "expected_sha256"}
     assert set(recorded["win_cert_persistence"]) == {"service_ini", "apricot_config"}
     # Backups are made outside PCCSRV (Pccnt\Common is deployed to agents), and the record keeps the old bytes.
@@ -95,18 +96,18 @@ def test_writers_get_bytes_and_the_gathered_sha256(ansible_env, site):
     assert final["backups"] and all(path.startswith(winsim.BACKUP_FOLDER + "\\") for path in final["backups"])
     restores = {r["file"]: r for r in record(site)["restores"]}
     assert set(restores) == {"ofcipcer", "service_ini", "apricot_config"}
-    assert restores["service_ini"]["content"] == before["files"][winsim.SERVICE_INI]
-    assert restores["service_ini"]["sha256"] == hashlib.sha256(base64.b64decode(final["files"][winsim.SERVICE_INI])).hexdigest()
+    assert restores["service_ini"]["content"] == winsim.apex_files(before)[winsim.SERVICE_INI]
+    assert restores["service_ini"]["sha256"] == hashlib.sha256(winsim.get_file(final, winsim.SERVICE_INI)).hexdigest()
     assert restores["ofcipcer"]["backup_file"].startswith(winsim.BACKUP_FOLDER)
     # Only the edited lines changed in Service.ini: every other byte is kept.
-    old_lines = base64.b64decode(before["files"][winsim.SERVICE_INI]).split(b"\r\n")
-    new_lines = base64.b64decode(final["files"][winsim.SERVICE_INI]).split(b"\r\n")
+    old_lines = winsim.get_file(before, winsim.SERVICE_INI).split(b"\r\n")
+    new_lines = winsim.get_file(final, winsim.SERVICE_INI).split(b"\r\n")
     assert [line for line in new_lines if line not in old_lines] == [b"HTTPS_CERT=apex01.corp.example",
                                                                      b"HTTPS_CERT_FRIENDLY_NAME=Apex One web host 2026"]
     # The rollback playbook writes the old bytes back through the same compare-and-swap.
     proc = run(ansible_env, site, "rollback.yml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert state(site)["files"] == before["files"]
+    assert winsim.apex_files(state(site)) == winsim.apex_files(before)
     rolled = [c for c in calls(site) if c["module"].rsplit(".", 1)[-1] in ("win_agent_cert", "win_cert_persistence")]
     assert [c["args"]["expected_sha256"] for c in rolled if "expected_sha256" in c["args"]] == [restores["ofcipcer"]["sha256"]]
     assert "OfcIPCer.dat" in proc.stdout and "Service.ini" in proc.stdout and "apricot_config" in proc.stdout
@@ -118,7 +119,7 @@ def test_writers_get_bytes_and_the_gathered_sha256(ansible_env, site):
 )
 def test_file_changed_between_gather_and_write_is_not_overwritten(ansible_env, site, rel, failing_module):
     current = state(site)
-    edited = base64.b64decode(current["files"][rel]) + b"\r\n; edited by an administrator during the run\r\n"
+    edited = winsim.get_file(current, rel) + b"\r\n; edited by an administrator during the run\r\n"
     current["tamper"] = {"after": "win_server_info", "files": {rel: b64(edited)}}
     save(site, current)
     proc = run(ansible_env, site, "replace.yml")
@@ -127,9 +128,9 @@ def test_file_changed_between_gather_and_write_is_not_overwritten(ansible_env, s
     step = "Name the new certificate" if failing_module == "win_cert_persistence" else "Write the public certificate"
     assert f"the replacement failed at '{step}" in proc.stdout
     final = state(site)
-    assert final["files"][rel] == b64(edited), "the administrator's version is kept"
-    expected = dict(site["initial"]["files"], **{rel: b64(edited)})
-    assert final["files"] == expected, "the other files are back to their gathered bytes (rolled back)"
+    assert winsim.get_file(final, rel) == edited, "the administrator's version is kept"
+    expected = dict(winsim.apex_files(site["start"]), **{rel: b64(edited)})
+    assert winsim.apex_files(final) == expected, "the other files are back to their gathered bytes (rolled back)"
     assert record(site)["status"] == "rolled_back"
     # Gathering again takes the edited file as it is; the next run converges and keeps the administrator's line.
     final.pop("tamper", None)
@@ -137,20 +138,20 @@ def test_file_changed_between_gather_and_write_is_not_overwritten(ansible_env, s
     calls(site)
     proc = run(ansible_env, site, "replace.yml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert b"; edited by an administrator during the run" in base64.b64decode(state(site)["files"][rel]) or rel == winsim.OFCIPCER
+    assert b"; edited by an administrator during the run" in winsim.get_file(state(site), rel) or rel == winsim.OFCIPCER
 
 
 def test_apricot_config_xml_is_read_and_written_under_its_own_name(ansible_env, site):
     current = state(site)
-    xml = current["files"].pop(winsim.APRICOT)
-    current["files"]["SRS\\apricot_config.xml"] = xml
+    winsim.set_file(current, "SRS\\apricot_config.xml", winsim.get_file(current, winsim.APRICOT))
+    winsim.set_file(current, winsim.APRICOT, None)
     save(site, current)
     proc = run(ansible_env, site, "replace.yml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     final = state(site)
-    assert winsim.APRICOT not in final["files"], "no second file under the other name"
-    assert b"<cert_friendly_name>Apex One web host 2026</cert_friendly_name>" in base64.b64decode(
-        final["files"]["SRS\\apricot_config.xml"])
+    assert winsim.get_file(final, winsim.APRICOT) is None, "no second file under the other name"
+    assert b"<cert_friendly_name>Apex One web host 2026</cert_friendly_name>" in winsim.get_file(
+        final, "SRS\\apricot_config.xml")
     calls(site)
     proc = run(ansible_env, site, "replace.yml")
     assert [c["module"].rsplit(".", 1)[-1] for c in calls(site)] == ["win_server_info"], "converged"

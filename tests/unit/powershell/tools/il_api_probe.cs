@@ -36,6 +36,8 @@ public static class IlProbe
                 MethodBody body = m.GetMethodBody();
                 if (body == null) continue;
                 foreach (LocalVariableInfo l in body.LocalVariables) Note(seen, asm, l.LocalType, null);
+                foreach (ExceptionHandlingClause clause in body.ExceptionHandlingClauses)
+                    if (clause.Flags == ExceptionHandlingClauseOptions.Clause) Note(seen, asm, clause.CatchType, null);
                 byte[] il = body.GetILAsByteArray();
                 int pos = 0;
                 while (pos < il.Length)
