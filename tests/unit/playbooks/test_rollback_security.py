@@ -73,6 +73,10 @@ def genuine_record(state_before, material, written):
     record = rr.start_record(facts, {"new_thumbprint": _x509.thumbprint(material["new"]),
                                      "old_thumbprints": [_x509.thumbprint(material["old"])]},
                              "apex01", "2026-11-30T08:00:00Z")
+    old = _x509.thumbprint(material["old"])
+    record.update(binding_restore=[{"thumbprint": old, "bindings": [b["binding"] for b in record["bindings_before"]
+                                                                   if b["thumbprint"] == old]}],
+                  services_stop=[], services_restore=[])
     record.update(status="applied", imported=True, bindings_moved=True, schannel_changed=False, roots_moved=[],
                   services_stopped=True, restores=[{
                       "file": "ofcipcer", "path": OFCIPCER,
@@ -91,7 +95,9 @@ def test_planted_records_are_refused_before_any_change(ansible_env, tmp_path, ma
     promotion = dict(good, roots_moved=[{"thumbprint": intermediate, "subject": "CN=Apex Lab Issuing CA",
                                          "already_in_ca": False}])
     trust_zero = dict(good, schannel_changed=True, schannel_previous=0)
-    rebind = dict(good, old_thumbprint=_x509.thumbprint(material["attacker"]))
+    attacker = _x509.thumbprint(material["attacker"])
+    rebind = dict(good, old_thumbprint=attacker,
+                  binding_restore=[{"thumbprint": attacker, "bindings": ["*:4343:"]}])
     weak = {"writers": ["S-1-5-18", "S-1-5-32-544", USERS]}
     attacks = {
         # name: (server record or None, key protection, controller-side planted file, expected message)
@@ -100,7 +106,7 @@ def test_planted_records_are_refused_before_any_change(ansible_env, tmp_path, ma
         "evil-exe-weak-key": (evil_exe, weak, None, rf"can be written by {USERS}"),
         "root-promotion": (promotion, None, None, rf"roots_moved\[0\] {intermediate} is not listed in roots_before"),
         "trust-mode-0": (trust_zero, weak, None, rf"can be written by {USERS}"),
-        "attacker-rebind": (rebind, None, None, r"would rebind to [0-9A-F]{40}, which its bindings_before does not list"),
+        "attacker-rebind": (rebind, None, None, r"rebind to [0-9A-F]{40}, which its bindings_before does not list"),
         "hostile-name": (good, None, None, r"'\.\./\.\./x/owned' is not a safe file name"),
     }
     runs = tmp_path / "runs"
@@ -143,8 +149,9 @@ def test_planted_records_are_refused_before_any_change(ansible_env, tmp_path, ma
     assert not (tmp_path.parent / "x").exists() and not (tmp_path / "x").exists()
     # The control host was rolled back from its genuine server record, and its record says so.
     control_final = json.loads((tmp_path / "control.json").read_text())
-    assert all(b.get("certificate_hash") == _x509.thumbprint(material["old"])
-               for b in control_final["sites"][0]["bindings"] if b["protocol"] == "https")
+    site = next(x for x in control_final["iis"]["sites"] if x["name"] == "OfficeScan")
+    assert all(winsim.binding_certificate(control_final, b)[0] == _x509.thumbprint(material["old"])
+               for b in site["bindings"] if b["protocol"] == "https")
     assert winsim.get_file(control_final, winsim.OFCIPCER) == winsim.get_file(before, winsim.OFCIPCER)
     record_text = winsim.reg_get(control_final, winsim.RUN_RECORD_KEY, winsim.RUN_RECORD_VALUE)
     assert json.loads(record_text)["status"] == "rolled_back"

@@ -255,3 +255,21 @@ def test_previous_bytes_through_the_writers_are_accepted(server_state, good_reco
     refused(server_state, dict(record, restores=[dict(record["restores"][0], content="not base64!")]), r"is not base64")
     refused(server_state, dict(record, restores=[dict(record["restores"][0], file="ofcservice")]),
             r"file must be one of ofcipcer, service_ini, apricot_config")
+
+
+# ------------------------------------------------------------------------------ the procedure's fields
+def test_binding_restore_and_services_are_checked(server_state, good_record, material):
+    old, attacker = _x509.thumbprint(material["old"]), _x509.thumbprint(material["attacker"])
+    facts = facts_of(server_state)
+    service = next(iter(facts["services"].values()))["name"]
+    record = dict(good_record, binding_restore=[{"thumbprint": old, "bindings": ["*:4343:"]}],
+                  services_stop=[{"name": service, "state": "stopped"}],
+                  services_restore=[{"name": service, "state": "started", "start_mode": "auto"}])
+    assert rr.for_rollback(facts_of(server_state, record), "apex01")["binding_restore"][0]["thumbprint"] == old
+    refused(server_state, dict(record, binding_restore=[{"thumbprint": attacker, "bindings": ["*:4343:"]}]),
+            rf"binding_restore\[0\] would rebind to {attacker}, which its bindings_before does not list")
+    refused(server_state, dict(record, services_stop=[{"name": "WinRM", "state": "stopped"}]),
+            r"services_stop\[0\] names the service 'WinRM', which is not an Apex One service")
+    refused(server_state, dict(record, services_restore=[{"name": service, "state": "paused"}]),
+            r"state must be one of started, stopped")
+    refused(server_state, dict(record, services_stop=[{"name": "*", "state": "stopped"}]), r"is not a service name")
