@@ -163,11 +163,10 @@ class ActionModule(ActionBase):
             found = self._find_needle("files", path)
         except AnsibleError as exc:
             raise AnsibleActionFail(f"{path}: not found on the controller ({to_native(exc)})") from None
-        real = self._loader.get_real_file(found, decrypt=True)
+        # Read and, when vault-encrypted, decrypt in memory: get_real_file would write the decrypted PFX to a
+        # temporary file on the controller's disk, left behind if the process dies (#14).
         try:
-            with open(real, "rb") as handle:
-                return handle.read()
-        except OSError as exc:
-            raise AnsibleActionFail(f"{path}: cannot read it on the controller ({exc.strerror})") from None
-        finally:
-            self._loader.cleanup_tmp_file(real)
+            data, _plaintext = self._loader._get_file_contents(found)
+        except AnsibleError as exc:
+            raise AnsibleActionFail(f"{path}: cannot read it on the controller ({to_native(exc.message)})") from None
+        return bytes(data)

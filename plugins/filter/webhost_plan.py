@@ -37,8 +37,10 @@ options:
       - The desired state. Keys C(thumbprint), C(subject_cn) and C(friendly_name) are required (take the first two
         from the P(apexone.certificates.pfx_info#lookup) lookup).
       - Optional keys C(site_name), C(ports) (list of int), C(exportable) (bool, default true), C(key_provider)
-        (C(legacy) or C(cng)), C(key_readers) (list of accounts; default the site's application pool accounts and
-        the accounts on the old certificate's key), C(pfx_encryption) (from pfx_info, to decide on a legacy re-pack),
+        (C(legacy) or C(cng)), C(key_readers) (list of accounts or SIDs given read access to the new private key;
+        default none beyond SYSTEM and Administrators, see docs/security.md), C(copy_key_readers) (bool, default
+        false; true also gives read access to the SIDs that could read the old key, except SYSTEM, Administrators and
+        CREATOR OWNER), C(pfx_encryption) (from pfx_info, to decide on a legacy re-pack),
         C(client_auth_trust_mode) (0, 1, 2 or null to leave it), C(move_non_self_signed_roots) (bool),
         C(agent_cert_warn_days) (int, default 60), C(certificate_pem) (the new certificate, needed to compute
         C(OfcIPCer.dat); take it from pfx_info).

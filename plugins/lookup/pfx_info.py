@@ -152,7 +152,7 @@ _value:
       elements: dict
 """
 
-from ansible.errors import AnsibleLookupError
+from ansible.errors import AnsibleError, AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.lookup import LookupBase
 
@@ -172,14 +172,12 @@ class LookupModule(LookupBase):
             path = self.find_file_in_search_path(variables, "files", term, ignore_missing=True)
             if not path:
                 raise AnsibleLookupError(f"pfx_info: the PFX file '{term}' was not found (searched the play's files paths)")
-            real = self._loader.get_real_file(path, decrypt=True)
+            # In memory, decrypted when vault-encrypted: no decrypted copy on the controller's disk (#14).
             try:
-                with open(real, "rb") as handle:
-                    data = handle.read()
-            except OSError as exc:
-                raise AnsibleLookupError(f"pfx_info: cannot read '{term}': {to_native(exc.strerror)}") from None
-            finally:
-                self._loader.cleanup_tmp_file(real)
+                data, _plaintext = self._loader._get_file_contents(path)
+            except AnsibleError as exc:
+                raise AnsibleLookupError(f"pfx_info: cannot read '{term}': {to_native(exc.message)}") from None
+            data = bytes(data)
             try:
                 if self.get_option("encoding") == "base64":
                     data = decode_pfx_text(data)

@@ -383,7 +383,9 @@ Function Get-ApexOneBackupFolder {
     %ProgramData%\apexone.certificates\backups: outside PCCSRV, so never under Pccnt\Common (deployed to the
     agents) nor under a folder IIS serves. A missing %ProgramData%\apexone.certificates is created with a protected
     ACL (inheritance off): Full Control for SYSTEM and Administrators only, inherited by everything inside.
-    An existing folder is used as it is. With -WhatIf nothing is created.
+    Any user may create folders in %ProgramData%: an existing apexone.certificates folder that is not owned by
+    SYSTEM or Administrators, inherits its ACL, or lets anyone else write is reset to that admin-only ACL (owner
+    Administrators); when that fails, this throws. With -WhatIf nothing is created or changed.
 
     .EXAMPLE
     $folder = Get-ApexOneBackupFolder
@@ -394,6 +396,38 @@ Function Get-ApexOneBackupFolder {
 
     $root = Join-Path -Path ([Environment]::GetFolderPath('CommonApplicationData')) -ChildPath 'apexone.certificates'
     $folder = Join-Path -Path $root -ChildPath 'backups'
+    $adminSids = @('S-1-5-18', 'S-1-5-32-544')
+    if (Test-Path -LiteralPath $root -PathType Container) {
+        # security (#14): a folder someone else created or loosened is made admin-only again before use
+        $current = Get-Acl -LiteralPath $root
+        $owner = $current.GetOwner([System.Security.Principal.SecurityIdentifier]).Value
+        $others = @($current.GetAccessRules($true, $true, [System.Security.Principal.SecurityIdentifier]) | Where-Object {
+                $_.AccessControlType -eq [System.Security.AccessControl.AccessControlType]::Allow -and
+                $adminSids -notcontains $_.IdentityReference.Value
+            })
+        if (($adminSids -notcontains $owner -or -not $current.AreAccessRulesProtected -or $others.Count -gt 0) -and
+            $PSCmdlet.ShouldProcess($root, 'Reset to an admin-only ACL')) {
+            $reset = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
+            $reset.SetOwner((New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList 'S-1-5-32-544'))
+            $reset.SetAccessRuleProtection($true, $false)
+            foreach ($sid in $adminSids) {
+                $reset.AddAccessRule((New-Object -TypeName System.Security.AccessControl.FileSystemAccessRule -ArgumentList @(
+                            (New-Object -TypeName System.Security.Principal.SecurityIdentifier -ArgumentList $sid),
+                            [System.Security.AccessControl.FileSystemRights]::FullControl,
+                            [System.Security.AccessControl.InheritanceFlags]'ContainerInherit, ObjectInherit',
+                            [System.Security.AccessControl.PropagationFlags]::None,
+                            [System.Security.AccessControl.AccessControlType]::Allow
+                        )))
+            }
+            try {
+                Set-Acl -LiteralPath $root -AclObject $reset
+            }
+            catch {
+                throw ("'$root' is not admin-only (owner $owner) and its ACL could not be reset: " +
+                    "$($_.Exception.Message). Delete that folder and run again.")
+            }
+        }
+    }
     if (-not (Test-Path -LiteralPath $root -PathType Container) -and $PSCmdlet.ShouldProcess($root, 'Create admin-only folder')) {
         $security = New-Object -TypeName System.Security.AccessControl.DirectorySecurity
         $security.SetAccessRuleProtection($true, $false)
@@ -433,6 +467,9 @@ Function Backup-ApexOneFile {
     .PARAMETER Content
     Its current bytes.
 
+    .PARAMETER Keep
+    How many backups of this file name the folder keeps (the oldest beyond it are deleted; security, #14).
+
     .EXAMPLE
     $backup = Backup-ApexOneFile -Path $path -Content $current
     #>
@@ -446,7 +483,11 @@ Function Backup-ApexOneFile {
         [Parameter(Mandatory = $true)]
         [AllowEmptyCollection()]
         [byte[]]
-        $Content
+        $Content,
+
+        [ValidateRange(1, 1000)]
+        [int]
+        $Keep = 10
     )
 
     try {
@@ -460,9 +501,29 @@ Function Backup-ApexOneFile {
             $candidate = Join-Path -Path $folder -ChildPath "$leaf.$stamp.$counter.bak"
         }
         [System.IO.File]::WriteAllBytes($candidate, $Content)
+        # The backup is no more readable than the file was: it gets the file's access rules (inherited ones made
+        # explicit), not the folder's.
+        if (Test-Path -LiteralPath $Path -PathType Leaf) {
+            $source = Get-Acl -LiteralPath $Path
+            $copy = New-Object -TypeName System.Security.AccessControl.FileSecurity
+            $copy.SetSecurityDescriptorSddlForm($source.GetSecurityDescriptorSddlForm([System.Security.AccessControl.AccessControlSections]::Access),
+                [System.Security.AccessControl.AccessControlSections]::Access)
+            $copy.SetAccessRuleProtection($true, $true)
+            Set-Acl -LiteralPath $candidate -AclObject $copy
+        }
     }
     catch {
         throw "Failed to back up '$Path' before replacing it: $($_.Exception.Message). Nothing was changed."
+    }
+    # Retention: the newest $Keep backups of this file name stay.
+    $old = @(Get-ChildItem -LiteralPath $folder -File | Where-Object {
+            $_.Name.StartsWith("$leaf.", [System.StringComparison]::OrdinalIgnoreCase) -and
+            $_.Name.Substring($leaf.Length) -match '^\.\d{8}-\d{6}(\.\d+)?\.bak$'
+        } |
+            Sort-Object -Property LastWriteTimeUtc, Name -Descending | Select-Object -Skip $Keep)
+    foreach ($item in $old) {
+        # best effort: a backup that cannot be removed now is removed by a later run
+        Remove-Item -LiteralPath $item.FullName -Force -ErrorAction SilentlyContinue
     }
     $candidate
 }

@@ -33,6 +33,7 @@ import typing as t
 import warnings
 
 from ansible_collections.apexone.certificates.plugins.module_utils._x509 import (
+    SEVERITY_ERROR,
     SEVERITY_WARNING,
     CertificateError,
     _is_ip,
@@ -54,7 +55,7 @@ DEFAULT_PORTS = (4343, 443)
 MAX_CONCURRENCY = 1000
 LEGACY_TLS_VERSIONS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1")
 # Problem codes the probe adds to those of check_webhost_certificate.
-PROBE_PROBLEM_CODES = ("tls_legacy_version", "chain_not_available")
+PROBE_PROBLEM_CODES = ("tls_legacy_version", "chain_not_available", "unexpected_address")
 # Codes of the chain verdict and of the name verdict (browsers and agents match the SAN).
 CHAIN_CODES = ("chain_incomplete", "chain_untrusted")
 NAME_CODES = ("hostname_not_in_san",)
@@ -174,10 +175,16 @@ def _invalid_target(item: t.Any, message: str) -> dict[str, t.Any]:
 def _parse_one(item: t.Any, where: str, default_ports: list[int]) -> list[dict[str, t.Any]]:
     label = None
     server_name = None
+    expected = None
     if isinstance(item, dict):
-        unknown = sorted(set(item) - {"host", "port", "server_name", "label"})
+        unknown = sorted(set(item) - {"host", "port", "server_name", "label", "expected_addresses"})
         if unknown:
-            raise EndpointError(f"{where}: unknown key(s) {', '.join(unknown)} (use host, port, server_name, label)")
+            raise EndpointError(f"{where}: unknown key(s) {', '.join(unknown)} (use host, port, server_name, label, "
+                                "expected_addresses)")
+        expected = item.get("expected_addresses")
+        if expected is not None and (not isinstance(expected, (list, tuple))
+                                     or not all(isinstance(a, str) and a.strip() for a in expected)):
+            raise EndpointError(f"{where}: expected_addresses must be a list of IP addresses or host names")
         raw_host = item.get("host")
         if not isinstance(raw_host, str) or not raw_host.strip():
             raise EndpointError(f"{where}: 'host' is required and must be a non-empty string")
@@ -210,6 +217,7 @@ def _parse_one(item: t.Any, where: str, default_ports: list[int]) -> list[dict[s
             "port": p,
             "server_name": check_name,
             "label": label,
+            "expected_addresses": [a.strip() for a in expected] if expected else None,
         }
         for p in ([port] if port is not None else default_ports)
     ]
@@ -359,9 +367,41 @@ def _empty_result(target: dict[str, t.Any]) -> dict[str, t.Any]:
         "chain_source": None,
         "chain_valid": None,
         "hostname_valid": None,
+        "peer_address": None,
+        "address_valid": None,
         "problems": [],
         "elapsed_ms": None,
     }
+
+
+def resolve_addresses(names: t.Sequence[str]) -> set[str]:
+    """Every IP address the names resolve to (an IP address stands for itself); unresolvable names add nothing."""
+    out: set[str] = set()
+    for name in names:
+        try:
+            for _family, _kind, _proto, _canon, address in socket.getaddrinfo(name, None, type=socket.SOCK_STREAM):
+                out.add(str(ipaddress.ip_address(address[0].split("%", 1)[0])))
+        except (OSError, ValueError, UnicodeError):
+            continue
+    return out
+
+
+def _check_address(result: dict[str, t.Any], target: dict[str, t.Any]) -> None:
+    """Whether the probe reached one of the addresses it was meant to (``expected_addresses``)."""
+    expected = target.get("expected_addresses")
+    if not expected or result["peer_address"] is None:
+        return
+    allowed = resolve_addresses(expected)
+    result["address_valid"] = result["peer_address"] in allowed
+    if not result["address_valid"]:
+        result["problems"].append({
+            "code": "unexpected_address",
+            "severity": SEVERITY_ERROR,
+            "message": (f"{result['endpoint']} was answered by {result['peer_address']}, which is not an address of "
+                        f"{', '.join(expected)} ({', '.join(sorted(allowed)) or 'none resolved'}): the probe may have "
+                        "reached another server"),
+        })
+        result["ok"] = False
 
 
 def _judge(result: dict[str, t.Any], ders: list[bytes], source: str, ca: t.Sequence | None, min_days: int,
@@ -416,6 +456,10 @@ def probe_one(target: dict[str, t.Any], *, timeout: float, context: ssl.SSLConte
     tls = None
     try:
         sock = _connect(target["host"], target["port"], deadline)
+        try:
+            result["peer_address"] = str(ipaddress.ip_address(sock.getpeername()[0].split("%", 1)[0]))
+        except (OSError, ValueError):  # pragma: no cover - a connected TCP socket has a peer
+            result["peer_address"] = None
         name = target["server_name"]
         sni = None if _is_ip(name) else name
         tls = context.wrap_socket(sock, server_hostname=sni, do_handshake_on_connect=False)
@@ -430,6 +474,7 @@ def probe_one(target: dict[str, t.Any], *, timeout: float, context: ssl.SSLConte
             result["error"] = "the handshake completed but the server sent no certificate"
         else:
             _judge(result, ders, source, ca, min_days, now)
+            _check_address(result, target)
     except Exception as exc:
         result["error_code"], result["error"] = _classify(exc, target["port"], timeout)
         result["ok"] = False

@@ -34,8 +34,10 @@ options:
       - The endpoints to probe.
       - A string C(host:port), C([ipv6]:port), or C(host) alone, which is probed on every port of O(default_ports).
       - Or a dictionary with the keys C(host) (required), C(port), C(server_name) (sent as SNI and the name the
-        certificate must carry; default the host) and C(label) (returned unchanged in RV(probes[].label), for
-        example the inventory host name the endpoint belongs to).
+        certificate must carry; default the host), C(label) (returned unchanged in RV(probes[].label), for
+        example the inventory host name the endpoint belongs to) and C(expected_addresses) (a list of IP addresses
+        or host names; the endpoint must be answered from one of their addresses, else the error
+        C(unexpected_address), because the probe reached another server than the one meant).
     type: list
     elements: raw
     required: true
@@ -96,8 +98,9 @@ attributes:
     platforms: posix
 notes:
   - Problem codes are those of P(apexone.certificates.webhost_cert_check#filter), plus C(tls_legacy_version)
-    (warning, the server negotiated SSLv3, TLS 1.0 or TLS 1.1) and C(chain_not_available) (warning, this Python
-    cannot read the served chain).
+    (warning, the server negotiated SSLv3, TLS 1.0 or TLS 1.1), C(chain_not_available) (warning, this Python
+    cannot read the served chain) and C(unexpected_address) (error, the endpoint was answered from an address not
+    in its C(expected_addresses)).
   - Error codes in RV(probes[].error_code) (stable) are C(invalid) (a malformed entry, with
     O(invalid_endpoints=report)), C(dns) (the name does not resolve), C(refused) (nothing
     listens), C(timeout) (no connection or no completed handshake before O(timeout)), C(unreachable) (other network
@@ -230,6 +233,14 @@ probes:
       type: bool
     hostname_valid:
       description: The server name is covered by the leaf's Subject Alternative Name (what browsers and agents check).
+      type: bool
+    peer_address:
+      description: The IP address that answered (after name resolution), or null when no connection was made.
+      type: str
+      sample: 10.0.0.12
+    address_valid:
+      description: Whether RV(probes[].peer_address) is an address of the endpoint's C(expected_addresses); null
+        when none were given.
       type: bool
     problems:
       description: Problems of the served certificate, C({code, severity, message}) (see the notes).

@@ -8,6 +8,7 @@
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey
 #AnsibleRequires -CSharpUtil ansible_collections.ansible.windows.plugins.module_utils.SCManager
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
+#AnsibleRequires -PowerShell ..module_utils._ApexOneRunRecord
 
 Set-StrictMode -Version 2.0
 
@@ -519,6 +520,19 @@ foreach ($entry in $agentAuth) {
         $module.Warn(("The agent-authentication certificate '$($entry.subject)' ($($entry.thumbprint)) in LocalMachine\$($entry.store) " +
                 "expires on $($entry.not_after) ($($entry.days_left) days); it is not managed by this collection"))
     }
+}
+
+# Run record of the last replacement (security): the text as stored, and who can write its key. The controller
+# validates both (plugins/plugin_utils/_run_record.py) before a rollback uses them.
+$runRecord = Get-ApexOneRunRecord
+$module.Result.run_record = $runRecord.text
+$module.Result.run_record_protection = @{
+    key = $runRecord.key
+    value_name = $runRecord.value_name
+    owner = $runRecord.owner
+    writers = $runRecord.writers
+    protected = $runRecord.protected
+    error = $runRecord.error
 }
 
 $module.ExitJson()

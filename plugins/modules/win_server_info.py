@@ -519,4 +519,41 @@ agent_auth_certificates:
   returned: always
   type: list
   elements: dict
+run_record:
+  description:
+    - The run record of the last replacement, the JSON text stored in the value C(LastRun) of
+      C(HKLM\SOFTWARE\apexone.certificates) by M(apexone.certificates.win_apexone_run_record), as it is (not
+      parsed); V(null) when there is none.
+    - Validate it with P(apexone.certificates.run_record#filter) before acting on it.
+  returned: always
+  type: str
+run_record_protection:
+  description: Who can change the run record's key (matched by SID on the controller).
+  returned: always
+  type: dict
+  contains:
+    key:
+      description: The registry key.
+      type: str
+      sample: HKLM:\SOFTWARE\apexone.certificates
+    value_name:
+      description: The value that holds the record.
+      type: str
+      sample: LastRun
+    owner:
+      description: SID of the key's owner, V(null) when the key does not exist.
+      type: str
+      sample: S-1-5-32-544
+    writers:
+      description: SIDs of the allow entries that apply to the key and grant a right that changes it (set a value,
+        create a subkey, delete, change permissions or owner).
+      type: list
+      elements: str
+      sample: [S-1-5-18, S-1-5-32-544]
+    protected:
+      description: Whether the key's access control list inherits nothing; V(null) when the key does not exist.
+      type: bool
+    error:
+      description: Why the key could not be read, else V(null).
+      type: str
 """

@@ -167,6 +167,56 @@ Function Get-KeyState {
     }
 }
 
+Function Remove-KeyContainer {
+    <#
+    .SYNOPSIS
+    Deletes a persisted private key, the CryptoAPI key container or the CNG key its CRYPT_KEY_PROV_INFO names
+    (CertKey.DeleteKey of module_util _ApexOneCertKey). A key that no longer exists is not an error.
+    #>
+    param ([object]$Info)
+
+    $null = $certKey::DeleteKey($Info)
+}
+
+Function Get-KeyUser {
+    <#
+    .SYNOPSIS
+    The certificates of every LocalMachine store that are linked to the same key (container and provider), except
+    the copies of -Thumbprint in My and TrustedPeople (the ones being removed). Each as 'Store\THUMBPRINT'.
+    #>
+    param ([object]$Info, [string]$Thumbprint)
+
+    $users = [System.Collections.Generic.List[string]]@()
+    $storeNames = @(Get-ChildItem -LiteralPath 'Cert:\LocalMachine' | ForEach-Object { $_.Name })
+    foreach ($storeName in $storeNames) {
+        $store = New-Object -TypeName "$X509.X509Store" -ArgumentList @(
+            $storeName, [System.Security.Cryptography.X509Certificates.StoreLocation]::LocalMachine
+        )
+        try {
+            $store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]'ReadOnly, OpenExistingOnly')
+        }
+        catch {
+            continue
+        }
+        try {
+            foreach ($certificate in $store.Certificates) {
+                if ($certificate.Thumbprint -eq $Thumbprint -and @('My', 'TrustedPeople') -contains $storeName) {
+                    continue
+                }
+                $other = $certKey::GetKeyProvInfo($certificate)
+                if ($null -ne $other -and $other.ContainerName -eq $Info.ContainerName -and
+                    $other.ProviderName -eq $Info.ProviderName) {
+                    $users.Add("$storeName\$($certificate.Thumbprint)")
+                }
+            }
+        }
+        finally {
+            $store.Close()
+        }
+    }
+    , $users.ToArray()
+}
+
 Function Resolve-Identity {
     <#
     .SYNOPSIS
@@ -258,6 +308,13 @@ if ($state -eq 'absent') {
             )
             $module.FailJson($msg)
         }
+        # The key of the certificate (a TrustedPeople copy may be linked to it too), read before the removal.
+        $keyInfo = $null
+        foreach ($item in $present) {
+            if ($null -eq $keyInfo) {
+                $keyInfo = $certKey::GetKeyProvInfo($item.certificate)
+            }
+        }
         foreach ($item in $present) {
             if (-not $module.CheckMode) {
                 try {
@@ -269,6 +326,27 @@ if ($state -eq 'absent') {
             }
             $module.Result.removed_from += $item.name
             $module.Result.changed = $true
+        }
+        # Key lifecycle: a removed certificate leaves no key behind, unless another certificate uses the same key.
+        $module.Result.key_deleted = $false
+        $module.Result.key_kept_for = @()
+        if ($null -ne $keyInfo) {
+            $keyUsers = @(Get-KeyUser -Info $keyInfo -Thumbprint $thumbprint)
+            if ($keyUsers.Count -gt 0) {
+                $module.Result.key_kept_for = $keyUsers
+            }
+            else {
+                if (-not $module.CheckMode) {
+                    try {
+                        Remove-KeyContainer -Info $keyInfo
+                    }
+                    catch {
+                        $module.Warn(("Certificate $thumbprint was removed, but its private key container '$($keyInfo.ContainerName)' " +
+                                "($($keyInfo.ProviderName)) could not be deleted: $($_.Exception.Message). Delete it by hand."))
+                    }
+                }
+                $module.Result.key_deleted = $true
+            }
         }
     }
     finally {
@@ -424,12 +502,19 @@ try {
         elseif ($keyState.kind -ne $wantedProvider) {
             $reimport = "its private key is in the $($keyState.kind) provider '$($keyState.provider)', not a $wantedProvider one"
         }
-        elseif ($null -ne $keyState.exportable -and $keyState.exportable -ne $exportable) {
-            $reimport = "its private key is $(if ($keyState.exportable) { '' } else { 'not ' })exportable"
+        elseif ($null -ne $keyState.exportable -and $keyState.exportable -and -not $exportable) {
+            # Making a key non-exportable hardens it: re-import it that way.
+            $reimport = "its private key is exportable"
         }
         elseif ($wantedProvider -eq 'legacy' -and $keyState.provider -ne $aesProvider -and $rsaenhProviders -contains $keyState.provider) {
             $rewriteProvider = $true
             $changes.Add("key provider '$($keyState.provider)' -> '$aesProvider'")
+        }
+        if ($null -eq $reimport -and $keyState.exportable -eq $false -and $exportable) {
+            # Never re-import only to make a key exportable: an administrator may have hardened it on purpose.
+            $module.Warn(("The private key of certificate $thumbprint is not exportable, and exportable=true asks for an " +
+                    "exportable one (Trend Micro KA-0009125 does). It was left as it is: a key that cannot be exported is " +
+                    "safer. Remove the certificate and import it again if an exportable key is really needed."))
         }
     }
     if ($null -ne $reimport) {
@@ -503,6 +588,20 @@ try {
             if ($null -eq $newKey) {
                 $module.FailJson("Windows imported certificate $thumbprint without linking its private key; nothing was added to LocalMachine\My.")
             }
+            # Until the certificate is in My, the persisted key belongs to nothing: any failure deletes it.
+            $failImport = {
+                param ([string]$Message, [object]$ErrorRecord)
+                try {
+                    Remove-KeyContainer -Info $newKey
+                }
+                catch {
+                    $Message += " The imported private key container '$($newKey.ContainerName)' could not be deleted: $($_.Exception.Message)."
+                }
+                if ($null -ne $ErrorRecord) {
+                    $module.FailJson($Message, $ErrorRecord)
+                }
+                $module.FailJson($Message)
+            }
             if ($wantedProvider -eq 'legacy' -and $newKey.ProviderType -eq 0) {
                 # The PFX names a CNG key storage provider for its key: a CNG key cannot be moved into CryptoAPI.
                 try {
@@ -519,24 +618,44 @@ try {
                 )
                 $module.FailJson($msg)
             }
-            if ($wantedProvider -eq 'legacy' -and $newKey.ProviderName -ne $aesProvider -and $rsaenhProviders -contains $newKey.ProviderName) {
-                if ($certKey::CanOpenCspKey($newKey, $aesProvider, $aesProviderType)) {
-                    $newKey.ProviderName = $aesProvider
-                    $newKey.ProviderType = $aesProviderType
-                    $certKey::SetKeyProvInfo($newLeaf, $newKey)
+            try {
+                if ($wantedProvider -eq 'legacy' -and $newKey.ProviderName -ne $aesProvider -and $rsaenhProviders -contains $newKey.ProviderName) {
+                    if ($certKey::CanOpenCspKey($newKey, $aesProvider, $aesProviderType)) {
+                        $newKey.ProviderName = $aesProvider
+                        $newKey.ProviderType = $aesProviderType
+                        $certKey::SetKeyProvInfo($newLeaf, $newKey)
+                    }
+                    else {
+                        $module.Warn("The private key stays in '$($newKey.ProviderName)': it does not open through '$aesProvider'.")
+                    }
                 }
-                else {
-                    $module.Warn("The private key stays in '$($newKey.ProviderName)': it does not open through '$aesProvider'.")
+                if ($null -ne $friendlyName) {
+                    $newLeaf.FriendlyName = $friendlyName
                 }
             }
-            if ($null -ne $friendlyName) {
-                $newLeaf.FriendlyName = $friendlyName
+            catch {
+                & $failImport "Failed to prepare certificate $thumbprint for LocalMachine\My, nothing was added: $($_.Exception.Message)" $_
             }
             try {
                 $myStore.Add($newLeaf)
             }
             catch {
-                $module.FailJson("Failed to add certificate $thumbprint to LocalMachine\My: $($_.Exception.Message)", $_)
+                & $failImport "Failed to add certificate $thumbprint to LocalMachine\My: $($_.Exception.Message)" $_
+            }
+            # The key the replaced copy in My was linked to now belongs to nothing unless another certificate uses it.
+            $module.Result.replaced_key_deleted = $false
+            if ($null -ne $keyState -and $null -ne $keyState.info -and
+                ($keyState.info.ContainerName -ne $newKey.ContainerName -or $keyState.info.ProviderName -ne $newKey.ProviderName)) {
+                if (@(Get-KeyUser -Info $keyState.info -Thumbprint $thumbprint).Count -eq 0) {
+                    try {
+                        Remove-KeyContainer -Info $keyState.info
+                        $module.Result.replaced_key_deleted = $true
+                    }
+                    catch {
+                        $module.Warn(("The private key container '$($keyState.info.ContainerName)' that certificate $thumbprint " +
+                                "used before this import could not be deleted: $($_.Exception.Message). Delete it by hand."))
+                    }
+                }
             }
             foreach ($certificate in $imported) {
                 $certificate.Reset()

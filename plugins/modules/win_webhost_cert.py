@@ -21,8 +21,9 @@ description:
   through .NET C(X509Certificate2Collection.Import) and C(X509Store), not C(Import-PfxCertificate). The
   certificate with the private key is the leaf, whatever its position in the PFX.
 - Idempotent by thumbprint and private key. The PFX is imported again when the certificate is missing from
-  C(My), has no private key, has its key in the other kind of provider (O(key_provider)), or has a key whose
-  exportability differs from O(exportable). The friendly name, the key access rules (O(key_readers)), the
+  C(My), has no private key, has its key in the other kind of provider (O(key_provider)), or has an exportable
+  key while O(exportable=false). It is never imported again only to make a key exportable (a key an administrator
+  made non-exportable is left as it is, with a warning). The friendly name, the key access rules (O(key_readers)), the
   C(TrustedPeople) copy and the intermediates are added or corrected without a new import.
 - After a change the certificate in C(My) is read back; the module fails when it lacks its key, the
   requested provider, friendly name or key access rules, or the C(TrustedPeople) copy.
@@ -32,6 +33,11 @@ description:
   Whether C(Service.ini), C(apricot_config) or C(OfcIPCer.dat) still name the certificate is decided on the
   controller from the bytes M(apexone.certificates.win_server_info) returns (this module reads no such file).
   Intermediates in C(CA) are kept, they may be shared.
+- Key lifecycle. A removed certificate leaves no key behind, its private key (CryptoAPI key container or CNG
+  key) is deleted unless another certificate of a C(LocalMachine) store is linked to the same key
+  (RV(key_deleted), RV(key_kept_for)). A re-import that links the certificate to a new key deletes the key it
+  used before under the same condition (RV(replaced_key_deleted)). An import that fails after Windows persisted
+  the key deletes that key before failing.
 - "Import errors are explained: Windows answers a PFX it cannot decrypt with 'The specified network
   password is not correct' even when the password is right. As the action plugin has checked the
   password, the module then points to the two real causes: AES-256/PBES2 encryption (OpenSSL 3) on
@@ -106,7 +112,9 @@ options:
     type: str
   exportable:
     description:
-    - Whether the private key may be exported again. The Trend Micro procedure asks for an exportable key.
+    - Whether the private key may be exported again. The Trend Micro procedure asks for an exportable key; that is
+      a risk (anyone with administrator rights on the server can copy the key off it), see docs/security.md. Set
+      V(false) unless you need to export the key again.
     type: bool
     default: true
   key_provider:
@@ -132,7 +140,9 @@ options:
     - Identities that get read access to the private key (CryptoAPI and CNG keys alike), for example the
       application pool identity of the Apex One site (C(IIS AppPool\\OfficeScan)), C(IIS_IUSRS) or
       C(NT AUTHORITY\\NETWORK SERVICE), or SIDs. Existing access rules are kept.
-    - The role passes the identities of the Apex One site and those the old certificate's key had.
+    - The role passes none by default (IIS does not read the key, Schannel does the TLS handshake in LSASS); see
+      docs/security.md. It passes C(apexone_cert_key_readers), and with C(apexone_cert_copy_key_readers) the SIDs
+      that could read the old key.
     - The module fails, before changing anything, when an identity does not exist.
     type: list
     elements: str
@@ -247,6 +257,24 @@ friendly_name:
   returned: state=present
   type: str
   sample: ApexOne web 2025
+key_deleted:
+  description: With O(state=absent), whether the removed certificate's private key was (in check mode would be)
+    deleted, because no other certificate uses it.
+  returned: when O(state=absent) and the certificate was present
+  type: bool
+  sample: true
+key_kept_for:
+  description: With O(state=absent), the certificates (C(Store\THUMBPRINT)) that use the same private key, so it
+    was kept.
+  returned: when O(state=absent) and the certificate was present
+  type: list
+  elements: str
+  sample: []
+replaced_key_deleted:
+  description: Whether a re-import deleted the key the certificate used before (no other certificate used it).
+  returned: when the PFX was imported again over a copy in C(My) that had a key
+  type: bool
+  sample: false
 removed_from:
   description: The stores the certificate was removed from (would be, in check mode).
   returned: state=absent

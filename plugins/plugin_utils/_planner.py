@@ -215,19 +215,58 @@ def _cert_in(store: list[dict], thumbprint: str) -> dict | None:
     return next((c for c in store or [] if _norm(c.get("thumbprint")) == thumbprint), None)
 
 
-def _site_accounts(sites: list[dict]) -> list[str]:
-    accounts = []
-    for site in sites:
-        for pool in site.get("application_pools") or []:
-            account = pool.get("account")
-            if account and account not in accounts:
-                accounts.append(account)
-    return accounts
-
-
 def _acl_identities(cert: dict | None) -> list[str]:
+    """Names and SIDs of the allow entries of a certificate's private key (either may match a reader)."""
     acl = _get(cert or {}, "private_key", "acl", default=[]) or []
-    return [str(entry.get("identity")) for entry in acl if str(entry.get("type", "allow")).lower() == "allow"]
+    out = []
+    for entry in acl:
+        if str(entry.get("type", "allow")).lower() == "allow":
+            out.extend(str(entry[k]) for k in ("identity", "sid") if entry.get(k))
+    return out
+
+
+# Least key access (security, issue #14). IIS does not need to read the web host key: the TLS handshake of an
+# https binding is done by http.sys through Schannel, which runs in LSASS (Microsoft, "Credentials Processes in
+# Windows Authentication"; an inaccessible key is reported by Schannel event 36870 with "The SSPI client process is
+# SYSTEM (PID: 4)", i.e. http.sys, not the w3wp worker), and no Trend Micro document says Apex One reads the key.
+# So the new key gets no reader beyond what the import gives it (SYSTEM and Administrators), unless the operator
+# names readers, or asks to copy the readers of the old key; then only allow entries that grant read, matched by
+# SID, without the well-known administrative identities.
+ADMIN_KEY_SIDS = frozenset({"S-1-5-18", "S-1-5-32-544", "S-1-3-0"})  # SYSTEM, Administrators, CREATOR OWNER
+_READ_RIGHTS = frozenset({"fullcontrol", "modify", "read", "readandexecute", "readdata", "genericread", "genericall"})
+_READ_BITS = 0x1 | 0x80000000 | 0x10000000  # FILE_READ_DATA, GENERIC_READ, GENERIC_ALL
+
+
+def _grants_read(rights: t.Any) -> bool:
+    """Whether a FileSystemRights text ('Read, Synchronize', 'FullControl', '-2147483648') includes reading."""
+    for token in re.split(r"[,\s]+", str(rights or "").strip()):
+        if token.lower() in _READ_RIGHTS:
+            return True
+        if re.fullmatch(r"-?\d+", token) and int(token) & _READ_BITS:
+            return True
+    return False
+
+
+def key_readers(desired: dict, old_certs: list[dict | None]) -> list[str]:
+    """Who gets read access to the new private key, beyond SYSTEM and Administrators.
+
+    ``desired['key_readers']`` (names or SIDs) as given; plus, only with ``desired['copy_key_readers']``, the SIDs
+    of the old keys' allow entries that grant read, other than SYSTEM, Administrators and CREATOR OWNER. Entries
+    without a SID are never copied (a name alone is not matched).
+    """
+    readers = [str(r) for r in desired.get("key_readers") or []]
+    copy_old = desired.get("copy_key_readers", False)
+    if not isinstance(copy_old, bool):
+        raise PlanError(f"copy_key_readers must be true or false, not {copy_old!r}")
+    if not copy_old:
+        return readers
+    for cert in old_certs:
+        for entry in _get(cert or {}, "private_key", "acl", default=[]) or []:
+            sid = str(entry.get("sid") or "")
+            if (str(entry.get("type", "allow")).lower() == "allow" and re.fullmatch(r"S-1-\d+(-\d+)+", sid)
+                    and sid not in ADMIN_KEY_SIDS and _grants_read(entry.get("rights")) and sid not in readers):
+                readers.append(sid)
+    return readers
 
 
 def _product_build(facts: dict) -> tuple[str | None, int | None]:
@@ -508,11 +547,7 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
         "exportable": bool(desired.get("exportable", True)),
         "key_provider": desired.get("key_provider") or "legacy",
     }
-    readers = list(desired.get("key_readers") or []) or _site_accounts(sites)
-    for old in old_thumbprints:
-        for identity in _acl_identities(_cert_in(my, old)):
-            if identity not in readers and not identity.upper().startswith(("NT AUTHORITY\\SYSTEM", "BUILTIN\\ADMIN")):
-                readers.append(identity)
+    readers = key_readers(desired, [_cert_in(my, old) for old in old_thumbprints])
     cert_args["key_readers"] = readers
     build = _int(_get(facts, "windows", "build"))
     encryption = str(desired.get("pfx_encryption") or "")
@@ -529,7 +564,9 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
         if not in_my.get("has_private_key"):
             result.add(MODULE_CERT, 2, "the certificate in My has no private key: re-import it with its key", **cert_args)
         elif desired.get("exportable", True) and _get(in_my, "private_key", "exportable") is False:
-            result.add(MODULE_CERT, 2, "the private key in My is not exportable (the KB asks for it)", **cert_args)
+            # Never re-import only to make a key exportable (#14): an administrator may have hardened it.
+            result.warn("key_not_exportable", "the private key in My is not exportable; the KB asks for an exportable "
+                        "key, but it is left as it is (safer). Import it again by hand if you need to export it.")
         if str(in_my.get("friendly_name") or "") != friendly:
             result.add(
                 MODULE_CERT, 7, f"friendly name is '{in_my.get('friendly_name') or ''}', not '{friendly}'", **cert_args
@@ -537,7 +574,7 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
         missing = [r for r in readers if r.lower() not in {i.lower() for i in _acl_identities(in_my)}]
         if in_my.get("private_key") and _get(in_my, "private_key", "acl") is not None and missing:
             result.add(
-                MODULE_CERT, 2, f"the private key is not readable by {', '.join(missing)} (the site's identity)",
+                MODULE_CERT, 2, f"the private key is not readable by {', '.join(missing)} (key_readers)",
                 **cert_args,
             )
     if _cert_in(trusted_people, new) is None:

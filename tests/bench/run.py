@@ -777,6 +777,7 @@ def bench_round_trips(bench: Bench) -> dict:
         write_json(os.path.join(folder, f"{name}.json"), winsim.new_state(old, hostname=fqdn))
         hosts[name] = {"fqdn": fqdn, "pfx": pfx, "cer": cer, "new": _x509.thumbprint(new)}
     common = {"ansible_connection": "apexone_double", "apexone_double_state_dir": folder,
+              "apexone_cert_trusted_connections": ["apexone_double"],
               "ansible_python_interpreter": sys.executable}
     role_inventory = write_json(os.path.join(folder, "role.json"), {"all": {
         "hosts": {n: {"apexone_cert_hostname": h["fqdn"], "apexone_cert_pfx_path": h["pfx"],

@@ -47,7 +47,9 @@ INSTALL_OFFICESCAN = "C:\\Program Files (x86)\\Trend Micro\\OfficeScan\\PCCSRV"
 INFO_KEY = "HKLM\\SOFTWARE\\WOW6432Node\\TrendMicro\\OfficeScan\\service\\Information"
 SCHANNEL_KEY = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL"
 INETSTP_KEY = "HKLM\\SOFTWARE\\Microsoft\\InetStp"
-RUN_RECORD_KEY = "HKLM\\SOFTWARE\\apexone.certificates\\LastRun"  # interface contract 5
+# Interface contract 5 as win_apexone_run_record writes it: key HKLM\SOFTWARE\apexone.certificates, REG_SZ LastRun.
+RUN_RECORD_KEY = "HKLM\\SOFTWARE\\apexone.certificates"
+RUN_RECORD_VALUE = "LastRun"
 
 # The service keys win_server_info reports: short name, display-name patterns (APEXONE_FACTS [P]).
 SERVICE_KEYS = {
@@ -70,7 +72,7 @@ STEP7_MIN_XG_BUILD = 5417  # KA-0004491 [C]
 PBES2_OID_DER = bytes.fromhex("06092a864886f70d01050d")  # 1.2.840.113549.1.5.13
 IIS_APP_ID = "{4dc3e181-e14b-4a21-b022-59fc669b0914}"  # the AppId IIS writes into http.sys records
 NOW = datetime.datetime.now(datetime.timezone.utc)
-ADMINS = {"identity": "BUILTIN\\Administrators", "rights": "FullControl", "type": "allow"}
+ADMINS = {"identity": "BUILTIN\\Administrators", "sid": "S-1-5-32-544", "rights": "FullControl", "type": "allow"}
 
 
 class ModuleFailure(Exception):
@@ -414,9 +416,13 @@ class ApexOneServer:
 
     def _backup(self, path: str, folder: str | None = None) -> str:
         """A copy of ``path`` next to it (or in ``folder``), named like the modules name theirs; recorded."""
-        stamp = f"{len(self.state['backups']) + 1:04d}"
-        name = f"{ntpath.basename(path)}.{stamp}.bak"
-        backup_file = f"{folder or ntpath.dirname(path)}\\{name}"
+        # <file>.<yyyyMMdd-HHmmss>.bak, '.<n>' before '.bak' when the name is taken (Backup-ApexOneFile).
+        stamp = NOW.strftime("%Y%m%d-%H%M%S")
+        backup_file = f"{folder or ntpath.dirname(path)}\\{ntpath.basename(path)}.{stamp}.bak"
+        counter = 0
+        while backup_file in self.state["backups"]:
+            counter += 1
+            backup_file = f"{folder or ntpath.dirname(path)}\\{ntpath.basename(path)}.{stamp}.{counter}.bak"
         set_path(self.state, backup_file, get_path(self.state, path))
         self.state["backups"].append(backup_file)
         return backup_file
@@ -619,7 +625,7 @@ class ApexOneServer:
                                          if not c["self_signed"]],
             },
             "agent_auth_certificates": [],
-            "run_record": reg_get(self.state, RUN_RECORD_KEY, "Record"),
+            **run_record_facts(self.state),
         }
 
     def _files_info(self) -> dict:
@@ -778,7 +784,8 @@ class ApexOneServer:
         if friendly is None:
             friendly = bundle.cert.friendly_name.decode("utf-8", "replace") if bundle.cert.friendly_name else ""
         readers = list(args.get("key_readers") or [])
-        acl = [ADMINS] + [{"identity": r, "rights": "Read", "type": "allow"} for r in readers]
+        acl = [ADMINS] + [{"identity": r, "sid": r if r.startswith("S-1-") else None, "rights": "Read", "type": "allow"}
+                          for r in readers]
         provider = "cng" if args.get("key_provider") == "cng" else "csp"
         warnings = []
         if isinstance(bundle.key, ec.EllipticCurvePrivateKey) and provider == "csp":
@@ -1190,6 +1197,9 @@ class ApexOneServer:
             result["backup_file"] = self.write_path(path, data, backup=bool(args.get("backup")))
         return result
 
+    def m_win_apexone_run_record(self, args: dict, check_mode: bool) -> dict:
+        return run_record_module(self.state, args)
+
     def m_win_regedit(self, args: dict, check_mode: bool) -> dict:
         """ansible.windows.win_regedit on the generic registry model (HKLM)."""
         key = re.sub(r"^HKLM:\\?", "HKLM\\\\", str(args["path"])).rstrip("\\")
@@ -1218,3 +1228,42 @@ def new_state(self_signed: x509.Certificate, *, hostname: str, build: int = 1776
     if windows is None:
         state["windows"]["build"] = build
     return state
+
+
+# ------------------------------------------------------------------------------------------ run record (security)
+# The value and the key's security as win_apexone_run_record leaves them (owner Administrators, protected DACL,
+# SYSTEM and Administrators only) and win_server_info reports them. A test plants a forged record with reg_set, or
+# loosens the key by editing registry[key]["security"].
+ADMIN_ONLY_KEY = {"owner": "S-1-5-32-544", "writers": ["S-1-5-18", "S-1-5-32-544"], "protected": True}
+
+
+def run_record_facts(state: dict) -> dict:
+    entry = state["registry"].get(RUN_RECORD_KEY.lower())
+    security = (entry or {}).get("security") or (ADMIN_ONLY_KEY if entry is not None else
+                                                 {"owner": None, "writers": [], "protected": None})
+    return {"run_record": reg_get(state, RUN_RECORD_KEY, RUN_RECORD_VALUE), "run_record_protection": {
+        "key": "HKLM:\\" + RUN_RECORD_KEY[5:], "value_name": RUN_RECORD_VALUE, "owner": security["owner"],
+        "writers": list(security["writers"]), "protected": security["protected"], "error": None}}
+
+
+def run_record_module(state: dict, args: dict) -> dict:
+    """win_apexone_run_record: write (or remove) the text and reset the key to admin-only."""
+    entry = state["registry"].get(RUN_RECORD_KEY.lower())
+    security = (entry or {}).get("security") or ADMIN_ONLY_KEY
+    protected = entry is not None and security["owner"] == ADMIN_ONLY_KEY["owner"] and bool(security["protected"]) \
+        and set(security["writers"]) <= set(ADMIN_ONLY_KEY["writers"])
+    before = reg_get(state, RUN_RECORD_KEY, RUN_RECORD_VALUE)
+    if args.get("state", "present") == "absent":
+        after = None
+    else:
+        record = args.get("record")
+        after = record if isinstance(record, str) else json.dumps(record, separators=(",", ":"))
+        if not isinstance(json.loads(after), dict):
+            raise ModuleFailure("record must be a JSON object")
+    changed = before != after or (entry is not None and not protected)
+    if changed:
+        reg_set(state, RUN_RECORD_KEY, RUN_RECORD_VALUE, after)
+        state["registry"][RUN_RECORD_KEY.lower()]["security"] = copy.deepcopy(ADMIN_ONLY_KEY)
+    return {"changed": changed, "key": "HKLM:\\" + RUN_RECORD_KEY[5:], "value_name": RUN_RECORD_VALUE,
+            "protection_reset": bool(changed and entry is not None and not protected),
+            "diff": {"before": {"run_record": before}, "after": {"run_record": after}}}

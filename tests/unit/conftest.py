@@ -58,6 +58,8 @@ def ansible_env(tmp_path_factory):
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_FORCE_COLOR": "0",
             "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            # The transport guard (#14) does not know the test double's connection plugin: it is vouched for here.
+            "APEXONE_CERT_TRUSTED_CONNECTIONS": "apexone_double",
             "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
         }
     )

@@ -69,7 +69,7 @@ def test_fresh_server_needs_every_step(server, material):
                                             "bindings": ["*:4343:"]}
     cert_args = result["actions"][0]["args"]
     assert cert_args["friendly_name"] == FRIENDLY and cert_args["exportable"] is True
-    assert cert_args["key_readers"] == ["IIS AppPool\\OfficeScan"]
+    assert cert_args["key_readers"] == []  # least key access (#14): nobody beyond SYSTEM and Administrators
     assert "password" not in str(result) and "_pfx_b64" not in str(result)
     assert result["restart_services"] is True
 
@@ -97,11 +97,8 @@ def new_thumbprint(material):
         (lambda s, t: s.state["stores"].__setitem__("TrustedPeople", []), "win_webhost_cert", 3, "TrustedPeople"),
         (lambda s, t: s.state["stores"]["My"][-1].__setitem__("has_private_key", False), "win_webhost_cert", 2,
          "no private key"),
-        (lambda s, t: s.state["stores"]["My"][-1].__setitem__("exportable", False), "win_webhost_cert", 2,
-         "not exportable"),
         (lambda s, t: s.state["stores"]["My"][-1].__setitem__("friendly_name", "other"), "win_webhost_cert", 7,
          "friendly name"),
-        (lambda s, t: s.state["stores"]["My"][-1].__setitem__("acl", []), "win_webhost_cert", 2, "not readable"),
         (lambda s, t: winsim.set_file(s.state, winsim.OFCIPCER, b"old"),
          "win_agent_cert", 4, "OfcIPCer.dat"),
         (lambda s, t: s.state["http_sys"][0].__setitem__("thumbprint", "A" * 40),
@@ -199,3 +196,21 @@ def test_bad_input_is_a_clear_error(server, material, mutate_facts, desired, mes
     wanted = desired if "thumbprint" in desired or "subject_cn" in desired else desired_for(material, **desired)
     with pytest.raises(PlanError, match=message.replace("(", r"\(").replace(")", r"\)")):
         plan(info, wanted)
+
+
+def test_a_named_key_reader_missing_on_the_key_gives_the_import_action(compliant, material):
+    """Least key access (#14): readers are only those named; a named one the key lacks is granted (step 2)."""
+    desired = desired_for(material, key_readers=["IIS AppPool\\OfficeScan"])
+    result = plan(facts(compliant), desired)
+    assert modules(result) == ["win_webhost_cert"]
+    assert "not readable by IIS AppPool\\OfficeScan" in result["actions"][0]["reason"]
+    apply(compliant, result, material)
+    assert plan(facts(compliant), desired)["compliant"] is True
+
+
+def test_a_non_exportable_key_is_left_alone_with_a_warning(compliant, material):
+    """Never re-import only to make a key exportable (#14): warn instead."""
+    compliant.state["stores"]["My"][-1]["exportable"] = False
+    result = plan(facts(compliant), desired_for(material))
+    assert result["compliant"] is True and modules(result) == []
+    assert [w["code"] for w in result["warnings"]] == ["key_not_exportable"]

@@ -185,7 +185,8 @@ def codes(problems):
     return [p["code"] for p in problems]
 
 
-CERT_ARGS = {"friendly_name": FRIENDLY, "exportable": True, "key_provider": "legacy", "key_readers": [POOL]}
+# Least key access (#14): no reader beyond SYSTEM and Administrators unless named.
+CERT_ARGS = {"friendly_name": FRIENDLY, "exportable": True, "key_provider": "legacy", "key_readers": []}
 
 
 # ------------------------------------------------------------------------------------------------ the plan itself
@@ -259,10 +260,10 @@ def test_action_step_is_the_smallest_of_its_steps_whatever_the_order_they_were_f
     facts = compliant()
     my_new = facts["certificates"]["my"][1]
     my_new["friendly_name"] = "other"  # step 7 found first ...
-    my_new["private_key"]["acl"] = ADMIN_ACL  # ... then step 2 (the pool cannot read the key)
-    action = only(plan(facts, desired()))
+    my_new["private_key"]["acl"] = ADMIN_ACL  # ... then step 2 (the named reader cannot read the key)
+    action = only(plan(facts, desired(key_readers=[POOL])))
     assert (action["module"], action["step"], action["steps"]) == (CERT, 2, [2, 7])
-    assert len(action["reasons"]) == 2 and action["args"] == CERT_ARGS
+    assert len(action["reasons"]) == 2 and action["args"] == dict(CERT_ARGS, key_readers=[POOL])
 
 
 # ------------------------------------------------------------------------------------------------ steps 2 and 3
@@ -283,8 +284,9 @@ def test_exportable_false_is_passed_on_and_a_non_exportable_key_is_then_fine():
     facts = compliant()
     facts["certificates"]["my"][1]["private_key"]["exportable"] = False
     assert plan(facts, desired(exportable=False))["actions"] == []
-    action = only(plan(facts, desired()))
-    assert (action["module"], action["steps"], action["args"]["exportable"]) == (CERT, [2], True)
+    # Never re-import only to make a key exportable (#14): a warning, no action.
+    result = plan(facts, desired())
+    assert result["actions"] == [] and "key_not_exportable" in codes(result["warnings"])
 
 
 def test_key_provider_is_passed_on():
@@ -304,18 +306,20 @@ def test_an_unknown_key_acl_is_not_a_reason_to_act():
     assert plan(facts, desired())["actions"] == []
 
 
-def test_key_readers_are_the_pool_accounts_plus_the_old_keys_allowed_readers_except_system_and_admins():
+def test_key_readers_are_nobody_by_default_and_copied_by_sid_only_when_asked():
     facts = fresh()
     facts["iis"]["sites"][0]["application_pools"].append({"account": POOL, "name": "second pool, same account"})
     facts["certificates"]["my"][0]["private_key"]["acl"] = [
         *ADMIN_ACL,
-        {"identity": "CORP\\svc-apex", "rights": "Read", "type": "allow"},
-        {"identity": "CORP\\intruder", "rights": "Read", "type": "deny"},
-        {"identity": POOL, "rights": "Read", "type": "Allow"},
-        {"identity": "CORP\\auditor", "rights": "Read"},  # no type: an allow entry
+        {"identity": "CORP\\svc-apex", "sid": "S-1-5-21-1-2-3-1001", "rights": "Read", "type": "allow"},
+        {"identity": "CORP\\intruder", "sid": "S-1-5-21-1-2-3-1002", "rights": "Read", "type": "deny"},
+        {"identity": POOL, "sid": "S-1-5-82-1", "rights": "Read", "type": "Allow"},
+        {"identity": "CORP\\auditor", "sid": "S-1-5-21-1-2-3-1003", "rights": "Read"},  # no type: an allow entry
+        {"identity": "CORP\\nosid", "rights": "Read", "type": "allow"},  # no SID: never copied
     ]
-    args = plan(facts, desired())["actions"][0]["args"]
-    assert args["key_readers"] == [POOL, "CORP\\svc-apex", "CORP\\auditor"]
+    assert plan(facts, desired())["actions"][0]["args"]["key_readers"] == []
+    args = plan(facts, desired(copy_key_readers=True))["actions"][0]["args"]
+    assert args["key_readers"] == ["S-1-5-21-1-2-3-1001", "S-1-5-82-1", "S-1-5-21-1-2-3-1003"]
 
 
 def test_given_key_readers_replace_the_pool_accounts():
@@ -326,9 +330,9 @@ def test_given_key_readers_replace_the_pool_accounts():
 def test_a_reader_missing_on_the_new_key_is_found_case_insensitively():
     facts = compliant()
     facts["certificates"]["my"][1]["private_key"]["acl"] = [{"identity": POOL.upper(), "type": "allow"}]
-    assert plan(facts, desired())["actions"] == []
+    assert plan(facts, desired(key_readers=[POOL]))["actions"] == []
     facts["certificates"]["my"][1]["private_key"]["acl"] = [{"identity": POOL, "type": "deny"}]
-    action = only(plan(facts, desired()))
+    action = only(plan(facts, desired(key_readers=[POOL])))
     assert (action["module"], action["steps"]) == (CERT, [2])
 
 
@@ -442,7 +446,7 @@ def test_site_name_selects_the_site_case_insensitively_and_is_passed_exactly():
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
     assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]}
     assert [c["binding"] for c in result["binding_changes"]] == ["*:4343:"]
-    assert result["actions"][0]["args"]["key_readers"] == [POOL]
+    assert result["actions"][0]["args"]["key_readers"] == []  # #14: application pools get no key access
     assert "several_sites" not in codes(result["blockers"])
 
 
@@ -456,7 +460,7 @@ def test_several_matching_sites_are_a_blocker_and_only_the_first_is_planned():
     assert "(OfficeScan, Default Web Site)" in several[0]["message"]
     binding = next(a for a in result["actions"] if a["module"] == BINDING)
     assert binding["args"] == {"thumbprint": NEW, "site_name": "OfficeScan", "bindings": ["*:4343:"]}
-    assert result["actions"][0]["args"]["key_readers"] == [POOL]
+    assert result["actions"][0]["args"]["key_readers"] == []  # #14: application pools get no key access
 
 
 def test_a_site_without_a_name_never_matches_a_site_name():
@@ -841,16 +845,15 @@ def test_reasons_of_the_certificate_action():
         f"certificate {NEW} is not in LocalMachine\\TrustedPeople"]
     facts = compliant()
     facts["certificates"]["my"][1]["private_key"].update(exportable=False, acl=ADMIN_ACL)
-    action = only(plan(facts, desired()))
-    assert action["reasons"] == ["the private key in My is not exportable (the KB asks for it)",
-                                 f"the private key is not readable by {POOL} (the site's identity)"]
+    action = only(plan(facts, desired(key_readers=[POOL])))
+    assert action["reasons"] == [f"the private key is not readable by {POOL} (key_readers)"]
 
 
 def test_a_key_readable_by_nobody_it_should_be_gives_the_full_arguments():
     facts = compliant()
     facts["certificates"]["my"][1]["private_key"]["acl"] = ADMIN_ACL
-    action = only(plan(facts, desired()))
-    assert (action["module"], action["steps"], action["args"]) == (CERT, [2], CERT_ARGS)
+    action = only(plan(facts, desired(key_readers=[POOL])))
+    assert (action["module"], action["steps"], action["args"]) == (CERT, [2], dict(CERT_ARGS, key_readers=[POOL]))
 
 
 def test_step7_reason_for_a_service_ini_without_a_name():

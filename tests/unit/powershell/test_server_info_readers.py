@@ -217,7 +217,11 @@ def test_compare_and_swap_write_backs_up_outside_pccsrv_and_replaces_atomically(
     backup = ps.text_of(_function(common, "Get-ApexOneBackupFolder"))
     assert "GetFolderPath('CommonApplicationData')" in backup and "PCCSRV" not in backup.split("#>")[1]
     assert "SetAccessRuleProtection($true, $false)" in backup
-    assert re.findall(r"'(S-1-5-[\d-]+)'", backup) == ["S-1-5-18", "S-1-5-32-544"], "SYSTEM and Administrators only"
+    assert set(re.findall(r"'(S-1-5-[\d-]+)'", backup)) == {"S-1-5-18", "S-1-5-32-544"}, "SYSTEM and Administrators only"
+    # security (#14): a folder someone else created is reset, backups keep the file's ACL and are pruned
+    assert "Set-Acl -LiteralPath $root -AclObject $reset" in backup
+    save = ps.text_of(_function(common, "Backup-ApexOneFile"))
+    assert "Set-Acl -LiteralPath $candidate -AclObject $copy" in save and "Select-Object -Skip $Keep" in save
 
 
 def test_removed_common_readers_stay_removed():

@@ -121,6 +121,7 @@ class Fleet:
         self.initial[name] = winsim.comparable(state)
         self.hosts[name] = {
             "ansible_connection": "apexone_double",
+            "apexone_cert_trusted_connections": ["apexone_double"],
             "apexone_double_state_dir": str(self.dir),
             "apexone_cert_hostname": HOST,
             "apexone_cert_pfx_path": str(pfx_path),

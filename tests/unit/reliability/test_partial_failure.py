@@ -101,7 +101,8 @@ def test_each_failing_step_is_rolled_back_exactly_and_the_next_run_converges(ans
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     new = material.pfx_thumbprint()
     for host in STEPS:
-        assert names(fleet.calls(host)) == FULL_RUN, host
+        # the run record writes on the server (#14) aside
+        assert [n for n in names(fleet.calls(host)) if n != "win_apexone_run_record"] == FULL_RUN, host
         final = fleet.state(host)
         site = next(s for s in final["iis"]["sites"] if s["name"] == "OfficeScan")
         assert {winsim.binding_certificate(final, b)[0] for b in site["bindings"] if b["protocol"] == "https"} == {new}

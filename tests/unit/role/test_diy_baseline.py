@@ -39,6 +39,7 @@ def host(tmp_path):
     (tmp_path / "apex09.json").write_text(json.dumps(winsim.new_state(old, hostname=FQDN)))
     inventory = {"all": {"hosts": {"apex09": {
         "ansible_connection": "apexone_double", "apexone_double_state_dir": str(tmp_path),
+        "apexone_cert_trusted_connections": ["apexone_double"],
         "diy_pfx_path": str(tmp_path / "apex09.pfx"), "diy_cer_path": str(tmp_path / "apex09.cer"),
         "diy_pfx_password": PASSWORD, "diy_hostname": FQDN, "diy_friendly_name": FRIENDLY,
         "diy_client_auth_trust_mode": 2,

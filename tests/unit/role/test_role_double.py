@@ -95,6 +95,12 @@ def test_full_replacement_then_compliant(ansible_env, fleet):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for host, facts in fleet["hosts"].items():
         recorded = calls(fleet, host)
+        # The run record is kept on the server (#14): written before the first change, after each step and at the
+        # end; the KB calls are the others.
+        everything = names(recorded)
+        writes = [i for i, n in enumerate(everything) if n == "win_apexone_run_record"]
+        assert writes and writes[0] == 1 and writes[-1] == len(everything) - 1, everything
+        recorded = [c for c in recorded if not c["module"].endswith("win_apexone_run_record")]
         assert names(recorded) == [
             "win_server_info", "win_webhost_cert", "win_agent_cert", "win_iis_https_binding",
             "win_apexone_services", "win_cert_persistence", "win_apexone_services", "win_server_info",
@@ -105,9 +111,10 @@ def test_full_replacement_then_compliant(ansible_env, fleet):
         site = next(s for s in final["iis"]["sites"] if s["name"] == "OfficeScan")
         assert all(winsim.binding_certificate(final, b)[0] == facts["new"] for b in site["bindings"] if b["protocol"] == "https")
         assert {s["status"] for s in final["services"].values()} == {"running"}
-        record = json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text())
+        record = json.loads(winsim.reg_get(final, winsim.RUN_RECORD_KEY, winsim.RUN_RECORD_VALUE))
         assert record["status"] == "applied" and record["old_thumbprint"] == facts["old"]
         assert record["health"]["ok"] is True
+        assert json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text()) == record  # the report copy
         assert record["binding_restore"] == [{"thumbprint": facts["old"], "bindings": ["*:4343:"]}]
     # Second run: every host is compliant and costs exactly one remote call.
     proc = run(ansible_env, fleet, "replace.yml")

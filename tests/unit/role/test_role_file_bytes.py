@@ -38,6 +38,7 @@ def site(tmp_path):
     (tmp_path / f"{HOST}.json").write_text(json.dumps(state))
     inventory = {"all": {"hosts": {HOST: {
         "ansible_connection": "apexone_double", "apexone_double_state_dir": str(tmp_path),
+        "apexone_cert_trusted_connections": ["apexone_double"],
         "apexone_cert_hostname": FQDN, "apexone_cert_pfx_path": str(tmp_path / f"{HOST}.pfx")}},
         "vars": {"apexone_cert_pfx_password": PASSWORD, "apexone_cert_ca_bundle_path": str(tmp_path / "root.pem"),
                  "apexone_cert_verify_tls": False, "apexone_cert_friendly_name": "Apex One web host 2026",

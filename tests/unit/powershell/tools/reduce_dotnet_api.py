@@ -410,6 +410,42 @@ for name, (since, members) in core.items():
     if extra:
         T[name]["members"].update(extra)
         T[name]["evidence"] += f"; not yet read: {', '.join(sorted(extra))}"
+# Run record key and its ACL (security, _ApexOneRunRecord.psm1), read from the XML at the commit named.
+T["Microsoft.Win32.RegistryKeyPermissionCheck"] = read(
+    "xml/Microsoft.Win32/RegistryKeyPermissionCheck.xml",
+    "0305a2d57b63b5ed07cd590f0061cb6343234b42",
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0 and 4.0.0.0 for the type and each field",
+    {"Default": "2.0", "ReadSubTree": "2.0", "ReadWriteSubTree": "2.0"},
+)
+T["System.Security.AccessControl.RegistrySecurity"] = read(
+    "xml/System.Security.AccessControl/RegistrySecurity.xml",
+    "0305a2d57b63b5ed07cd590f0061cb6343234b42",
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0, 2.0.5.0, 4.0.0.0 for the type and .ctor(); "
+    "AddAccessRule, GetOwner, SetOwner, SetAccessRuleProtection, GetAccessRules, AreAccessRulesProtected are inherited "
+    "from ObjectSecurity/CommonObjectSecurity (2.0)",
+    {".ctor": "2.0", "AddAccessRule": "2.0", "SetOwner": "2.0", "GetOwner": "2.0", "SetAccessRuleProtection": "2.0",
+     "GetAccessRules": "2.0", "AreAccessRulesProtected": "2.0"},
+)
+T["System.Security.AccessControl.RegistryAccessRule"] = read(
+    "xml/System.Security.AccessControl/RegistryAccessRule.xml",
+    "0305a2d57b63b5ed07cd590f0061cb6343234b42",
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0, 2.0.5.0, 4.0.0.0 for the type and every .ctor",
+    {".ctor": "2.0", "RegistryRights": "2.0"},
+)
+for name, members in {
+    "Microsoft.Win32.RegistryValueOptions": {"None": "2.0", "DoNotExpandEnvironmentNames": "2.0"},
+    "System.Security.AccessControl.AccessControlSections": {"None": "2.0", "Audit": "2.0", "Access": "2.0",
+                                                            "Owner": "2.0", "Group": "2.0", "All": "2.0"},
+    "System.Security.AccessControl.AccessControlType": {"Allow": "2.0", "Deny": "2.0"},
+    "System.Security.AccessControl.InheritanceFlags": {"None": "2.0", "ContainerInherit": "2.0", "ObjectInherit": "2.0"},
+    "System.Security.AccessControl.PropagationFlags": {"None": "2.0", "NoPropagateInherit": "2.0", "InheritOnly": "2.0"},
+    "System.Security.AccessControl.RegistryRights": {"FullControl": "2.0", "ReadKey": "2.0", "WriteKey": "2.0",
+                                                     "ChangePermissions": "2.0", "TakeOwnership": "2.0"},
+}.items():
+    T.setdefault(name, unread("2.0", members))
 doc = {
     "description": (
         "Availability in .NET Framework of the .NET types and members the collection's C# and PowerShell use "
