@@ -45,6 +45,23 @@ def pip_version() -> str:
     return get_venv_packages(_Python())["pip"]
 
 
+def link_dependencies(collection_dir: str) -> None:
+    """Make the collections ours depends on (ansible.windows: its SCManager C# util) visible to ansible-test.
+
+    ansible-test looks for other collections only in the ansible_collections folder that holds the tested one; the
+    Makefile installs them in another (ANSIBLE_COLLECTIONS_PATH), so link each namespace that is missing here.
+    """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(collection_dir)))
+    for path in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep):
+        other = os.path.join(path, "ansible_collections")
+        if not path or not os.path.isdir(other) or os.path.abspath(other) == root:
+            continue
+        for namespace in sorted(os.listdir(other)):
+            target = os.path.join(root, namespace)
+            if not os.path.exists(target):
+                os.symlink(os.path.join(other, namespace), target)
+
+
 def main(collection_dir: str) -> int:
     cache = os.path.expanduser("~/.ansible/test/cache")
     os.makedirs(cache, exist_ok=True)
@@ -54,6 +71,7 @@ def main(collection_dir: str) -> int:
     if not os.path.isdir(os.path.join(collection_dir, ".git")):
         subprocess.check_call(["git", "init", "-q"], cwd=collection_dir)
     subprocess.check_call(["git", "add", "-A"], cwd=collection_dir)
+    link_dependencies(collection_dir)
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     for name, why in SKIPPED.items():
         print(f"ansible-test sanity: skipping {name}: {why}")

@@ -1270,7 +1270,26 @@ Function Get-ApexOneWebSite {
     }
 }
 
+Function ConvertTo-ApexOneStartMode {
+    <#
+    .SYNOPSIS
+    The start mode word of an SCManager start type (auto, delayed, manual, disabled, boot, system).
+    #>
+    param ([object]$StartType)
+
+    switch ([string]$StartType) {
+        'AutoStart' { 'auto' }
+        'AutoStartDelayed' { 'delayed' }
+        'DemandStart' { 'manual' }
+        'Disabled' { 'disabled' }
+        'BootStart' { 'boot' }
+        'SystemStart' { 'system' }
+        default { ([string]$StartType).ToLowerInvariant() }
+    }
+}
+
 Export-ModuleMember -Function @(
+    'ConvertTo-ApexOneStartMode'
     'ConvertTo-ApexOneIsoDate'
     'ConvertTo-ApexOneThumbprint'
     'ConvertTo-ApexOneHex'

@@ -125,7 +125,7 @@ _WORKER = "from ansible_collections.apexone.certificates.plugins.module_utils._p
 
 def _start_worker(chunk: list[dict[str, t.Any]]) -> subprocess.Popen | None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_collections_root(),
-                                                                     os.environ.get("PYTHONPATH")])))
+                                                                    os.environ.get("PYTHONPATH")])))
     try:
         proc = subprocess.Popen(  # noqa: S603 - this interpreter, a fixed command
             [sys.executable, "-c", _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,

@@ -47,6 +47,8 @@ requirements:
 author: apexone.certificates maintainers (@apexone-certificates)
 notes:
   - Check mode is supported, the task only reads.
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full

@@ -5,6 +5,7 @@
 
 #AnsibleRequires -CSharpUtil Ansible.Basic
 #AnsibleRequires -CSharpUtil ansible_collections.ansible.windows.plugins.module_utils.SCManager
+#AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
 
 Set-StrictMode -Version 2.0
 
@@ -38,24 +39,6 @@ $startTypes = @{
 $readRights = [Ansible.Windows.SCManager.ServiceRights]'QueryConfig, QueryStatus, EnumerateDependents'
 $timeoutSeconds = if ($module.Params.timeout -lt 1) { 1 } else { $module.Params.timeout }
 $timeout = [TimeSpan]::FromSeconds($timeoutSeconds)
-
-Function ConvertTo-StartModeName {
-    <#
-    .SYNOPSIS
-    The start mode word of an SCManager start type (auto, delayed, manual, disabled, boot, system).
-    #>
-    param ([object]$StartType)
-
-    switch ([string]$StartType) {
-        'AutoStart' { 'auto' }
-        'AutoStartDelayed' { 'delayed' }
-        'DemandStart' { 'manual' }
-        'Disabled' { 'disabled' }
-        'BootStart' { 'boot' }
-        'SystemStart' { 'system' }
-        default { ([string]$StartType).ToLowerInvariant() }
-    }
-}
 
 Function ConvertTo-StatusName {
     <#
@@ -109,7 +92,7 @@ Function Get-ServiceState {
         @{
             name = $service.ServiceName
             status = if ($null -ne $controller) { ConvertTo-StatusName -Status $controller.Status } else { $null }
-            start_mode = ConvertTo-StartModeName -StartType $service.StartType
+            start_mode = ConvertTo-ApexOneStartMode -StartType $service.StartType
             dependents = @($service.DependedBy)
         }
     }

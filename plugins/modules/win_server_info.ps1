@@ -234,15 +234,7 @@ Function Add-ServiceControlState {
     try {
         $scm = New-Object -TypeName Ansible.Windows.SCManager.Service -ArgumentList @($Service.name, $rights)
         try {
-            $Service.start_mode = switch ([string]$scm.StartType) {
-                'AutoStart' { 'auto' }
-                'AutoStartDelayed' { 'delayed' }
-                'DemandStart' { 'manual' }
-                'Disabled' { 'disabled' }
-                'BootStart' { 'boot' }
-                'SystemStart' { 'system' }
-                default { ([string]$scm.StartType).ToLowerInvariant() }
-            }
+            $Service.start_mode = ConvertTo-ApexOneStartMode -StartType $scm.StartType
             # EnumDependentServices: direct and indirect dependents, in reverse start order (the order to stop them).
             $Service.dependents = @($scm.DependedBy)
         }

@@ -239,14 +239,17 @@ service_ini:
       type: str
 apricot_config:
   description:
-    - C(PCCSRV\SRS\apricot_config) or, when only that exists, C(PCCSRV\SRS\apricot_config.xml) (the C(<cert_cn>) and C(<cert_friendly_name>) elements of KA-0004491).
+    - C(PCCSRV\SRS\apricot_config) or, when only that exists, C(PCCSRV\SRS\apricot_config.xml)
+      (the C(<cert_cn>) and C(<cert_friendly_name>) elements of KA-0004491).
     - The raw bytes, never parsed here. The controller reads them (the P(apexone.certificates.webhost_plan#filter)
       plan adds the parsed fields C(cert_cn), C(cert_friendly_name), C(encoding)).
   returned: always
   type: dict
   contains:
     path:
-      description: Full path of the file that was read; the KB name C(SRS\apricot_config) when neither exists. M(apexone.certificates.win_cert_persistence) writes to the same path.
+      description:
+        - Full path of the file that was read; the KB name C(SRS\apricot_config) when neither exists.
+        - M(apexone.certificates.win_cert_persistence) writes to the same path.
       type: str
       sample: C:\Program Files (x86)\Trend Micro\Apex One\PCCSRV\SRS\apricot_config
     exists:

@@ -749,7 +749,7 @@ def _plan(facts: dict, desired: dict) -> dict[str, t.Any]:
 
     # Blockers and warnings that need a person, never an automatic change.
     version, build_no = _product_build(facts)
-    major = _int(str(version).split(".")[0]) if version else None
+    major = _int(str(version).split(".", maxsplit=1)[0]) if version else None
     if major is None:
         result.warn(
             "unknown_version",

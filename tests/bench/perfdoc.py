@@ -214,9 +214,9 @@ def update_preflight(page: str, results: dict, analysis: dict) -> str:
     end = page.index("## 2. ", start)
     page = page[:start] + section + page[end:]
     # Results table: the preflight rows of this run first, the other rows as they were.
-    rows = [r for r in analysis["rows"]]
+    rows = list(analysis["rows"])
     table_rows = ["| " + " | ".join(str(r.get(h, "")) for h in ("what", "ours", "baseline", "ratio", "target", "met",
-                                                                  "marks")) + " |" for r in rows]
+                                                                "marks")) + " |" for r in rows]
     out, in_table, inserted = [], False, False
     for line in page.split("\n"):
         if line.startswith("|---|---|---|---|---|---|---|") and not inserted:

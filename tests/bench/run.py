@@ -322,7 +322,7 @@ def extrapolate(points: dict[int, float], check: dict | None, target: int) -> di
 def bench_preflight(bench: Bench) -> dict:
     out: dict = {}
     top = max(SIZES["preflight"])
-    files = max(top, max(SIZES["diy"]), max(SIZES["fleet"]))
+    files = max(top, *SIZES["diy"], *SIZES["fleet"])
     bench.log(f"preflight: generating {files} certificates and PFX files")
     started = time.perf_counter()
     fleet = make_pfx_fleet(bench, files)

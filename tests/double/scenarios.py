@@ -104,7 +104,7 @@ MATRIX: list[Scenario] = [
           showed={"services": DEFECTS[3], "rollback": DEFECTS[3], "failure": DEFECTS[3]}),
     _apex("ad_service_disabled", services="ad_disabled", failure_steps=("win_cert_persistence",),
           showed={"converge": DEFECTS[3], "plan": DEFECTS[3], "services": DEFECTS[3], "rollback": DEFECTS[3],
-                 "agents": DEFECTS[3], "failure": DEFECTS[3]}),
+                  "agents": DEFECTS[3], "failure": DEFECTS[3]}),
     _apex("master_has_dependent", services="dependent", failure_steps=("win_cert_persistence",),
           showed={"services": DEFECTS[3], "rollback": DEFECTS[3], "failure": DEFECTS[3]}),
     _apex("ad_service_missing", services="ad_missing"),

@@ -510,7 +510,8 @@ class ApexOneServer:
     def has_step7_fix(self) -> bool:
         version = str(reg_get(self.state, INFO_KEY, "Server_Version") or "")
         build = int(str(reg_get(self.state, INFO_KEY, "ServicePack_Build") or "0") or 0)
-        major = int(version.split(".")[0]) if version.split(".")[0].isdigit() else 0
+        first = version.split(".", maxsplit=1)[0]
+        major = int(first) if first.isdigit() else 0
         return major >= 13 or (major == 12 and build >= STEP7_MIN_XG_BUILD)
 
     # ---- failure injection
@@ -518,7 +519,8 @@ class ApexOneServer:
         """``state["fail"][module]`` is a message (every call fails) or {message, times, match, after}.
 
         ``match``: a subset of the module arguments the call must have to fail (others neither fail nor use up
-        ``times``); ``contains``: a text the JSON of the arguments must contain (for list arguments). ``after: true`` fails the module after its change (the change stays, the failed result carries
+        ``times``); ``contains``: a text the JSON of the arguments must contain (for list arguments). ``after: true``
+        fails the module after its change (the change stays, the failed result carries
         what the module had put in its result, as Ansible.Basic's FailJson returns ``$module.Result``).
         """
         rule = self.state.get("fail", {}).get(module)

@@ -173,7 +173,7 @@ def test_get_apricot_cert(xml, cn, fn):
     (b"<c>\r\n  <cert_cn>old</cert_cn>\r\n</c>\r\n",
      b"<c>\r\n  <cert_cn>apex01</cert_cn>\r\n  <cert_friendly_name>A &amp; B</cert_friendly_name>\r\n</c>\r\n"),
     (b"<c>\n\t<cert_cn>old</cert_cn>  \n</c>", b"<c>\n\t<cert_cn>apex01</cert_cn>  \n\t<cert_friendly_name>A &amp; B"
-                                              b"</cert_friendly_name>\n</c>"),
+     b"</cert_friendly_name>\n</c>"),
     (b"<c>\r\n  <cert_cn>old</cert_cn>",
      b"<c>\r\n  <cert_cn>apex01</cert_cn>\r\n  <cert_friendly_name>A &amp; B</cert_friendly_name>"),
     (b"<c><cert_cn/><x/></c>", b"<c><cert_cn>apex01</cert_cn><cert_friendly_name>A &amp; B</cert_friendly_name>"

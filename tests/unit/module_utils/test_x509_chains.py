@@ -282,7 +282,8 @@ def test_intermediate_that_is_not_a_ca_is_named(three_tier):
     assert problem["message"] == (
         "the chain does not validate against the CA bundle: path validation stops at 'CN=Corp Issuing CA,O=Apex "
         "Lab': it lacks an extension its role requires (2.5.29.15 is Key Usage) (cryptography: validation failed: "
-        "invalid extension: 2.5.29.15: Certificate is missing required extension); re-issue or replace the certificate named there (or give the CA bundle the agents really "
+        "invalid extension: 2.5.29.15: Certificate is missing required extension); re-issue or replace the certificate "
+        "named there (or give the CA bundle the agents really "
         "trust)"
     )
 

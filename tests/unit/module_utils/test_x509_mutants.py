@@ -246,7 +246,7 @@ def test_a_matching_key_with_has_private_key_false_is_still_a_key(leaf):
     [
         (lambda: pki.rsa_key(2048, slot=727), "RSA", 2048),
         (lambda: pki.ec_key(ec.SECP384R1()), "EC", 384),
-        (lambda: ed25519.Ed25519PrivateKey.generate(), "Ed25519", 256),
+        (ed25519.Ed25519PrivateKey.generate, "Ed25519", 256),
     ],
 )
 def test_key_description_in_x509_info(lab, make, kind, size):
@@ -457,7 +457,7 @@ def test_a_pfx_with_two_private_keys_is_a_duplicate_leaf(lab, leaf):
     key, cert = leaf
     first = pki.make_pfx(key, cert, password=None)
     second = pki.make_pfx(pki.rsa_key(2048, slot=743), lab.server("apex02.corp.example",
-                                                                   key=pki.rsa_key(2048, slot=743))[1], password=None)
+                                                                  key=pki.rsa_key(2048, slot=743))[1], password=None)
     raw = _merge_pfx(first, second, key_bags_from_last_only=True)  # one certificate, two keys
     assert _x509.read_pfx_envelope(raw)["key_bags"] == 2
     info = _x509.pfx_info(raw)

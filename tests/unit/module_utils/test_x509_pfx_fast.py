@@ -73,7 +73,7 @@ def _two_key_pfx(key, cert, other_key):
     two = a12.Pfx.load(pkcs12.serialize_key_and_certificates(b"b", other_key, None, None, serialization.NoEncryption()))
     safes = [ci for p in (one, two) for ci in a12.AuthenticatedSafe.load(p["auth_safe"]["content"].native)]
     return a12.Pfx({"version": "v3", "auth_safe": {"content_type": "data",
-                                                  "content": a12.AuthenticatedSafe(safes).dump()}}).dump()
+                                                   "content": a12.AuthenticatedSafe(safes).dump()}}).dump()
 
 
 def test_fast_and_full_load_agree_on_every_variant(lab_pki, server, monkeypatch):

@@ -75,7 +75,7 @@ def genuine_record(state_before, material, written):
                              "apex01", "2026-11-30T08:00:00Z")
     old = _x509.thumbprint(material["old"])
     record.update(binding_restore=[{"thumbprint": old, "bindings": [b["binding"] for b in record["bindings_before"]
-                                                                   if b["thumbprint"] == old]}],
+                                                                    if b["thumbprint"] == old]}],
                   services_stop=[], services_restore=[])
     record.update(status="applied", imported=True, bindings_moved=True, schannel_changed=False, roots_moved=[],
                   services_stopped=True, restores=[{

@@ -85,6 +85,8 @@ def raw_files(facts):
 
 def plan(facts, desired):
     return _planner.plan(raw_files(facts), desired)
+
+
 POOL = "IIS AppPool\\OfficeScan"
 CERT = "apexone.certificates.win_webhost_cert"
 AGENT = "apexone.certificates.win_agent_cert"
@@ -239,8 +241,8 @@ def test_lines_list_every_action_binding_and_problem_and_never_claim_compliance(
         "step 7: win_cert_persistence"]
     assert lines[4:5] == [f"binding *:4343:: {OLD} -> {NEW}"]
     assert [line.split(": sha256 ")[0] for line in lines[5:8]] == ["file " + PCCSRV + "\\Pccnt\\Common\\OfcIPCer.dat",
-                                                         "file " + PCCSRV + "\\WSS\\Service.ini",
-                                                         "file " + PCCSRV + "\\SRS\\apricot_config"]
+                                                                   "file " + PCCSRV + "\\WSS\\Service.ini",
+                                                                   "file " + PCCSRV + "\\SRS\\apricot_config"]
     assert lines[8:] == ["warning: service_missing: Apex One service(s) not found: smart_protection"]
     assert result["services"] == ["master", "ad_integration"]
 
@@ -598,8 +600,6 @@ def test_the_trust_mode_reason_says_unset_for_a_missing_value():
 
 
 # ------------------------------------------------------------------------------------------------ step 7
-
-
 
 
 @pytest.mark.parametrize(

@@ -242,7 +242,7 @@ def test_health_after_a_converged_run_and_after_a_revert(server, material):
     after = health(facts(server), new)
     assert after["ok"] is True, after
     assert {c["code"] for c in after["checks"]} >= {"in_my", "trusted_people_same_thumbprint", "not_disallowed",
-                                                   "master_running", "binding_serves_new"}
+                                                    "master_running", "binding_serves_new"}
     # The Smart Protection Server reverts its port to the old certificate (KA-0004491): health says so.
     server.state["http_sys"][0]["thumbprint"] = _x509.thumbprint(material["old"])
     reverted = health(facts(server), new)

@@ -327,7 +327,7 @@ def test_plain_turns_everything_into_json_types():
 
     assert rp._plain({1: (Text("a"), True, None, 2, 2.5, b"x", {"k": [3]})}) == {
         "1": ["a", True, None, 2, 2.5, "b'x'", {"k": [3]}]}
-    assert type(rp._plain(Text("a"))) is str
+    assert type(rp._plain(Text("a"))) is str  # pylint: disable=unidiomatic-typecheck  # exactly str, not a subclass
 
 
 def good_report(hosts=("a", "b"), when=NOW, title="T"):
@@ -460,16 +460,16 @@ def test_timeline_geometry():
 
 def test_timeline_names_at_most_25_hosts_per_bar():
     hosts = [minimal(f"h{i:02d}", days=100) for i in range(27)]
-    (bar,) = [b for b in rp.timeline({"hosts": hosts}, timeline_days=30)["bars"] if b["count"]]
-    assert bar["tip"].endswith(", h24 and 2 more)") and "h25" not in bar["tip"]
+    (busy,) = [b for b in rp.timeline({"hosts": hosts}, timeline_days=30)["bars"] if b["count"]]
+    assert busy["tip"].endswith(", h24 and 2 more)") and "h25" not in busy["tip"]
 
 
 def test_html_view_rows_and_tiles():
     hosts = [
         {**minimal("a", days=-1), "hostname": "a.example", "served": {"days_left": -1, "thumbprint": T1,
-                                                                       "endpoint": "a:4343", "subject_cn": "a",
-                                                                       "not_after": "2027-01-01T00:00:00Z",
-                                                                       "tls_version": "TLSv1.2", "chain_valid": True},
+                                                                      "endpoint": "a:4343", "subject_cn": "a",
+                                                                      "not_after": "2027-01-01T00:00:00Z",
+                                                                      "tls_version": "TLSv1.2", "chain_valid": True},
          "expected": {"thumbprint": T2}, "thumbprint_match": False,
          "problems": [{"code": "expired", "severity": "error"}, {"code": "i", "severity": "info"}]},
         {**minimal("b", "warning", days=29)}, {**minimal("c", "error", days=30)}, {**minimal("d", days=90)},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_tls_probe import NAME, servers, tls10  # noqa: F401 - the module-scoped lab TLS servers
+from test_tls_probe import NAME, servers, tls10  # noqa: F401 pylint: disable=unused-import  # the module-scoped lab TLS servers
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _tls_probe as tp
 

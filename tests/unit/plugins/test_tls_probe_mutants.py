@@ -73,7 +73,7 @@ def test_endpoint_forms(item, targets):
         ({"host": "h", "port": True}, "endpoint 1: the port must be a number from 1 to 65535, not True"),
         ("[zz]:1", "endpoint 1: '[zz]' is not an IPv6 address"),
         ("a:b:c", "endpoint 1: 'a:b:c' is neither host:port nor an IPv6 address"),
-        ({"host": "h", "x": 1, "a": 2}, "endpoint 1: unknown key(s) a, x (use host, port, server_name, label)"),
+        ({"host": "h", "x": 1, "a": 2}, "endpoint 1: unknown key(s) a, x (use host, port, server_name, label, expected_addresses)"),
         ({"host": " "}, "endpoint 1: 'host' is required and must be a non-empty string"),
         ({"host": "h:1", "port": 2}, "endpoint 1: the port is given twice (in host and in port)"),
         ({"host": "h", "server_name": 5}, "endpoint 1: server_name must be a string"),
@@ -107,7 +107,7 @@ def test_the_endpoint_shown_for_an_invalid_item_is_cut_to_200_characters():
 
 
 @pytest.mark.parametrize(("items", "message"), [("h:1", "endpoints must be a list, not str"),
-                                                 ({"host": "h"}, "endpoints must be a list, not dict")])
+                                                ({"host": "h"}, "endpoints must be a list, not dict")])
 def test_endpoints_must_be_a_list(items, message):
     with pytest.raises(tp.EndpointError) as caught:
         tp.parse_endpoints(items)
@@ -183,7 +183,7 @@ def test_empty_result_fields():
         "ok": False, "error": None, "error_code": None, "thumbprint": None, "subject_cn": None, "issuer": None,
         "san_dns": [], "not_before": None, "not_after": None, "days_left": None, "tls_version": None, "cipher": None,
         "certificate_pem": None, "chain_pem": [], "chain_source": None, "chain_valid": None, "hostname_valid": None,
-        "problems": [], "elapsed_ms": None}
+        "problems": [], "elapsed_ms": None, "peer_address": None, "address_valid": None}
 
 
 def test_a_good_served_chain(lab, served):

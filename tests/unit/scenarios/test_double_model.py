@@ -29,7 +29,7 @@ def certs():
 
 def server(certs, **spec) -> winsim.ApexOneServer:
     return winsim.ApexOneServer(scenarios.build_state(scenarios.Scenario("t", **spec), hostname=FQDN,
-                                                     original=certs["original"]))
+                                                      original=certs["original"]))
 
 
 def pfx_args(certs, encryption="legacy", friendly="Apex One web host 2026", **extra):
@@ -205,7 +205,7 @@ def test_root_store_hygiene_reports_kept_not_skipped(certs):
 def test_run_record_is_read_from_the_registry(certs):
     srv = server(certs)
     assert srv.call("win_server_info", {})["run_record"] is None
-    winsim.reg_set(srv.state, winsim.RUN_RECORD_KEY, "Record", '{"status": "applied"}')
+    winsim.reg_set(srv.state, winsim.RUN_RECORD_KEY, winsim.RUN_RECORD_VALUE, '{"status": "applied"}')
     assert srv.call("win_server_info", {})["run_record"] == '{"status": "applied"}'
     assert winsim.RUN_RECORD_KEY.lower() not in winsim.comparable(srv.state)["registry"]
 

@@ -79,7 +79,7 @@ class Matrix:
 
     def _add(self, spec: scenarios.Scenario, step: str | None) -> None:
         name = host_name(spec, step)
-        master = FQDN if spec.master == "fqdn" else FQDN.split(".")[0]
+        master = FQDN if spec.master == "fqdn" else FQDN.split(".", maxsplit=1)[0]
         _k, original = pki.make_cert(master, issuer=None, key=pki.rsa_key(2048, slot=800))
         key = pki.ec_key() if spec.new_key == "ec" else pki.rsa_key(2048, slot=801)
         _k, new = self.lab.server(FQDN, key=key)
