@@ -161,6 +161,8 @@ _ROOT_MOVED = _object({
     "reason": (False, _optional(_text(64))),
     "already_in_ca": (False, _bool),
 })
+
+
 def _sha256(where: str, value: t.Any) -> str | None:
     if value is None:
         return None
@@ -192,6 +194,8 @@ _RESTORE = _object({
     "sha256": (False, _sha256),
     "backup_file": (False, _optional(_text(1024))),
 })
+
+
 def _loose(where: str, value: t.Any, depth: int = 0) -> t.Any:
     """JSON data the role copies from module results (binding changes, health): bounded, every thumbprint checked."""
     if depth > 4:
@@ -240,7 +244,7 @@ def _choice(where: str, value: t.Any, choices: tuple) -> str:
 
 
 FIELDS: dict[str, tuple[bool, t.Callable[[str, t.Any], t.Any]]] = {
-    "schema": (False, lambda where, v: _schema(where, v)),
+    "schema": (False, lambda where, v: _schema(where, v)),  # pylint: disable=unnecessary-lambda  # defined below
     "host": (True, _host),
     "started": (True, _timestamp),
     "status": (True, _status),
@@ -461,7 +465,7 @@ def validate(record: t.Any, server_info: dict) -> dict:
         backup = _plain_windows_path(f"restores[{index}].backup_file", restore["backup_file"])
         pattern = re.escape(ntpath.basename(path)) + _BACKUP_SUFFIX
         if not _is_backup_folder(ntpath.dirname(backup), path) or not re.fullmatch(pattern, ntpath.basename(backup),
-                                                                                 re.IGNORECASE):
+                                                                                   re.IGNORECASE):
             raise RunRecordError(
                 f"{where}: restores[{index}].backup_file {backup[:200]!r} is not a backup the modules write "
                 f"('{ntpath.basename(path)}.<yyyyMMdd-HHmmss>.bak' in %ProgramData%\\{BACKUP_FOLDER})"
