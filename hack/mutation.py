@@ -52,7 +52,8 @@ TARGETS: dict[str, dict] = {
     "x509": {
         "source": "plugins/module_utils/_x509.py",
         "tests": ["tests/unit/module_utils/test_x509.py", "tests/unit/module_utils/test_x509_mutants.py",
-                  "tests/unit/module_utils/test_x509_chains.py", "tests/unit/module_utils/test_x509_pfx_fast.py"],
+                  "tests/unit/module_utils/test_x509_exact_mutants.py", "tests/unit/module_utils/test_x509_chains.py",
+                  "tests/unit/module_utils/test_x509_pfx_fast.py"],
     },
     "report": {
         "source": "plugins/plugin_utils/_report.py",
