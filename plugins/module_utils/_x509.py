@@ -440,7 +440,9 @@ def _base64_decodes_to_der(text: bytes) -> bool:
     if len(compact) < 16 or not re.fullmatch(rb"[A-Za-z0-9+/=_-]+", compact):
         return False
     try:
-        decoded = base64.b64decode(compact + b"=" * (-len(compact) % 4), altchars=b"-_" if b"-" in compact else None)
+        # base64url (RFC 4648 section 5) spells + and / as - and _; a text may hold only one of them.
+        urlsafe = b"-" in compact or b"_" in compact
+        decoded = base64.b64decode(compact + b"=" * (-len(compact) % 4), altchars=b"-_" if urlsafe else None)
     except (binascii.Error, ValueError):
         return False
     return decoded[:1] == b"\x30"

@@ -375,6 +375,7 @@ def test_only_brackets_are_stripped_from_an_address():
 
 def test_base64url_text_with_a_dash_is_recognised():
     assert _x509._base64_decodes_to_der(b"MII-" + b"A" * 12) is True
+    assert _x509._base64_decodes_to_der(b"MII_" + b"A" * 12) is True  # base64url with an underscore only
     assert error_of(_x509.pfx_info, b"MII-" + b"A" * 12, PASSWORD)[1].startswith(
         "the file is base64 text of a PFX, not the binary PFX")
 
