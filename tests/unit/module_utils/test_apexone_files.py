@@ -336,7 +336,7 @@ def _non_key_lines(data: bytes) -> list[str]:
 @pytest.mark.property
 class TestIniProperties:
     @given(ini_file(), st.data())
-    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.differing_executors])
     def test_round_trip(self, generated, data):
         original, codec, has_friendly = generated
         values = {"HTTPS_CERT": data.draw(value(codec)), "HTTPS_CERT_FRIENDLY_NAME": data.draw(value(codec))}
@@ -360,7 +360,7 @@ class TestIniProperties:
         assert added == (0 if has_friendly else 1)
 
     @given(ini_file(), st.data())
-    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.differing_executors])
     def test_restoring_old_values_restores_every_byte(self, generated, data):
         original, codec, has_friendly = generated
         assume(has_friendly)
@@ -369,7 +369,7 @@ class TestIniProperties:
         assert files.set_ini_values(files.set_ini_values(original, new), old) == original
 
     @given(ini_file(), st.text(min_size=1, max_size=10), st.sampled_from(["\r", "\n", "\x00", "\x1f", "\x7f", "\u2028", "\x85"]))
-    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.differing_executors])
     def test_hostile_value_never_reaches_the_file(self, generated, text, bad):
         original, _codec, _has_friendly = generated
         hostile = text[: len(text) // 2] + bad + "HTTPS=1" + text[len(text) // 2:]
@@ -401,7 +401,7 @@ def apricot_file(draw):
 @pytest.mark.property
 class TestApricotProperties:
     @given(apricot_file(), st.data())
-    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.differing_executors])
     def test_round_trip(self, generated, data):
         original, codec, has_friendly, indent = generated
         cn, fn = data.draw(value(codec)), data.draw(value(codec))
@@ -424,7 +424,7 @@ class TestApricotProperties:
             assert added == [indent + "<cert_friendly_name>" + files.xml_escape(fn) + "</cert_friendly_name>"]
 
     @given(apricot_file(), st.data())
-    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.differing_executors])
     def test_last_write_wins_and_restore(self, generated, data):
         original, codec, has_friendly, _indent = generated
         first = (data.draw(value(codec)), data.draw(value(codec)))
@@ -436,7 +436,7 @@ class TestApricotProperties:
             assert restored == original
 
     @given(apricot_file(), st.text(alphabet="<>&\"' abc/", min_size=1, max_size=12))
-    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.differing_executors])
     def test_markup_in_values_is_escaped_not_injected(self, generated, text):
         original, _codec, _has_friendly, _indent = generated
         assume(text.strip(" ") == text)
