@@ -492,3 +492,76 @@ def test_html_view_rows_and_tiles():
     assert [r["status_rank"] for r in rows] == [0, 1, 2, 0, 3]
     assert rows[4]["endpoint"] == "e:1, e:2" and rows[4]["days_sort"] == 10**6 and rows[4]["days"] is None
     assert rows[4]["hostname"] == "" and rows[4]["served"] == "" and rows[4]["expected"] == ""
+
+
+# ------------------------------------------------------------------------------------------ second round (#17)
+
+
+def test_no_probe_at_all_is_unreachable_with_its_code():
+    record = rp.build_host_record("h", probes=[])
+    assert record["problems"] == [{"code": "unreachable", "severity": "error",
+                                   "message": "no endpoint was probed for this host"}]
+    assert record["status"] == "unreachable"
+
+
+def test_a_secret_is_masked_before_a_message_is_cut():
+    """Masking after the cut would leave the start of a secret that the message limit cut in two."""
+    secret = "s3cret-Value"
+    plan = {"warnings": [{"code": "w", "message": "x" * 495 + secret}]}
+    record = rp.build_host_record("h", probes=[probe()], plan=plan, redact=[secret])
+    (warning,) = [p for p in record["problems"] if p["code"] == "w"]
+    assert warning["message"] == "x" * 495 + "**..."
+
+
+def test_the_slice_name_is_cut_at_128_characters():
+    report = rp.build_report([minimal("a")], slice_id="s" * 200, now=NOW)
+    assert report["sources"][0]["slice"] == "s" * 125 + "..."
+
+
+def test_a_newer_schema_is_refused_with_the_whole_advice():
+    with pytest.raises(rp.ReportError) as caught:
+        rp.check_report({**good_report(), "schema_version": 2})
+    assert str(caught.value) == ("the report was written with schema_version 2; this collection reads up to 1: "
+                                 "update the collection")
+
+
+@pytest.mark.parametrize(("field", "where"), [
+    ("expected", ""), ("subject_cn", " (a), served"), ("not_after", " (a), served"), ("tls_version", " (a), served")])
+def test_each_checked_record_field_is_checked(field, where):
+    host = minimal("a")
+    if where:
+        host["served"] = {**host["served"], field: 5}
+    else:
+        host[field] = "x"
+    with pytest.raises(rp.ReportError) as caught:
+        rp.check_report({**good_report(), "hosts": [host]})
+    value = 5 if where else "'x'"
+    assert str(caught.value) == f"the report, host 1{where}: '{field}' is {value}, not what a fleet report holds"
+
+
+def test_a_report_without_a_date_never_wins_over_a_dated_one():
+    dated = rp.build_report([minimal("a", "ok")], now="2027-01-02T00:00:00Z")
+    undated = {**rp.build_report([minimal("a", "error")], now=NOW), "generated_at": None, "sources": None}
+    merged = rp.merge_reports([dated, undated], now=NOW)
+    assert [(h["host"], h["status"]) for h in merged["hosts"]] == [("a", "ok")]
+    assert merged["sources"][-1] == {"slice": None, "generated_at": "", "hosts": 1}
+
+
+def test_row_edges():
+    hosts = [minimal("a", days=0), {**minimal("b", days=5), "problems": [
+        {"code": "e", "severity": "error"}, {"code": "w", "severity": "warning"}, {"code": "i", "severity": "info"}]}]
+    rows = rp.html_view({**good_report(), "hosts": hosts})["rows"]
+    assert [r["days_css"] for r in rows] == ["d-soon", "d-soon"]
+    assert [r["problem_count"] for r in rows] == [0, 2]
+    assert [r["not_after"] for r in rows] == ["", ""]
+
+
+def test_html_view_takes_the_report_date_and_the_timeline_length():
+    view = rp.html_view(good_report(), timeline_days=60)
+    assert view["generated_at"] == NOW
+    assert [b["label"] for b in view["chart"]["bars"]] == ["expired", "0-29", "30-59", "60+"]
+
+
+def test_render_html_trims_block_lines_and_keeps_the_last_newline():
+    template = "<p>\n    {% if view.title %}\n{{ view.title }}\n    {% endif %}\n</p>\n"
+    assert rp.render_html(good_report(title="T & T"), template) == "<p>\nT &amp; T\n</p>\n"
