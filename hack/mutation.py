@@ -47,6 +47,7 @@ TARGETS: dict[str, dict] = {
     "planner": {
         "source": "plugins/plugin_utils/_planner.py",
         "tests": ["tests/unit/plugin_utils/test_planner.py", "tests/unit/plugin_utils/test_planner_mutants.py",
+                  "tests/unit/plugin_utils/test_planner_parts_mutants.py",
                   "tests/unit/plugin_utils/test_planner_files.py", "tests/unit/plugin_utils/test_planner_procedure.py"],
     },
     "x509": {
@@ -89,6 +90,17 @@ def load_equivalents(path: str = EQUIVALENTS) -> list[dict]:
         entries = yaml.safe_load(handle) or []
     flat = []
     for number, entry in enumerate(entries, 1):
+        if entry.get("replace"):
+            # One change everywhere in the matched functions: the mutant's line is the original line with the text
+            # "from" replaced by one of "to" (for example "default=[]) or []" -> "default=None) or []").
+            rule = entry["replace"]
+            item = {"file": entry.get("file"), "function": entry.get("function"), "reason": entry.get("reason"),
+                    "from": rule.get("from"), "to": list(rule.get("to") or [])}
+            missing = [k for k, v in item.items() if not str(v or "").strip()]
+            if missing:
+                raise SystemExit(f"{path}: entry {number} has no {', '.join(missing)}")
+            flat.append(item)
+            continue
         pairs = entry.get("pairs") or [{"before": entry.get("before"), "after": entry.get("after")}]
         for pair in pairs:
             item = {"file": entry.get("file"), "function": entry.get("function"), "reason": entry.get("reason"),
@@ -240,12 +252,15 @@ def changed_lines(diff: str) -> tuple[str, str]:
 
 def is_equivalent(result: dict, source: str, equivalents: list[dict]) -> dict | None:
     for entry in equivalents:
-        if (
-            entry["file"] == source
-            and fnmatch.fnmatchcase(result["function"], entry["function"])
-            and entry["before"].strip() == result["before"]
-            and entry["after"].strip() == result["after"]
-        ):
+        if entry["file"] != source or not fnmatch.fnmatchcase(result["function"], entry["function"]):
+            continue
+        if "from" in entry:
+            before = result["before"]
+            if entry["from"] in before and "\n" not in before and any(
+                result["after"] == before.replace(entry["from"], to) for to in entry["to"]
+            ):
+                return entry
+        elif entry["before"].strip() == result["before"] and entry["after"].strip() == result["after"]:
             return entry
     return None
 
@@ -371,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"  {'PASS' if ok else 'FAIL'} {s['file']:<44} {s['killed']:>4}/{s['counted']:<4} {s['score']:>5.1f}%"
              f"  (+{s['equivalent']} equivalent, {len(s['survivors'])} survived, {s['seconds']}s)")
     for entry in stale:
-        _log(f"  stale allow-list entry (matches no mutant): {entry['file']} {entry['function']}: {entry['before']!r}")
+        _log(f"  stale allow-list entry (matches no mutant): {entry['file']} {entry['function']}: "
+             f"{entry.get('before', entry.get('from'))!r}")
     _log(f"threshold {args.threshold}% per file; sample {args.sample}; {round(time.monotonic() - started)}s in all")
     return 1 if failed or stale else 0
 

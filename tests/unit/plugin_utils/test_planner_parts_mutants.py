@@ -1,0 +1,162 @@
+"""The planner's helpers, one behaviour per test (issue 17, second round: survivors of the first scored run).
+
+The http.sys record a binding uses, the service states and the stop order around step 7, the restore list of a
+rollback, which names a certificate covers, which old-key readers are copied, and the exact texts of the blockers
+and health checks an operator reads. Facts come from the helpers of test_planner_mutants.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_planner_mutants import ADMIN_ACL, CERT, FRIENDLY, HOST, NEW, OLD, cert, desired, fresh, plan, raw_files, site
+
+from ansible_collections.apexone.certificates.plugins.plugin_utils import _planner
+from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import PlanError
+
+# ------------------------------------------------------------------------------------- the http.sys record
+
+
+@pytest.mark.parametrize(("binding", "key"), [
+    ({"ssl_flags": 1, "hostname": " Apex.Example ", "port": 443}, "apex.example:443"),
+    ({"ssl_flags": "1", "hostname": "", "port": 443}, None),
+    ({"ssl_flags": 3, "hostname": "apex.example", "port": 443}, None),
+    ({"ssl_flags": 0, "ip": "10.0.0.5", "port": "4343"}, "10.0.0.5:4343"),
+    ({"ip": "[fe80::1]", "port": 443}, "[fe80::1]:443"),
+    ({"ip": "::1", "port": 443}, "[::1]:443"),
+    ({"ip": "*", "port": 443}, "0.0.0.0:443"),
+    ({"ip": "", "port": 443}, "0.0.0.0:443"),
+    ({"port": 443}, "0.0.0.0:443"),
+    ({"ip": "X10.0.0.1X", "port": 443}, None),
+    ({"ip": "10.0.0.5", "port": None}, None),
+])
+def test_the_http_sys_record_of_a_binding(binding, key):
+    assert _planner._sslcert_key(binding) == key
+
+
+def test_only_http_sys_entries_with_an_endpoint_are_records():
+    facts = {"http_sys": {"bindings": ["junk", None, {"thumbprint": OLD},
+                                       {"endpoint": "0.0.0.0:4343", "thumbprint": NEW}]}}
+    assert _planner._http_sys_records(facts) == {"0.0.0.0:4343": {"endpoint": "0.0.0.0:4343", "thumbprint": NEW}}
+
+
+# ------------------------------------------------------------------------------------------- key readers
+
+
+def _copied(acl):
+    old = {"private_key": {"acl": acl}}
+    return _planner.key_readers({"copy_key_readers": True}, [old])
+
+
+@pytest.mark.parametrize(("rights", "copied"), [
+    ("Read, Synchronize", True), ("ReadAndExecute,Synchronize", True), ("Synchronize", False), ("Write", False),
+    ("-2147483648", True), ("268435456", True), ("1048576", False), ("", False), (None, False),
+])
+def test_an_old_key_reader_is_copied_only_when_its_rights_read(rights, copied):
+    sid = "S-1-5-82-1036420768-1044797643-1061213386-2937092688-4282445334"
+    assert _copied([{"sid": sid, "rights": rights, "type": "allow"}]) == ([sid] if copied else [])
+
+
+def test_an_acl_entry_without_a_type_is_an_allow_entry():
+    sid = "S-1-5-21-1-2-3-1001"
+    assert _copied([{"sid": sid, "rights": "Read"}]) == [sid]
+    assert _copied([{"sid": sid, "rights": "Read", "type": "deny"}]) == []
+    assert _planner._acl_identities({"private_key": {"acl": [{"identity": "A", "sid": "S-1"}, {"identity": "B",
+                                                                                                 "type": "Deny"}]}}) \
+        == ["A", "S-1"]
+
+
+def test_a_reader_on_an_entry_without_a_type_is_not_missing():
+    facts = fresh()
+    facts["certificates"]["my"].append(cert(NEW, FRIENDLY, acl=[*ADMIN_ACL, {"identity": "CORP\\svc-apex"}]))
+    facts["certificates"]["trusted_people"] = [cert(NEW, FRIENDLY, has_key=False)]
+    result = plan(facts, desired(key_readers=["CORP\\svc-apex"]))
+    assert CERT not in result["modules"]
+
+
+def test_copy_key_readers_must_be_a_boolean():
+    with pytest.raises(PlanError) as caught:
+        _planner.key_readers({"copy_key_readers": "yes"}, [])
+    assert str(caught.value) == "copy_key_readers must be true or false, not 'yes'"
+
+
+# ------------------------------------------------------------------------------------------------- names
+
+
+def test_certificate_covers_a_cn_with_a_trailing_dot_and_a_bracketed_ip():
+    assert _planner.certificate_covers(HOST, HOST + ".") is True
+    assert _planner.certificate_covers("::1", "other", san_ip=["[::1]"]) is True
+    assert _planner.certificate_covers("10.0.0.7", "other", san_ip=["junk", "10.0.0.7"]) is True
+    assert _planner.certificate_covers("10.0.0.8", "other", san_ip=["10.0.0.7"]) is False
+
+
+# ---------------------------------------------------------------------------------------------- services
+
+
+@pytest.mark.parametrize(("service", "status"), [
+    ({"state": "started"}, "running"), ({"state": "Stop_Pending"}, "stop_pending"), ({"state": "Weird"}, "weird"),
+    ({"status": "Running", "state": "stopped"}, "running"), ({}, None), ({"state": ""}, None),
+])
+def test_service_status_from_status_or_state(service, status):
+    assert _planner._status(service) == status
+
+
+def test_a_dependency_cycle_still_gives_a_finite_stop_order():
+    services = [{"name": "Alpha", "status": "running", "dependents": ["BETA"]},
+                {"name": "Beta", "status": "running", "dependents": ["alpha"]}]
+    # Alpha's dependent Beta depends on Alpha again: the walk stops at the repeat and lists each name once.
+    assert _planner._stop_order(services) == ["alpha", "Beta"]
+
+
+def test_dependents_of_a_dependent_are_stopped_first_whatever_their_case():
+    services = [{"name": "Master", "status": "running", "dependents": ["CHILD"]},
+                {"name": "child", "status": "stopped", "dependents": ["Grandchild"]}]
+    assert _planner._stop_order(services) == ["Grandchild", "child", "Master"]
+
+
+def test_service_restore_skips_only_services_with_neither_status_nor_mode():
+    before = [{"name": "A", "status": "running", "start_mode": None},
+              {"name": "B", "status": None, "start_mode": "manual"},
+              {"name": "C", "status": None, "start_mode": None},
+              {"name": "D", "before": {"status": "stopped", "start_mode": "Disabled"}}]
+    assert _planner.service_restore(before) == [
+        {"name": "D", "state": "stopped", "start_mode": "disabled"},
+        {"name": "B", "state": "stopped", "start_mode": "manual"},
+        {"name": "A", "state": "started"}]
+
+
+# ------------------------------------------------------------------------------------- exact operator texts
+
+
+def test_the_several_sites_and_friendly_name_taken_texts():
+    facts = fresh()
+    facts["iis"]["sites"] = [site("OfficeScan", https=((4343, OLD),)), site("Other", https=((443, OLD),))]
+    facts["certificates"]["my"].append(cert("AB" * 20, FRIENDLY))
+    result = plan(facts, desired())
+    messages = {b["code"]: b["message"] for b in result["blockers"]}
+    assert messages["several_sites"] == (
+        "several IIS sites look like the Apex One site (OfficeScan, Other): set apexone_cert_site_name to the one that "
+        "serves the Apex One console and agents (run again with the other name if it needs the new certificate too)")
+    assert messages["friendly_name_taken"] == (
+        f"the friendly name '{FRIENDLY}' is already used in LocalMachine\\My by {'AB' * 20}; the Smart Protection "
+        "Server selects its certificate by this name (KA-0004491), so it must be unique in the store: choose another "
+        "apexone_cert_friendly_name, or remove the stale certificate")
+
+
+def test_health_names_a_binding_that_serves_nothing_and_checks_master_expected():
+    facts = fresh()
+    facts["iis"]["sites"] = [site(https=((4343, None),))]
+    facts["http_sys"]["bindings"] = []
+    result = _planner.health(raw_files(facts), NEW)
+    assert result["checks"][4]["message"] == "*:4343: serves nothing"
+    with pytest.raises(PlanError) as caught:
+        _planner.health(raw_files(facts), NEW, master_expected="maybe")
+    assert str(caught.value) == "master_expected must be true or false, not 'maybe'"
+
+
+def test_a_certificate_without_a_cn_is_not_referenced_by_name():
+    facts = fresh()
+    facts["certificates"]["my"] = [{**cert(OLD), "subject_cn": None, "friendly_name": ""}]
+    facts["service_ini"].update(https_cert="XXXX", https_cert_friendly_name=None)
+    facts["apricot_config"].update(cert_cn="xxxx", cert_friendly_name=None)
+    refs = _planner.certificate_references(raw_files(facts), OLD)
+    assert [r for r in refs if r.startswith(("Service.ini", "apricot_config"))] == []
