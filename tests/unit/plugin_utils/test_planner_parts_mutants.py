@@ -160,3 +160,105 @@ def test_a_certificate_without_a_cn_is_not_referenced_by_name():
     facts["apricot_config"].update(cert_cn="xxxx", cert_friendly_name=None)
     refs = _planner.certificate_references(raw_files(facts), OLD)
     assert [r for r in refs if r.startswith(("Service.ini", "apricot_config"))] == []
+
+
+# ---------------------------------------------------------------------------------------------- OfcIPCer.dat
+
+
+def _ofcipcer_problems(result):
+    return [(p["code"], p["severity"], p["message"]) for p in result["blockers"] + result["warnings"]
+            if p["code"].startswith("ofcipcer")]
+
+
+def test_an_ofcipcer_of_unknown_bytes_is_replaced_as_der_with_a_warning():
+    facts = fresh()
+    facts["ofcipcer"]["thumbprint"] = "not a certificate"
+    result = plan(facts, desired())
+    assert _ofcipcer_problems(result) == [
+        ("ofcipcer_encoding_unknown", "warning",
+         "OfcIPCer.dat is neither DER nor PEM (unknown); it will be written as DER")]
+    (change,) = [f for f in result["files"] if f["file"] == "ofcipcer"]
+    assert change["diff"] == (f"{change['path']}: certificate unreadable (unknown) -> {NEW} (der)\n")
+    assert "apexone.certificates.win_agent_cert" in result["modules"]
+
+
+def test_an_ofcipcer_whose_content_is_not_what_was_gathered_is_a_blocker():
+    raw = raw_files(fresh())
+    raw["ofcipcer"]["sha256"] = "0" * 64
+    result = _planner.plan(raw, desired())
+    assert _ofcipcer_problems(result) == [
+        ("ofcipcer_unusable", "error", "OfcIPCer.dat cannot be replaced: the content of OfcIPCer.dat does not have the "
+         "SHA-256 win_server_info reported; gather the facts again")]
+    assert result["applicable"] is False
+
+
+def test_the_ofcipcer_diff_names_both_certificates_and_encodings():
+    result = plan(fresh(), desired())
+    (change,) = [f for f in result["files"] if f["file"] == "ofcipcer"]
+    assert change["diff"] == f"{change['path']}: certificate {OLD} (der) -> {NEW} (der)\n"
+
+
+# ------------------------------------------------------------------------------------------ bindings (step 5)
+
+
+def _binding(**fields):
+    return {"protocol": "https", "port": 4343, "certificate_hash": OLD, "ip": "*", **fields}
+
+
+def test_a_binding_without_binding_information_is_named_from_ip_port_and_host():
+    facts = fresh()
+    facts["iis"]["sites"][0]["bindings"] = [_binding(ssl_flags=1, hostname="apex.example", ip="*")]
+    facts["http_sys"]["bindings"] = [{"endpoint": "apex.example:4343", "port": 4343, "thumbprint": OLD, "type": "sni"}]
+    result = plan(facts, desired())
+    assert [(c["binding"], c["sslcert"]) for c in result["binding_changes"]] == [("*:4343:apex.example",
+                                                                                   "apex.example:4343")]
+
+
+@pytest.mark.parametrize(("flags", "code", "severity"), [
+    (1, "binding_unusable", "error"), (2, "central_certificate_store", "warning"),
+    (3, "central_certificate_store", "warning")])
+def test_a_binding_without_a_record_is_a_blocker_or_a_central_store_warning(flags, code, severity):
+    facts = fresh()
+    facts["iis"]["sites"][0]["bindings"] = [_binding(binding_information="*:4343:", ssl_flags=flags, hostname=""),
+                                            _binding(binding_information="*:443:", port=443)]
+    result = plan(facts, desired())
+    found = [(p["code"], p["severity"]) for p in result["blockers"] + result["warnings"]
+             if p["code"] in ("binding_unusable", "central_certificate_store")]
+    assert found == [(code, severity)]
+    texts = {p["code"]: p["message"] for p in result["blockers"] + result["warnings"]}
+    if code == "central_certificate_store":
+        assert texts[code] == ("binding *:4343: of site 'OfficeScan' uses the central certificate store; it is not "
+                               "changed here (put the new certificate in the central store)")
+    assert [c["binding"] for c in result["binding_changes"]] == ["*:443:"]
+
+
+def test_an_ip_record_used_by_another_sites_binding_is_never_moved():
+    facts = fresh()
+    facts["iis"]["other_https_bindings"] = [{"site": "Other", "protocol": "https", "port": 4343, "ip": "10.0.0.9",
+                                             "binding_information": "10.0.0.9:4343:", "certificate_hash": OLD}]
+    facts["http_sys"]["bindings"].append({"endpoint": "10.0.0.9:4343", "port": 4343, "thumbprint": OLD, "type": "ip"})
+    result = plan(facts, desired())
+    assert [c["sslcert"] for c in result["binding_changes"]] == ["0.0.0.0:4343"]
+
+
+# ------------------------------------------------------------------------------------------------ step 7 name
+
+
+@pytest.mark.parametrize("wanted", [FRIENDLY, "XXXX"])
+def test_a_certificate_without_a_friendly_name_gets_one_whatever_it_is(wanted):
+    facts = fresh()
+    facts["certificates"]["my"].append(cert(NEW, None, acl=ADMIN_ACL))
+    facts["certificates"]["trusted_people"] = [cert(NEW, None, has_key=False)]
+    result = plan(facts, desired(friendly_name=wanted))
+    (action,) = [a for a in result["actions"] if a["module"] == CERT]
+    assert action["steps"] == [7]
+    assert action["reasons"] == [f"friendly name is '', not '{wanted}'"]
+
+
+def test_the_key_not_exportable_text():
+    facts = fresh()
+    facts["certificates"]["my"].append(cert(NEW, FRIENDLY, acl=ADMIN_ACL, exportable=False))
+    result = plan(facts, desired())
+    assert [(w["code"], w["message"]) for w in result["warnings"] if w["code"] == "key_not_exportable"] == [
+        ("key_not_exportable", "the private key in My is not exportable; the KB asks for an exportable key, but it is "
+         "left as it is (safer). Import it again by hand if you need to export it.")]
