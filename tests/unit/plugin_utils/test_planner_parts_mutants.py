@@ -262,3 +262,140 @@ def test_the_key_not_exportable_text():
     assert [(w["code"], w["message"]) for w in result["warnings"] if w["code"] == "key_not_exportable"] == [
         ("key_not_exportable", "the private key in My is not exportable; the KB asks for an exportable key, but it is "
          "left as it is (safer). Import it again by hand if you need to export it.")]
+
+
+# ---------------------------------------------------------------------------------------------- true / false
+
+
+@pytest.mark.parametrize(("value", "flag"), [
+    (True, True), (False, False), ("yes", True), (" On ", True), ("ON", True), ("1", True), (1, True), ("TRUE", True),
+    ("no", False), ("Off", False), ("0", False), (0, False), ("false", False), ("FALSE", False),
+    (None, "default"), ("", "default")])
+def test_bool_words(value, flag):
+    assert _planner._bool(value, "x", "default") == flag
+
+
+def test_a_bool_that_is_neither_names_its_option():
+    for name in ("allow_name_mismatch", "restart_services"):
+        with pytest.raises(PlanError) as caught:
+            plan(fresh(), desired(**{name: "maybe"}))
+        assert str(caught.value) == f"{name} must be true or false, not 'maybe'"
+
+
+# ------------------------------------------------------------------------------------- http.sys and sharing
+
+
+def test_an_sni_record_on_the_sites_port_is_not_a_stray_ip_record():
+    facts = fresh()
+    facts["http_sys"]["bindings"].append({"endpoint": "other.example:4343", "port": 4343, "thumbprint": OLD,
+                                          "type": "sni"})
+    result = plan(facts, desired())
+    assert [c["sslcert"] for c in result["binding_changes"]] == ["0.0.0.0:4343"]
+
+
+def test_a_shared_ipv6_record_is_warned_about_whatever_the_case_of_its_address():
+    facts = fresh()
+    facts["iis"]["sites"][0]["bindings"] = [_binding(binding_information="[fe80::a]:4343:", ip="fe80::a")]
+    facts["http_sys"]["bindings"] = [{"endpoint": "[fe80::a]:4343", "port": 4343, "thumbprint": OLD, "type": "ip"}]
+    facts["iis"]["other_https_bindings"] = [{"site": "Other", "protocol": "https", "port": 4343, "ip": "FE80::A",
+                                             "binding_information": "[FE80::A]:4343:", "certificate_hash": OLD}]
+    result = plan(facts, desired())
+    assert [w["code"] for w in result["warnings"] if w["code"] == "shared_binding"] == ["shared_binding"]
+
+
+def test_a_binding_without_a_certificate_reads_none_in_the_reason_and_the_lines():
+    facts = fresh()
+    facts["iis"]["sites"] = [site(https=((4343, None),))]
+    facts["http_sys"]["bindings"] = []
+    result = plan(facts, desired())
+    (action,) = [a for a in result["actions"] if a["module"] == "apexone.certificates.win_iis_https_binding"]
+    assert action["reasons"] == [f"bindings to move: *:4343: (http.sys 0.0.0.0:4343) none -> {NEW}"]
+    assert f"binding *:4343:: none -> {NEW}" in result["lines"]
+    assert result["site_name"] == "OfficeScan"
+
+
+# ------------------------------------------------------------------------------------------------- step 7
+
+
+def test_step7_reasons_name_only_the_fields_that_differ():
+    facts = fresh()
+    facts["service_ini"].update(https_cert=HOST, https_cert_friendly_name="old name")
+    facts["apricot_config"].update(cert_cn=HOST, cert_friendly_name="old name")
+    result = plan(facts, desired())
+    (action,) = [a for a in result["actions"] if a["module"] == "apexone.certificates.win_cert_persistence"]
+    assert action["reasons"] == ["Service.ini HTTPS_CERT_FRIENDLY_NAME is 'old name'; apricot_config "
+                                 "cert_friendly_name is 'old name'"]
+
+
+@pytest.mark.parametrize(("key", "label"), [("service_ini", "Service.ini"), ("apricot_config", "apricot_config")])
+def test_a_step7_file_that_changed_since_it_was_gathered_is_a_blocker(key, label):
+    raw = raw_files(fresh())
+    raw[key]["sha256"] = "0" * 64
+    result = _planner.plan(raw, desired())
+    (blocker,) = [b for b in result["blockers"] if b["code"] == "persistence_file_unusable"]
+    assert blocker["message"] == (
+        f"{label} ({raw[key]['path']}) cannot be edited for step 7: the content of {label} does not have the SHA-256 "
+        "win_server_info reported; gather the facts again; fix the file by hand (KA-0004491) and run again")
+
+
+def test_an_unwritable_name_still_warns_about_a_missing_second_file():
+    facts = fresh()
+    facts["apricot_config"] = {"exists": False}
+    result = plan(facts, desired(friendly_name="Apex One Zertifikat \u00fc"))
+    assert "friendly_name_invalid" in [b["code"] for b in result["blockers"]]
+    assert "apricot_config_missing" in [w["code"] for w in result["warnings"]]
+
+
+def test_the_step7_diff_and_its_line_name_the_file():
+    result = plan(fresh(), desired())
+    (change,) = [f for f in result["files"] if f["file"] == "service_ini"]
+    assert change["diff"].splitlines()[:2] == [f"--- {change['path']} (now)", f"+++ {change['path']} (planned)"]
+    assert (f"file {change['path']}: sha256 {change['sha256_before'][:16]} -> {change['sha256_after'][:16]}"
+            in result["lines"])
+
+
+# --------------------------------------------------------------------------------------- versions and names
+
+
+def _problem_text(result, code):
+    (text,) = [p["message"] for p in result["blockers"] + result["warnings"] if p["code"] == code]
+    return text
+
+
+def test_the_version_blocker_texts():
+    facts = fresh()
+    facts["product"] = {"server_version": "11.0", "service_pack_build": None}
+    assert _problem_text(plan(facts, desired()), "unsupported_version") == (
+        "OfficeScan 11.0 (build unknown) has no fix for the certificate revert: the Smart Protection Server re-imports "
+        "its own certificate when the services restart (KA-0004491). Upgrade first to OfficeScan XG build 5417 or "
+        "later, or to Apex One")
+    facts["product"] = {"server_version": "12.0", "service_pack_build": None}
+    assert _problem_text(plan(facts, desired()), "old_build") == (
+        "OfficeScan XG build unknown lacks the step-7 fix (needs 5417+): the certificate would be reverted when the "
+        "services restart. Upgrade first to OfficeScan XG build 5417 or later, or to Apex One (KA-0004491)")
+
+
+def test_the_master_domain_name_texts():
+    facts = fresh()
+    facts["ofcscan_ini"]["master_domain_name"] = "apex-old.corp.example"
+    wanted = desired(san_dns=[HOST, "apex"], san_ip=["10.0.0.5"])
+    head = ("Master_DomainName in ofcscan.ini is 'apex-old.corp.example', the name agents use to reach this server, "
+            f"and the new certificate does not cover it (CN and SAN: {HOST}, {HOST}, apex, 10.0.0.5) (KA-0010488)")
+    assert _problem_text(plan(facts, wanted), "master_domain_name") == (
+        head + ": request a certificate for that name, or set apexone_cert_allow_name_mismatch: true if agents and "
+        "browsers really use a name the certificate covers")
+    assert _problem_text(plan(facts, {**wanted, "allow_name_mismatch": True}), "master_domain_name") == (
+        head + "; allowed by apexone_cert_allow_name_mismatch")
+    facts["ofcscan_ini"]["master_domain_name"] = None
+    assert _problem_text(plan(facts, desired()), "master_domain_name_unknown") == (
+        "ofcscan.ini has no Master_DomainName (or it could not be read): the name agents use was not compared with the "
+        "certificate (KA-0010488)")
+
+
+def test_a_foreign_dependent_is_recorded_without_a_state():
+    facts = fresh()
+    facts["services"]["master"].update(status="running", start_mode="auto", dependents=["TmFoo"])
+    result = plan(facts, desired())
+    assert result["services_before"] == [{"name": "TmFoo", "status": None, "start_mode": None},
+                                         {"name": "ofcservice", "status": "running", "start_mode": "auto"}]
+    assert result["service_restore"] == [{"name": "ofcservice", "state": "started", "start_mode": "auto"}]
