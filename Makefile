@@ -157,14 +157,16 @@ bench: install
 # and the judging part of _tls_probe.py, each with its fast unit tests only. Prints killed / total and every surviving
 # mutant per file; fails when a file kills under 90% of its mutants (equivalent ones are listed, with their reason,
 # in hack/mutation_equivalents.yml). Not part of make test (CI does not run it).
-# By default it runs a deterministic half of the mutants (--sample 0.5: a mutant is in when the SHA-256 of
-# "apexone:<mutant name>" falls in the lower half of the hash space), estimated at about 15 minutes on two free cores;
-# MUTATION_ARGS="--sample 1" runs all of them (about 30 minutes). While iterating:
-# MUTATION_ARGS="--target planner --sample 0.2" (targets: planner, x509, report, files, tls_probe).
+# By default it runs a deterministic fifth of each file's mutants (--sample 0.2: a mutant is in when the SHA-256 of
+# "apexone:<mutant name>" falls in the first fifth of the hash space; same code, same sample), which is what fits
+# 30 minutes on these shared 2-core machines (measured: see docs/CONTRIBUTING-internal.md); the 90% threshold is
+# judged on that sample. MUTATION_ARGS="--sample 1" runs every mutant (hours on a shared machine). While iterating:
+# MUTATION_ARGS="--target planner --sample 0.2 --function _stop_order" (targets: planner, x509, report, files,
+# tls_probe).
 # mutmut is pinned: hack/mutation.py reads its result files and uses its mutant generator to sample.
 MUTMUT       ?= mutmut==3.8.1
 MUTATION_JOBS ?= 2
-MUTATION_ARGS ?= --sample 0.5
+MUTATION_ARGS ?= --sample 0.2
 mutation: venv
 	@$(BIN)/python -m pip install --quiet '$(MUTMUT)'
 	MUTATION_JOBS=$(MUTATION_JOBS) nice -n $${MUTATION_NICE:-15} $(BIN)/python hack/mutation.py $(MUTATION_ARGS)

@@ -18,7 +18,9 @@ function and the changed source line before and after (not by mutmut's numbering
 with the reason it cannot change behaviour. An entry that no longer matches a mutant is reported as stale.
 
 Sampling: ``--sample F`` (0 < F <= 1) keeps the mutants whose SHA-256 of "<seed>:<mutant name>" falls in the first
-F of the hash space: the same code and seed always give the same sample. ``make mutation`` runs every mutant.
+F of the hash space: the same code and seed always give the same sample (a mutant's name does not depend on the
+targets or functions chosen, so a narrow run scores the same mutants as the full one). ``make mutation`` runs the
+sample the Makefile names (MUTATION_ARGS); without --sample every mutant runs.
 
 Usage: hack/mutation.py [--target NAME ...] [--sample F] [--seed S] [--jobs N] [--threshold P] [--keep]
 """

@@ -6,6 +6,9 @@ terminator in _apexone_files.py fails a test. ``make mutation`` runs these with 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import pytest
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _apexone_files as files
@@ -222,3 +225,90 @@ def test_set_apricot_cert_checks_both_values():
     (BOM8 + b"\x30", "unknown"), (b"-----BEGI", "unknown")])
 def test_ofcipcer_encoding(data, encoding):
     assert files.ofcipcer_encoding(data) == encoding
+
+
+# ------------------------------------------------------------------------------------ second round (#17)
+
+
+def _entry(data, path="C:\\PCCSRV\\file"):
+    if data is None:
+        return {"path": path, "exists": False, "sha256": None, "content": None, "error": None}
+    return {"path": path, "exists": True, "sha256": hashlib.sha256(data).hexdigest(),
+            "content": base64.b64encode(data).decode(), "error": None}
+
+
+def _cert():
+    import pki
+
+    return pki.make_cert("apex01.corp.example", issuer=None, key=pki.rsa_key(2048, slot=770))[1]
+
+
+def test_ofcipcer_blanks_are_stripped_but_nothing_else():
+    assert files.ofcipcer_encoding(b"XX-----BEGIN CERTIFICATE-----") == "unknown"
+
+
+def test_enrich_reads_every_field_of_a_der_and_a_pem_ofcipcer():
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    cert = _cert()
+    der = cert.public_bytes(Encoding.DER)
+    out = files.enrich_server_info({"ofcipcer": _entry(der)})["ofcipcer"]
+    fields = {k: out[k] for k in ("size", "encoding", "newline", "thumbprint", "error")}
+    assert fields == {"size": len(der), "encoding": "der", "newline": None,
+                      "thumbprint": hashlib.sha1(der).hexdigest().upper(), "error": None}
+    assert out["certificate"]["dns_names"] == ["apex01.corp.example"]
+    assert out["certificate"]["subject_cn"] == "apex01.corp.example"
+    pem = cert.public_bytes(Encoding.PEM).replace(b"\n", b"\r\n")
+    out = files.enrich_server_info({"ofcipcer": _entry(pem)})["ofcipcer"]
+    assert (out["encoding"], out["newline"], out["error"]) == ("pem", "\r\n", None)
+
+
+def test_enrich_names_what_is_wrong_with_an_ofcipcer():
+    out = files.enrich_server_info({"ofcipcer": _entry(b"plain text")})["ofcipcer"]
+    assert (out["encoding"], out["thumbprint"], out["error"]) == (
+        "unknown", None, "OfcIPCer.dat is neither DER nor PEM encoded (unknown)")
+    out = files.enrich_server_info({"ofcipcer": _entry(b"\x30\x03\x02\x01\x01")})["ofcipcer"]
+    assert out["error"].startswith("OfcIPCer.dat is not a readable X.509 certificate: the OfcIPCer.dat is binary "
+                                   "but not a DER certificate (")
+    missing = files.enrich_server_info({"ofcipcer": _entry(None)})["ofcipcer"]
+    assert {k: missing[k] for k in ("size", "encoding", "newline", "thumbprint", "certificate", "error")} == dict.fromkeys(
+        ("size", "encoding", "newline", "thumbprint", "certificate", "error"))
+
+
+def test_enrich_parses_each_text_file():
+    ini = b"[WSS]\r\nHTTPS=4343\r\nHTTPS_CERT=apex01\r\nHTTPS_CERT_FRIENDLY_NAME=Web 2026\r\n"
+    apricot = b"<config>\r\n<cert_cn>apex01</cert_cn>\r\n<cert_friendly_name>Web 2026</cert_friendly_name>\r\n</config>"
+    ofcscan = b"[INI_SERVER_SECTION]\r\nMaster_DomainName=apex01\r\nMaster_DomainPort=8080\r\n"
+    out = files.enrich_server_info({"service_ini": _entry(ini), "apricot_config": _entry(apricot),
+                                    "ofcscan_ini": _entry(ofcscan)})
+    assert {k: out["service_ini"][k] for k in ("encoding", "https", "https_cert", "https_cert_friendly_name",
+                                                 "error")} == {
+        "encoding": "ansi", "https": "4343", "https_cert": "apex01", "https_cert_friendly_name": "Web 2026",
+        "error": None}
+    assert {k: out["apricot_config"][k] for k in ("encoding", "cert_cn", "cert_friendly_name", "error")} == {
+        "encoding": "ansi", "cert_cn": "apex01", "cert_friendly_name": "Web 2026", "error": None}
+    assert {k: out["ofcscan_ini"][k] for k in ("encoding", "master_domain_name", "master_domain_port")} == {
+        "encoding": "ansi", "master_domain_name": "apex01", "master_domain_port": "8080"}
+    gone = files.enrich_server_info({"apricot_config": _entry(None), "ofcscan_ini": _entry(None)})
+    assert (gone["apricot_config"]["cert_cn"], gone["apricot_config"]["error"]) == (None, None)
+    assert gone["ofcscan_ini"]["encoding"] is None
+
+
+def test_enrich_names_the_file_of_an_error_by_path_or_key():
+    bad = {**_entry(b"x"), "sha256": "0" * 64}
+    out = files.enrich_server_info({"service_ini": bad, "apricot_config": {**bad, "path": None}})
+    assert out["service_ini"]["error"] == ("C:\\PCCSRV\\file: the content of service_ini does not have the SHA-256 "
+                                           "win_server_info reported; gather the facts again")
+    assert out["apricot_config"]["error"].startswith("apricot_config: the content of apricot_config ")
+
+
+def test_a_new_certificate_that_is_not_one_is_named():
+    with pytest.raises(ValueError) as caught:
+        files.ofcipcer_content("junk text", None)
+    assert str(caught.value) == ("the new certificate is neither PEM (-----BEGIN CERTIFICATE-----) nor DER: export "
+                                 "the certificate again as .cer / .pem")
+
+
+def test_text_diff_exact():
+    assert files.text_diff(b"a\r\nb", b"a\r\nc", "C:\\f.ini") == (
+        "--- C:\\f.ini (now)\n+++ C:\\f.ini (planned)\n@@ -1,2 +1,2 @@\n a\\r\n-b\n+c\n")
