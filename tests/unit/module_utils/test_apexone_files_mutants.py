@@ -312,3 +312,12 @@ def test_a_new_certificate_that_is_not_one_is_named():
 def test_text_diff_exact():
     assert files.text_diff(b"a\r\nb", b"a\r\nc", "C:\\f.ini") == (
         "--- C:\\f.ini (now)\n+++ C:\\f.ini (planned)\n@@ -1,2 +1,2 @@\n a\\r\n-b\n+c\n")
+
+
+def test_only_spaces_and_tabs_after_cert_cn_count_as_the_end_of_its_line():
+    """A no-break space after </cert_cn> is content: the friendly name goes right after the element, not below."""
+    data = b"<config>\n  <cert_cn>a</cert_cn>\xa0\n</config>"
+    assert files.set_apricot_cert(data, "a", "F") == (
+        b"<config>\n  <cert_cn>a</cert_cn><cert_friendly_name>F</cert_friendly_name>\xa0\n</config>")
+    assert files.set_apricot_cert(b"<config>\n  <cert_cn>a</cert_cn> \t\n</config>", "a", "F") == (
+        b"<config>\n  <cert_cn>a</cert_cn> \t\n  <cert_friendly_name>F</cert_friendly_name>\n</config>")
