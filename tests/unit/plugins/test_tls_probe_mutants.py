@@ -260,3 +260,23 @@ def test_load_ca_reads_a_bundle_and_refuses_nothing_usable(lab):
     with pytest.raises(tp.CertificateError) as caught:
         tp.load_ca("")
     assert str(caught.value) == "the CA bundle is empty"
+
+
+# ------------------------------------------------------------------------------------ second round (#17)
+
+
+def test_expected_addresses_of_a_dict_endpoint_are_kept_stripped():
+    (t,) = tp.parse_endpoints([{"host": "apex01", "port": 4343, "expected_addresses": [" 10.0.0.5 ", "apex01"]}])
+    assert t["expected_addresses"] == ["10.0.0.5", "apex01"]
+    (t,) = tp.parse_endpoints([{"host": "apex01", "port": 4343}])
+    assert t["expected_addresses"] is None
+
+
+def test_a_served_certificate_damaged_late_is_named_as_the_served_certificate(served):
+    damaged = der(served)
+    assert damaged.count(b"\x06\x03\x55\x1d\x0e") == 1
+    damaged = damaged.replace(b"\x06\x03\x55\x1d\x0e", b"\x06\x03\x55\x1d\x23")  # a second AKI: duplicate extension
+    result = judge([damaged])
+    assert result["error_code"] == "bad_certificate"
+    assert result["error"].startswith("the server sent a certificate that cannot be parsed (the served certificate is "
+                                      "not a valid certificate (")
