@@ -478,3 +478,18 @@ def test_a_damaged_der_certificate_is_named_as_the_certificate(leaf):
     bad = _damaged(leaf, b"\x06\x03\x55\x1d\x0e", b"\x06\x03\x55\x1d\x23")
     assert error_of(_x509.load_certificates, bad, "chain")[1].startswith("the chain is not a valid certificate (")
     assert error_of(_x509.load_certificates, bad)[1].startswith("the certificate is not a valid certificate (")
+
+
+def test_the_pfx_problem_texts(lab, leaf):
+    key, cert = leaf
+    _k, other = lab.server("apex02.corp.example", key=pki.rsa_key(2048, slot=744))
+    (problem,) = _x509.pfx_info(pki.make_pfx(key, cert, [other], password=PASSWORD), PASSWORD)["pfx_problems"]
+    assert problem["message"] == (
+        "the PFX holds 2 server certificates ('CN=apex01.corp.example,O=Apex Lab' and 'CN=apex02.corp.example,"
+        "O=Apex Lab'); it must hold exactly one certificate with its key plus its CA chain: export only the web host "
+        "certificate")
+    (problem,) = _x509.pfx_info(pki.make_pfx(key, cert, password=PASSWORD, encryption="aes"), PASSWORD)["pfx_problems"]
+    assert problem["message"] == (
+        "the PFX is protected with PBES2/AES-256-CBC/PBKDF2-SHA-256, which Windows Server 2016 and older reject with "
+        "'The specified network password is not correct'; the win_webhost_cert action re-packs it with legacy "
+        "3DES/SHA-1 for such targets (pfx_legacy_encryption)")
