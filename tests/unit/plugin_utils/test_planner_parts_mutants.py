@@ -399,3 +399,26 @@ def test_a_foreign_dependent_is_recorded_without_a_state():
     assert result["services_before"] == [{"name": "TmFoo", "status": None, "start_mode": None},
                                          {"name": "ofcservice", "status": "running", "start_mode": "auto"}]
     assert result["service_restore"] == [{"name": "ofcservice", "state": "started", "start_mode": "auto"}]
+
+
+def test_a_dependency_cycle_below_the_running_service_ends():
+    services = [{"name": "A", "status": "running", "dependents": ["B"]},
+                {"name": "B", "status": "stopped", "dependents": ["C"]},
+                {"name": "C", "status": "stopped", "dependents": ["B"]}]
+    assert _planner._stop_order(services) == ["B", "C", "A"]
+
+
+def test_a_binding_is_named_by_its_binding_information():
+    facts = fresh()
+    facts["iis"]["sites"][0]["bindings"] = [_binding(binding_information="*:4343:", ip="0.0.0.0")]
+    result = plan(facts, desired())
+    assert [(c["binding"], c["sslcert"]) for c in result["binding_changes"]] == [("*:4343:", "0.0.0.0:4343")]
+
+
+def test_an_apricot_config_with_only_its_cn_wrong_gives_only_that_reason():
+    facts = fresh()
+    facts["service_ini"].update(https_cert=HOST, https_cert_friendly_name=FRIENDLY)
+    facts["apricot_config"].update(cert_cn="old-name", cert_friendly_name=FRIENDLY)
+    result = plan(facts, desired())
+    (action,) = [a for a in result["actions"] if a["module"] == "apexone.certificates.win_cert_persistence"]
+    assert action["reasons"] == ["apricot_config cert_cn is 'old-name'"]
