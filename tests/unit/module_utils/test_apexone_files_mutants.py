@@ -321,3 +321,9 @@ def test_only_spaces_and_tabs_after_cert_cn_count_as_the_end_of_its_line():
         b"<config>\n  <cert_cn>a</cert_cn><cert_friendly_name>F</cert_friendly_name>\xa0\n</config>")
     assert files.set_apricot_cert(b"<config>\n  <cert_cn>a</cert_cn> \t\n</config>", "a", "F") == (
         b"<config>\n  <cert_cn>a</cert_cn> \t\n  <cert_friendly_name>F</cert_friendly_name>\n</config>")
+
+
+def test_a_missing_ofcipcer_gets_exactly_the_parsed_fields_as_none():
+    missing = files.enrich_server_info({"ofcipcer": _entry(None)})["ofcipcer"]
+    assert missing == {"path": "C:\\PCCSRV\\file", "exists": False, "sha256": None, "content": None, "error": None,
+                       "size": None, "encoding": None, "newline": None, "thumbprint": None, "certificate": None}
