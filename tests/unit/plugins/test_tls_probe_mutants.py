@@ -280,3 +280,36 @@ def test_a_served_certificate_damaged_late_is_named_as_the_served_certificate(se
     assert result["error_code"] == "bad_certificate"
     assert result["error"].startswith("the server sent a certificate that cannot be parsed (the served certificate is "
                                       "not a valid certificate (")
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    ("[fe80::1%a%b]:443", "endpoint 1: hostname 'fe80::1%a%b' is not a valid DNS name (letters, digits, hyphens and "
+                          "dots only)"),
+    ("fe80::1%a%b", "endpoint 1: hostname 'fe80::1%a%b' is not a valid DNS name (letters, digits, hyphens and dots "
+                    "only)"),
+    ("[fe80::1%%]:443", "endpoint 1: hostname 'fe80::1%%' is not a valid DNS name (letters, digits, hyphens and dots "
+                        "only)"),
+    ("fe80::1%%", "endpoint 1: hostname 'fe80::1%%' is not a valid DNS name (letters, digits, hyphens and dots only)"),
+    ("[fe80::1 x]:443", "endpoint 1: '[fe80::1 x]' is not an IPv6 address"),
+    ("fe80::1 x", "endpoint 1: 'fe80::1 x' is neither host:port nor an IPv6 address (write IPv6 with a port as "
+                  "[addr]:port)"),
+    ("[::1]:99999", "endpoint 1: the port must be a number from 1 to 65535, not 99999"),
+    ({"host": "a", "expected_addresses": "10.0.0.1"},
+     "endpoint 1: expected_addresses must be a list of IP addresses or host names"),
+    ({"host": "a", "expected_addresses": [" "]},
+     "endpoint 1: expected_addresses must be a list of IP addresses or host names"),
+    ({"host": "a", "expected_addresses": [5]},
+     "endpoint 1: expected_addresses must be a list of IP addresses or host names"),
+])
+def test_exact_endpoint_errors(item, message):
+    with pytest.raises(tp.EndpointError) as caught:
+        tp.parse_endpoints([item])
+    assert str(caught.value) == message
+
+
+def test_the_parse_error_of_a_served_certificate_is_cut_at_160_characters():
+    bad = b"\x30\x03\x02\x01\x01"
+    with pytest.raises(ValueError) as caught:
+        tp.x509.load_der_x509_certificate(bad)
+    assert len(str(caught.value)) > 161  # cryptography's parse error names the ASN.1 tag and where it was
+    assert judge([bad])["error"] == f"the server sent a certificate that cannot be parsed ({str(caught.value)[:160]})"
