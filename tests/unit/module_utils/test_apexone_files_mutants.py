@@ -327,3 +327,50 @@ def test_a_missing_ofcipcer_gets_exactly_the_parsed_fields_as_none():
     missing = files.enrich_server_info({"ofcipcer": _entry(None)})["ofcipcer"]
     assert missing == {"path": "C:\\PCCSRV\\file", "exists": False, "sha256": None, "content": None, "error": None,
                        "size": None, "encoding": None, "newline": None, "thumbprint": None, "certificate": None}
+
+
+# ------------------------------------------------------------------------------- full-run survivors (#17)
+
+
+@pytest.mark.parametrize(("data", "text", "codec"), [(b"k\x00", "k", "utf-16-le"), (b"\x00k", "k", "utf-16-be")])
+def test_a_two_byte_utf16_file_without_bom_is_recognised(data, text, codec):
+    assert files.decode_file(data) == files.TextFile(text, codec, b"")
+
+
+def test_a_value_ending_in_x_is_read_whole():
+    assert files.get_ini_values(b"[WSS]\r\nHTTPS_CERT=APEX\r\n", ["HTTPS_CERT"]) == {"HTTPS_CERT": "APEX"}
+
+
+@pytest.mark.parametrize(("entry", "message"), [
+    ({"exists": True, "content": None}, "the file exists but has no base64 'content': gather it with win_server_info "
+                                        "of this collection"),
+    ({"exists": True, "content": "QUJD!", "sha256": None}, "the content of the file is not base64 (Only base64 data "
+                                                           "is allowed)"),
+    ({"exists": True, "content": "QUJD", "sha256": "z" * 100}, "the sha256 of the file is not 64 hex characters: "
+                                                               f"{'z' * 80!r}"),
+])
+def test_file_bytes_errors(entry, message):
+    with pytest.raises(ValueError) as caught:
+        files.file_bytes(entry)
+    assert str(caught.value) == message
+
+
+def test_an_empty_ofcipcer_and_one_after_a_form_feed():
+    out = files.enrich_server_info({"ofcipcer": _entry(b"")})["ofcipcer"]
+    assert (out["encoding"], out["error"]) == ("empty", "OfcIPCer.dat is neither DER nor PEM encoded (empty)")
+    assert files.ofcipcer_encoding(b"\x0c-----BEGIN CERTIFICATE-----") == "unknown"
+
+
+def test_the_certificate_in_ofcipcer_is_marked_in_every_store_list():
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    der = _cert().public_bytes(Encoding.DER)
+    thumb = hashlib.sha1(der).hexdigest()
+    facts = {"ofcipcer": _entry(der),
+             "certificates": {"my": [{"thumbprint": thumb.lower()}, "junk", {"thumbprint": None}],
+                              "trusted_people": [{"thumbprint": thumb.upper(), "references": ["binding"]}],
+                              "odd": "junk"}}
+    out = files.enrich_server_info(facts)["certificates"]
+    assert out["my"] == [{"thumbprint": thumb.lower(), "references": ["ofcipcer"]}, "junk", {"thumbprint": None}]
+    assert out["trusted_people"][0]["references"] == ["binding", "ofcipcer"]
+    assert out["odd"] == "junk"
