@@ -493,3 +493,29 @@ def test_the_pfx_problem_texts(lab, leaf):
         "the PFX is protected with PBES2/AES-256-CBC/PBKDF2-SHA-256, which Windows Server 2016 and older reject with "
         "'The specified network password is not correct'; the win_webhost_cert action re-packs it with legacy "
         "3DES/SHA-1 for such targets (pfx_legacy_encryption)")
+
+
+# ------------------------------------------------------------------- another seed's survivors (--seed other)
+
+
+def test_more_exact_texts(lab, leaf):
+    _key, cert = leaf
+    assert error_of(_x509.load_private_key, pki.pem(cert))[1] == (
+        "the private key is a certificate: give the key file (-----BEGIN PRIVATE KEY-----)")
+    assert error_of(_x509.load_certificates, "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE "
+                                             "REQUEST-----\n")[1] == (
+        "the certificate has PEM markers but no '-----BEGIN CERTIFICATE-----' block (is it a certificate request or "
+        "a key?)")
+    assert error_of(_x509.pfx_info, b"\x00\x01 not a pfx at all", PASSWORD)[1] == (
+        "the file is not a PKCS#12 (PFX) file: it does not start with an ASN.1 sequence; export the certificate again "
+        "as .pfx/.p12 with its private key")
+    _k, no_cn = pki.make_cert(None, issuer=lab.intermediate, key=pki.rsa_key(2048, slot=771), sans=[HOST])
+    assert check(no_cn)["problems"][0]["message"] == (
+        "the certificate has no subject CN; Apex One requires CN=apex01.corp.example")
+    _k, other = lab.server("other.example", sans=[HOST], key=pki.rsa_key(2048, slot=772))
+    assert check(other)["problems"][0]["message"] == (
+        "subject CN 'other.example' is not the host name 'apex01.corp.example'; Apex One requires the CN to be the "
+        "name agents use: request a certificate with CN=apex01.corp.example")
+    early = check(cert, now=cert.not_valid_before_utc - datetime.timedelta(days=1))
+    assert early["problems"][0]["message"] == (
+        f"the certificate is not valid before {_x509.format_time(cert.not_valid_before_utc)}")
