@@ -414,7 +414,7 @@ if ([string]::IsNullOrEmpty($module.Params._pfx_b64)) {
     foreach ($text in @($module.Params.chain | Where-Object { $null -ne $_ })) {
         $index++
         try {
-            $other = ConvertFrom-ApexOnePemCertificate -Text $text
+            $other = New-ApexOneCertificateFromText -Text $text
         }
         catch {
             $module.FailJson("chain entry $($index): $($_.Exception.Message)", $_)
