@@ -1420,6 +1420,7 @@ TEMPLATE_UNSUPPORTED = -2146875392  # 0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE
 NO_TEMPLATE = -2146875391  # 0x80094801 CERTSRV_E_NO_CERT_TYPE
 INVALID_DATA = -2147024883  # 0x8007000d ERROR_INVALID_DATA
 NOT_FOUND = -2146885628  # 0x80092004 CRYPT_E_NOT_FOUND
+DENIED_BY_MANAGER = "Denied by Policy Module  The request was denied by a certificate manager."  # [G] wording
 
 
 class CertreqFailure(Exception):
@@ -1475,7 +1476,7 @@ def _rdn(subject: str) -> x509.Name:
             "l": NameOID.LOCALITY_NAME, "s": NameOID.STATE_OR_PROVINCE_NAME, "c": NameOID.COUNTRY_NAME}
     attributes = []
     for part in subject.split(","):
-        name, _, value = part.partition("=")
+        name, _sep, value = part.partition("=")
         if name.strip().lower() not in oids or not value.strip():
             raise CertreqFailure(INVALID_DATA, f"CertReq: Subject = {subject}: not a distinguished name the model "
                                  "reads (CN, O, OU, L, S, C)\r\n")
@@ -1488,7 +1489,7 @@ def _san(value: str) -> x509.SubjectAlternativeName:
         raise CertreqFailure(INVALID_DATA, "CertReq: 2.5.29.17: only the {text} form is modelled\r\n")
     names: list = []
     for item in filter(None, (p.strip() for p in value[6:].split("&"))):
-        kind, _, data = item.partition("=")
+        kind, _sep, data = item.partition("=")
         kind = kind.strip().lower().replace(" ", "")
         if kind == "dns":
             names.append(x509.DNSName(data.strip()))
@@ -1551,8 +1552,7 @@ def ca_decide(state: dict, request_id: int, decision: str) -> None:
     if decision == "issue":
         entry.update(status="issued", certificate=_ca_sign(state, read_request(entry["request"])))
     elif decision == "deny":
-        entry.update(status="denied", message="Denied by Policy Module  The request was denied by a certificate "
-                                               "manager.")
+        entry.update(status="denied", message=DENIED_BY_MANAGER)
     else:
         raise ValueError(decision)
 
@@ -1693,8 +1693,7 @@ def certreq_submit(state: dict, request_text: str, config: str, attrib: str | No
                      "request was for a certificate template that is not supported by the Active Directory "
                      f"Certificate Services policy: {template}.")
     elif ca["mode"] == "denied":
-        entry.update(status="denied", message="Denied by Policy Module  The request was denied by a certificate "
-                                              "manager.")
+        entry.update(status="denied", message=DENIED_BY_MANAGER)
     elif ca["mode"] == "pending":
         entry.update(status="pending")
     else:
