@@ -21,6 +21,8 @@ Pure Python, no Ansible imports, no I/O.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 import typing as t
@@ -174,6 +176,27 @@ def _int_or_none(value: t.Any) -> int | None:
         return None
 
 
+def _certificate_text(value: t.Any) -> str | None:
+    """The certificate file's text as PEM (LF): with its BEGIN/END lines, or bare base64 of a DER certificate
+    (certreq writes base64; the lines are added then); None when there is no certificate in it."""
+    if not isinstance(value, str):
+        return None
+    found = _PEM_CERT.search(value)
+    if found is not None:
+        return found.group(0).replace("\r\n", "\n") + "\n"
+    body = "".join(value.split())
+    if not body or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", body):
+        return None
+    try:
+        der = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if der[:1] != b"\x30":
+        return None
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "\n".join(["-----BEGIN CERTIFICATE-----", *lines, "-----END CERTIFICATE-----"]) + "\n"
+
+
 def _disposition_line(output: str, pattern: re.Pattern) -> str:
     for line in output.splitlines():
         if pattern.search(line):
@@ -205,12 +228,11 @@ def submit_result(result: t.Any) -> dict:
                 "message": "the request was not submitted (check mode)"}
     found = _REQUEST_ID.search(output)
     request_id = int(found.group(1)) if found else _int_or_none(result.get("request_id"))
-    certificate = result.get("certificate")
-    pem = _PEM_CERT.search(certificate) if isinstance(certificate, str) else None
+    pem = _certificate_text(result.get("certificate"))
     text = " ".join(output.split())
     if code == 0 and pem is not None and not _DENIED.search(output) and not _PENDING.search(output):
         line = _disposition_line(output, _ISSUED) or "certificate written"
-        return {"status": "issued", "request_id": request_id, "certificate": pem.group(0).replace("\r\n", "\n") + "\n",
+        return {"status": "issued", "request_id": request_id, "certificate": pem,
                 "message": f"issued (RequestId {request_id}): {line}" if request_id is not None else f"issued: {line}"}
     where = f"RequestId {request_id}" if request_id is not None else "no RequestId"
     if _DENIED.search(output):
@@ -222,7 +244,8 @@ def submit_result(result: t.Any) -> dict:
                            f"with request_id {request_id}" if request_id is not None else
                            f"the request is pending approval by a CA manager ({where})"}
     if code == 0 and _ISSUED.search(output):
+        what = "wrote no certificate file" if not result.get("certificate") else "wrote a file that holds no certificate"
         return {"status": "failed", "request_id": request_id, "certificate": None,
-                "message": f"certreq reports the certificate issued ({where}) but wrote no certificate file: {text}"}
+                "message": f"certreq reports the certificate issued ({where}) but {what}: {text}"}
     return {"status": "failed", "request_id": request_id, "certificate": None,
             "message": f"certreq exited with {code} ({where}): {text or 'no output'}"}

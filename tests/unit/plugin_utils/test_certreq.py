@@ -230,6 +230,18 @@ def test_the_issued_certificate_comes_back_as_lf_pem():
     assert verdict["certificate"] == CERT.replace("\r\n", "\n")
 
 
+def test_a_bare_base64_certificate_file_is_read_and_anything_else_is_not():
+    import base64
+
+    der = base64.b64encode(b"\x30\x82\x01\x00" + b"x" * 60).decode()
+    verdict = _certreq.submit_result(answer(ISSUED, certificate=der[:40] + "\r\n" + der[40:] + "\r\n"))
+    assert verdict["status"] == "issued"
+    assert verdict["certificate"] == f"-----BEGIN CERTIFICATE-----\n{der[:64]}\n{der[64:]}\n-----END CERTIFICATE-----\n"
+    for junk in ("not base64!", base64.b64encode(b"plain text").decode(), ""):
+        verdict = _certreq.submit_result(answer(ISSUED, certificate=junk))
+        assert verdict["status"] == "failed" and "(RequestId 7) but wrote" in verdict["message"]
+
+
 def test_pending_or_denied_text_wins_over_a_written_file():
     assert _certreq.submit_result(answer(PENDING, certificate=CERT))["status"] == "pending"
     assert _certreq.submit_result(answer(DENIED_TEMPLATE, certificate=CERT))["status"] == "denied"
