@@ -890,6 +890,14 @@ class ApexOneServer:
         thumb = norm_thumb(args["request_thumbprint"])
         text = self._saved_request(thumb)
         request_id = args.get("request_id")
+        # what the module checks before running certreq (its documented interface)
+        if not re.fullmatch(r'[^\\\s"-][^\\"]*\\[^\\"]+', str(args["ca_config"])):
+            raise ModuleFailure(f"ca_config '{args['ca_config']}' is not a CA configuration string 'CAHostName\\CAName'")
+        if args.get("template") is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}", args["template"]):
+            raise ModuleFailure(f"template '{args['template']}' is not a certificate template name (letters, digits, "
+                                "space, '.', '_', '-')")
+        if request_id is not None and int(request_id) <= 0:
+            raise ModuleFailure(f"request_id must be a positive RequestId the CA returned, not {request_id}")
         if text is None and request_id is None:
             raise ModuleFailure(f"no saved request file for the pending request {thumb}: {request_file(thumb)} does "
                                 "not exist (make the request again with win_apexone_cert_request)")
