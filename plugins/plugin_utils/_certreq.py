@@ -45,11 +45,11 @@ OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
 SPEC_KEYS = ("subject_cn", "dns_names", "ip_addresses", "key_length", "key_provider", "exportable", "friendly_name",
              "hash_algorithm", "template")
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-_HOST = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*\.?$")
+_HOST = re.compile(rf"(\*\.)?{_LABEL}(\.{_LABEL})*\.?")  # fullmatch: '$' would let a final line break through
 # Text values go between double quotes in the INF; these characters would end the value, start a string
 # substitution (%name%) or break the line, and the INF travels as ASCII (the module refuses anything else).
 _UNSAFE_TEXT = re.compile(r"[^\x20-\x7e]|[\"%]")
-_TEMPLATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+_TEMPLATE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 
 
 class CertreqError(Exception):
@@ -58,7 +58,7 @@ class CertreqError(Exception):
 
 # ------------------------------------------------------------------------------------------------ request spec
 def _host(value: t.Any, what: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > 253 or not _HOST.match(value):
+    if not isinstance(value, str) or not value or len(value) > 253 or not _HOST.fullmatch(value):
         raise CertreqError(f"{what} {value!r} is not a DNS host name (letters, digits, '-' and '.' labels, an optional "
                            "leading '*.')")
     return value.rstrip(".")
@@ -101,7 +101,7 @@ def check_spec(spec: t.Any) -> dict:
         if address not in ips:
             ips.append(address)
     key_length = spec["key_length"]
-    if isinstance(key_length, bool) or key_length not in KEY_LENGTHS:
+    if type(key_length) is not int or key_length not in KEY_LENGTHS:
         raise CertreqError(f"key_length {key_length!r} is not one of {', '.join(map(str, KEY_LENGTHS))}")
     if spec["key_provider"] not in PROVIDERS:
         raise CertreqError(f"key_provider {spec['key_provider']!r} is not one of {', '.join(PROVIDERS)}")
@@ -110,7 +110,7 @@ def check_spec(spec: t.Any) -> dict:
     if spec["hash_algorithm"] not in HASH_ALGORITHMS:
         raise CertreqError(f"hash_algorithm {spec['hash_algorithm']!r} is not one of {', '.join(HASH_ALGORITHMS)}")
     template = spec.get("template")
-    if template is not None and (not isinstance(template, str) or not _TEMPLATE.match(template)):
+    if template is not None and (not isinstance(template, str) or not _TEMPLATE.fullmatch(template)):
         raise CertreqError(f"template {template!r} is not a certificate template name (letters, digits, space, '.', "
                            "'_', '-'; at most 64 characters)")
     return {"subject_cn": subject_cn, "dns_names": dns, "ip_addresses": ips, "key_length": key_length,

@@ -141,6 +141,11 @@ def test_the_inf_writes_only_what_the_certreq_reference_documents(provider, temp
 @pytest.mark.parametrize(("change", "message"), [
     ({"subject_cn": 'apex01" \r\nKeyLength = 512'}, "subject_cn .* is not a DNS host name"),
     ({"subject_cn": "apex 01"}, "subject_cn .* is not a DNS host name"),
+    ({"subject_cn": "apex01.corp.example\n"}, "subject_cn .* is not a DNS host name"),
+    ({"dns_names": ["apex01\n"]}, "dns_names entry"),
+    ({"template": "WebServer\n"}, "is not a certificate template name"),
+    ({"key_length": 2048.0}, "key_length 2048.0 is not one of"),
+    ({"key_length": "2048"}, "key_length '2048' is not one of"),
     ({"subject_cn": "CN=apex01,O=x"}, "is not a DNS host name"),
     ({"dns_names": ["ok.example", "-bad.example"]}, "dns_names entry '-bad.example'"),
     ({"dns_names": "apex01"}, "dns_names must be a list"),
