@@ -891,7 +891,7 @@ class ApexOneServer:
         text = self._saved_request(thumb)
         request_id = args.get("request_id")
         # what the module checks before running certreq (its documented interface)
-        if not re.fullmatch(r'[^\\\s"-][^\\"]*\\[^\\"]+', str(args["ca_config"])):
+        if not re.fullmatch(r'[^\\\s"-][^\\"\r\n]*\\[^\\"\r\n]+', str(args["ca_config"])):
             raise ModuleFailure(f"ca_config '{args['ca_config']}' is not a CA configuration string 'CAHostName\\CAName'")
         if args.get("template") is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}", args["template"]):
             raise ModuleFailure(f"template '{args['template']}' is not a certificate template name (letters, digits, "

@@ -135,6 +135,7 @@ def test_wrong_ca_config_is_a_failure_not_a_denial(original):
 @pytest.mark.parametrize(("extra", "message"), [
     ({"ca_config": "-f"}, "not a CA configuration string"),
     ({"ca_config": "ca01"}, "not a CA configuration string"),
+    ({"ca_config": "ca01\\Corp CA\n"}, "not a CA configuration string"),
     ({"template": "Web:Server"}, "not a certificate template name"),
     ({"request_id": 0}, "positive RequestId"),
 ])
