@@ -35,9 +35,11 @@ PROVIDERS = {
 }
 KEY_LENGTHS = (2048, 3072, 4096)
 HASH_ALGORITHMS = ("sha256", "sha384", "sha512")
-# TLS server: digital signature and key encipherment (RFC 5280 4.2.1.3 for an RSA key-transport server); EKU server
-# authentication 1.3.6.1.5.5.7.3.1. Symbols as certreq documents them for KeyUsage.
-KEY_USAGE = "CERT_DIGITAL_SIGNATURE_KEY_USAGE | CERT_KEY_ENCIPHERMENT_KEY_USAGE"
+# TLS server: digital signature (0x80) and key encipherment (0x20) (RFC 5280 4.2.1.3 for an RSA key-transport
+# server); EKU server authentication 1.3.6.1.5.5.7.3.1. The hexadecimal form of KeyUsage and the number of KeySpec
+# (AT_KEYEXCHANGE = 1) are the ones certreq's reference uses in its examples; every certreq version reads them.
+KEY_USAGE = "0xa0"
+KEY_SPEC_KEYEXCHANGE = "1"
 OID_SAN = "2.5.29.17"
 OID_EKU = "2.5.29.37"
 OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
@@ -137,9 +139,9 @@ def build_inf(spec: t.Any) -> str:
     ]
     if provider_type is not None:
         # A CryptoAPI key for Schannel is a key-exchange key (AT_KEYEXCHANGE); a CNG key has no key spec.
-        lines += [f"ProviderType = {provider_type}", "KeySpec = AT_KEYEXCHANGE"]
+        lines += [f"ProviderType = {provider_type}", f"KeySpec = {KEY_SPEC_KEYEXCHANGE}"]
     lines += [
-        f'KeyUsage = "{KEY_USAGE}"',
+        f"KeyUsage = {KEY_USAGE}",
         f"HashAlgorithm = {spec['hash_algorithm']}",
         "RequestType = PKCS10",
         "SMIME = FALSE",

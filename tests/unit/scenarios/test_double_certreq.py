@@ -54,6 +54,9 @@ def test_request_makes_a_key_a_pending_request_and_a_saved_request_file(original
     assert [str(a) for a in san.get_values_for_type(x509.IPAddress)] == ["10.0.0.15"]
     assert list(csr.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
     assert csr.public_key().key_size == 2048
+    usage = csr.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert (usage.digital_signature, usage.key_encipherment, usage.key_cert_sign, usage.content_commitment) == (
+        True, True, False, False)
     entry = srv._find("REQUEST", made["request_thumbprint"])
     key = srv.state["machine_keys"][entry["key_id"]]
     assert (key["provider"], key["provider_type"], key["exportable"], key["machine"]) == (
