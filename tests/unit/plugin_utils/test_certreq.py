@@ -252,6 +252,26 @@ def test_a_bare_base64_certificate_file_is_read_and_anything_else_is_not():
         assert verdict["status"] == "failed" and "(RequestId 7) but wrote" in verdict["message"]
 
 
+def test_the_chain_file_gives_the_other_certificates(lab_pki, server):
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    _key, leaf = server
+    der = pkcs7.serialize_certificates([leaf, lab_pki.intermediate.cert, lab_pki.root.cert], serialization.Encoding.DER)
+    body = base64.b64encode(der).decode()
+    expected = [lab_pki.intermediate.cert.public_bytes(serialization.Encoding.PEM).decode(),
+                lab_pki.root.cert.public_bytes(serialization.Encoding.PEM).decode()]
+    leaf_pem = leaf.public_bytes(serialization.Encoding.PEM).decode()
+    for chain in (f"-----BEGIN PKCS7-----\r\n{body}\r\n-----END PKCS7-----\r\n", body):
+        verdict = _certreq.submit_result(answer(ISSUED, certificate=leaf_pem, certificate_chain=chain))
+        assert verdict["status"] == "issued" and verdict["chain"] == expected
+    assert _certreq.submit_result(answer(ISSUED, certificate=leaf_pem, certificate_chain=None))["chain"] == []
+    with pytest.raises(_certreq.CertreqError, match="chain file is not a PKCS #7"):
+        _certreq.submit_result(answer(ISSUED, certificate=leaf_pem, certificate_chain="bm90IGEgcGtjczc="))
+
+
 def test_pending_or_denied_text_wins_over_a_written_file():
     assert _certreq.submit_result(answer(PENDING, certificate=CERT))["status"] == "pending"
     assert _certreq.submit_result(answer(DENIED_TEMPLATE, certificate=CERT))["status"] == "denied"
