@@ -107,7 +107,7 @@ def check_spec(spec: t.Any) -> dict:
         if address not in ips:
             ips.append(address)
     key_length = spec["key_length"]
-    if type(key_length) is not int or key_length not in KEY_LENGTHS:
+    if not isinstance(key_length, int) or isinstance(key_length, bool) or key_length not in KEY_LENGTHS:
         raise CertreqError(f"key_length {key_length!r} is not one of {', '.join(map(str, KEY_LENGTHS))}")
     if spec["key_provider"] not in PROVIDERS:
         raise CertreqError(f"key_provider {spec['key_provider']!r} is not one of {', '.join(PROVIDERS)}")

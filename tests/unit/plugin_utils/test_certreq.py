@@ -174,6 +174,19 @@ def test_a_bad_spec_is_refused_with_a_clear_message(change, message):
         _certreq.build_inf({**SPEC, **change})
 
 
+def test_values_of_subclasses_are_taken_as_their_base_type():
+    """Ansible hands templated values over as subclasses of int and str (data tagging, ansible-core 2.19)."""
+
+    class TaggedInt(int):
+        pass
+
+    class TaggedStr(str):
+        pass
+
+    spec = dict(SPEC, key_length=TaggedInt(3072), subject_cn=TaggedStr("apex01.corp.example"))
+    assert "KeyLength = 3072\r\n" in _certreq.build_inf(spec)
+
+
 def test_missing_keys_are_named():
     spec = {k: v for k, v in SPEC.items() if k not in ("key_length", "friendly_name", "template")}
     with pytest.raises(_certreq.CertreqError, match=r"lacks: key_length, friendly_name$"):
