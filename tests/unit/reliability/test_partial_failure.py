@@ -18,7 +18,8 @@ import json
 
 import pytest
 import winsim
-from reliability_helpers import HOST, Fleet, Material, failures, names, recap
+from playbook_output import failures, recap
+from reliability_helpers import HOST, Fleet, Material, names
 
 pytestmark = pytest.mark.slow
 
