@@ -129,7 +129,7 @@ class Matrix:
         inventory.write_text(json.dumps({"all": {
             "hosts": self.hosts,
             "vars": {"apexone_cert_pfx_password": PASSWORD, "apexone_cert_ca_bundle_path": str(self.dir / "root.pem"),
-                     "apexone_cert_verify_tls": False, "apexone_cert_friendly_name": FRIENDLY,
+                     "apexone_cert_verify_tls": False, "apexone_cert_verify_settle": 0, "apexone_cert_friendly_name": FRIENDLY,
                      "apexone_cert_run_record_dir": str(self.dir / "runs")}}}))
         cmd = ["ansible-playbook", "-i", str(inventory), os.path.join(REPO, "playbooks", playbook),
                "--limit", ",".join(hosts), "-f", "8", "-e", "apexone_cert_max_fail_percentage=100", *extra]
