@@ -40,4 +40,4 @@ def test_a_wrong_version_in_the_readme_is_caught():
     broken = text.replace("| 2016 | 14393 | PowerShell 5.1, .NET 4.6.2 |", "| 2016 | 14393 | PowerShell 5.1, .NET 4.7 |")
     assert broken != text
     assert readme_rows(broken) != reference()
-    assert readme_rows(text.replace("| 2022 | 20348 |", "| 2022 | 20349 |"))["2022"]["build"] == 20349
+    assert readme_rows(text.replace("| 2022 | 20348 |", "| 2022 | 20349 |")) != reference()
