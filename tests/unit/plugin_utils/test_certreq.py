@@ -275,13 +275,14 @@ def test_a_bare_base64_certificate_file_is_read_and_anything_else_is_not():
         assert verdict["status"] == "failed" and "(RequestId 7) but wrote" in verdict["message"]
 
 
-def test_the_chain_file_gives_the_other_certificates(lab_pki, server):
+def test_the_chain_file_gives_the_other_certificates(lab_pki):
     import base64
 
+    import pki
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    _key, leaf = server
+    _key, leaf = lab_pki.server("apex01.corp.example", key=pki.rsa_key(2048, slot=840))
     der = pkcs7.serialize_certificates([leaf, lab_pki.intermediate.cert, lab_pki.root.cert], serialization.Encoding.DER)
     body = base64.b64encode(der).decode()
     expected = [lab_pki.intermediate.cert.public_bytes(serialization.Encoding.PEM).decode(),
