@@ -296,6 +296,13 @@ def test_the_chain_file_gives_the_other_certificates(lab_pki):
         _certreq.submit_result(answer(ISSUED, certificate=leaf_pem, certificate_chain="bm90IGEgcGtjczc="))
 
 
+def test_without_cryptography_only_a_chain_file_is_an_error(monkeypatch):
+    monkeypatch.setattr(_certreq, "HAS_CRYPTOGRAPHY", False)
+    assert _certreq.submit_result(answer(ISSUED, certificate=CERT))["status"] == "issued"
+    with pytest.raises(_certreq.CertreqError, match="needs the Python library cryptography"):
+        _certreq.submit_result(answer(ISSUED, certificate=CERT, certificate_chain="MIIB"))
+
+
 def test_pending_or_denied_text_wins_over_a_written_file():
     assert _certreq.submit_result(answer(PENDING, certificate=CERT))["status"] == "pending"
     assert _certreq.submit_result(answer(DENIED_TEMPLATE, certificate=CERT))["status"] == "denied"
