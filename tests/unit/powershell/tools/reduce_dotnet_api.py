@@ -213,6 +213,96 @@ T["System.Security.AccessControl.DirectorySecurity"] = read(
     "TypeSignature without FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0; .ctor() the same",
     {".ctor": "2.0"},
 )
+# Read from dotnet-api-docs in the verification pass of the unread entries (most important namespaces first).
+C0305 = "0305a2d57b63b5ed07cd590f0061cb6343234b42"
+C0680 = "06805e6680e1b2615ba7d936a8c103a16c7bb305"
+X509 = "xml/System.Security.Cryptography.X509Certificates/"
+T["System.Security.Cryptography.X509Certificates.OpenFlags"] = read(
+    X509 + "OpenFlags.xml",
+    C0305,
+    "2.0",
+    "[Flags] Attribute FrameworkAlternate starts at netframework-2.0; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the "
+    "type and every field",
+    {"OpenExistingOnly": "2.0", "ReadOnly": "2.0", "ReadWrite": "2.0"},
+)
+T["System.Security.Cryptography.X509Certificates.StoreLocation"] = read(
+    X509 + "StoreLocation.xml",
+    C0305,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type and both fields",
+    {"LocalMachine": "2.0", "CurrentUser": "2.0"},
+)
+T["System.Security.Cryptography.X509Certificates.X509NameType"] = read(
+    X509 + "X509NameType.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"SimpleName": "2.0", "DnsName": "2.0"},
+)
+T["System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension"] = read(
+    X509 + "X509BasicConstraintsExtension.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type, its three .ctors and "
+    "CertificateAuthority",
+    {},
+)
+T["System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension"] = read(
+    X509 + "X509EnhancedKeyUsageExtension.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type, its three .ctors and "
+    "CopyFrom",
+    {},
+)
+T["System.Security.Cryptography.X509Certificates.X509FindType"] = read(
+    X509 + "X509FindType.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for FindByThumbprint and the other "
+    "fields read (FindByTemplateName, FindByTime*)",
+    {"FindByThumbprint": "2.0"},
+)
+CRYPTO = "xml/System.Security.Cryptography/"
+T["System.Security.Cryptography.CngKeyOpenOptions"] = read(
+    CRYPTO + "CngKeyOpenOptions.xml",
+    C0305,
+    "3.5",
+    "no netframework FrameworkAlternate; AssemblyInfo System.Core 2.0.5.0 (Silverlight)/3.5.0.0/4.0.0.0 for the type and "
+    "every field (MachineKey, None, Silent, UserKey)",
+    {"MachineKey": "3.5", "None": "3.5", "Silent": "3.5", "UserKey": "3.5"},
+)
+T["System.Security.Cryptography.CryptographicException"] = read(
+    CRYPTO + "CryptographicException.xml",
+    C0305,
+    "1.1",
+    "C# TypeSignature ': SystemException' FrameworkAlternate netframework-1.1...netframework-4.8; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/4.0.0.0 for the type, .ctor() and .ctor(Int32)",
+    {".ctor": "1.1"},
+)
+T["System.Security.Cryptography.SHA256"] = read(
+    CRYPTO + "SHA256.xml",
+    "01bb3f094b80cc7feed549ba77f11cdcf64198f4",
+    "1.1",
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0 for the type and Create(); Create(String) C# signature "
+    "FrameworkAlternate netframework-1.1...",
+    {"Create": "1.1"},
+)
+T["System.Security.Cryptography.CspKeyContainerInfo"] = read(
+    CRYPTO + "CspKeyContainerInfo.xml",
+    C0680,
+    "2.0",
+    "AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0) for the type, .ctor(CspParameters) and Exportable",
+    {".ctor": "2.0", "Exportable": "2.0"},
+)
+T["System.Security.Cryptography.CspParameters"] = read(
+    CRYPTO + "CspParameters.xml",
+    C0305,
+    "1.1",
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0 for the type, .ctor(), .ctor(Int32), .ctor(Int32, String), the "
+    "Flags property, the KeyContainerName and KeyNumber fields; CryptoKeySecurity and KeyPassword are 2.0 (mscorlib 2.0.0.0)",
+    {".ctor": "1.1", "Flags": "1.1", "KeyNumber": "1.1", "KeyContainerName": "1.1"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
