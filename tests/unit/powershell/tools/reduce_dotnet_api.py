@@ -303,6 +303,39 @@ T["System.Security.Cryptography.CspParameters"] = read(
     "Flags property, the KeyContainerName and KeyNumber fields; CryptoKeySecurity and KeyPassword are 2.0 (mscorlib 2.0.0.0)",
     {".ctor": "1.1", "Flags": "1.1", "KeyNumber": "1.1", "KeyContainerName": "1.1"},
 )
+T["System.Security.Cryptography.X509Certificates.X509Certificate2Collection"] = read(
+    X509 + "X509Certificate2Collection.xml",
+    C0305,
+    "2.0",
+    "no netframework FrameworkAlternate on the TypeSignature; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type and "
+    "its .ctors; Import(Byte[], String, X509KeyStorageFlags) (the overload the code calls) and Import(String, String, "
+    "X509KeyStorageFlags): C# signature FrameworkAlternate netframework-2.0..netframework-4.8, AssemblyInfo System 2.0.0.0; "
+    "the ReadOnlySpan overloads are net-5.0 only",
+    {".ctor": "2.0", "Import": "2.0"},
+)
+T["System.Security.Cryptography.RSACryptoServiceProvider"] = read(
+    CRYPTO + "RSACryptoServiceProvider.xml",
+    "0267688addc3b2f9cbfac6dbcbee80a77328109a",
+    "1.1",
+    "C# TypeSignature ': RSA' FrameworkAlternate netframework-1.1 (': RSA, ICspAsymmetricAlgorithm' from netframework-2.0); "
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0 for the type, .ctor() and PersistKeyInCsp",
+    {".ctor": "1.1", "PersistKeyInCsp": "1.1"},
+)
+ACL = "xml/System.Security.AccessControl/"
+T["System.Security.AccessControl.AccessControlSections"] = read(
+    ACL + "AccessControlSections.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"None": "2.0", "Audit": "2.0", "Access": "2.0", "Owner": "2.0", "Group": "2.0", "All": "2.0"},
+)
+T["System.Security.AccessControl.AccessControlType"] = read(
+    ACL + "AccessControlType.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and both fields",
+    {"Allow": "2.0", "Deny": "2.0"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
