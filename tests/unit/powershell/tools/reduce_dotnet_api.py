@@ -336,6 +336,42 @@ T["System.Security.AccessControl.AccessControlType"] = read(
     "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and both fields",
     {"Allow": "2.0", "Deny": "2.0"},
 )
+T["System.Security.AccessControl.InheritanceFlags"] = read(
+    ACL + "InheritanceFlags.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"None": "2.0", "ContainerInherit": "2.0", "ObjectInherit": "2.0"},
+)
+T["System.Security.AccessControl.PropagationFlags"] = read(
+    ACL + "PropagationFlags.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"None": "2.0", "NoPropagateInherit": "2.0", "InheritOnly": "2.0"},
+)
+T["System.Security.AccessControl.FileSystemRights"] = read(
+    ACL + "FileSystemRights.xml",
+    C0305,
+    "2.0",
+    "fields FullControl, Modify, Read, ReadAndExecute (and the neighbours read, Delete..ReadData): no FrameworkAlternate, "
+    "AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0",
+    {"FullControl": "2.0", "Modify": "2.0", "Read": "2.0", "ReadAndExecute": "2.0"},
+)
+T["System.Security.AccessControl.RegistryRights"] = read(
+    ACL + "RegistryRights.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"FullControl": "2.0", "ReadKey": "2.0", "WriteKey": "2.0", "ChangePermissions": "2.0", "TakeOwnership": "2.0"},
+)
+T["System.Security.AccessControl.AccessRule"] = read(
+    ACL + "AccessRule.xml",
+    "03831f4b12927fc32ff90e7e40bb42a9c787a67c",
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, its .ctor and AccessControlType",
+    {"AccessControlType": "2.0"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
