@@ -372,6 +372,38 @@ T["System.Security.AccessControl.AccessRule"] = read(
     "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, its .ctor and AccessControlType",
     {"AccessControlType": "2.0"},
 )
+T["System.Security.AccessControl.AuthorizationRule"] = read(
+    ACL + "AuthorizationRule.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every member (.ctor, AccessMask, "
+    "IdentityReference, InheritanceFlags, IsInherited, PropagationFlags)",
+    {"IdentityReference": "2.0"},
+)
+T["System.Security.AccessControl.FileSecurity"] = read(
+    ACL + "FileSecurity.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, .ctor() and "
+    ".ctor(String, AccessControlSections)",
+    {".ctor": "2.0"},
+)
+T["System.Security.AccessControl.FileSystemSecurity"] = read(
+    ACL + "FileSystemSecurity.xml",
+    C0680,
+    "2.0",
+    "AccessRuleFactory, AccessRuleType, AddAccessRule(FileSystemAccessRule), AddAuditRule: no FrameworkAlternate, "
+    "AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0",
+    {"AddAccessRule": "2.0", "AccessRuleFactory": "2.0"},
+)
+T["System.Security.AccessControl.CommonObjectSecurity"] = read(
+    ACL + "CommonObjectSecurity.xml",
+    C0680,
+    "2.0",
+    "GetAccessRules(Boolean, Boolean, Type), GetAuditRules, ModifyAccess, ModifyAudit, RemoveAccessRule: AssemblyInfo "
+    "mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (only a SecuritySafeCritical attribute has FrameworkAlternate netframework-4.0)",
+    {"GetAccessRules": "2.0"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
