@@ -404,6 +404,29 @@ T["System.Security.AccessControl.CommonObjectSecurity"] = read(
     "mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (only a SecuritySafeCritical attribute has FrameworkAlternate netframework-4.0)",
     {"GetAccessRules": "2.0"},
 )
+T["System.Security.AccessControl.FileSystemAccessRule"] = read(
+    ACL + "FileSystemAccessRule.xml",
+    C0305,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, the .ctor overloads "
+    "read (IdentityReference or String, FileSystemRights, [InheritanceFlags, PropagationFlags,] AccessControlType) and the "
+    "FileSystemRights property",
+    {".ctor": "2.0", "FileSystemRights": "2.0"},
+)
+T["System.Security.AccessControl.ObjectSecurity"] = read(
+    ACL + "ObjectSecurity.xml",
+    "055a4a82a0b08bfbdc21bd1347fb71f7fe2c099e",
+    "2.0",
+    "no FrameworkAlternate on the type; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, AccessRuleFactory, "
+    "GetSecurityDescriptorBinaryForm(), SetAccessRuleProtection, SetOwner and both SetSecurityDescriptorBinaryForm overloads "
+    "(Byte[]; Byte[], AccessControlSections); only the protected .ctor() is mscorlib 2.0.5.0/4.0.0.0",
+    {
+        "AccessRuleFactory": "2.0",
+        "SetAccessRuleProtection": "2.0",
+        "GetSecurityDescriptorBinaryForm": "2.0",
+        "SetSecurityDescriptorBinaryForm": "2.0",
+    },
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
