@@ -427,6 +427,39 @@ T["System.Security.AccessControl.ObjectSecurity"] = read(
         "SetSecurityDescriptorBinaryForm": "2.0",
     },
 )
+PRINCIPAL = "xml/System.Security.Principal/"
+T["System.Security.Principal.IdentityNotMappedException"] = read(
+    PRINCIPAL + "IdentityNotMappedException.xml",
+    "03831f4b12927fc32ff90e7e40bb42a9c787a67c",
+    "2.0",
+    "C# TypeSignature ': SystemException' FrameworkAlternate netframework-2.0..netframework-4.8.1; AssemblyInfo mscorlib "
+    "2.0.0.0/2.0.5.0/4.0.0.0 for the type and its three .ctors",
+    {},
+)
+T["System.Security.Principal.IdentityReference"] = read(
+    PRINCIPAL + "IdentityReference.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate on the type; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, Equals(Object) (C# "
+    "signature FrameworkAlternate netframework-2.0..netframework-4.8), Translate(Type) and Value",
+    {"Equals": "2.0", "Translate": "2.0", "Value": "2.0"},
+)
+T["System.Security.Principal.NTAccount"] = read(
+    PRINCIPAL + "NTAccount.xml",
+    "0257f905a7c8be393749873417d0ecf1267c0351",
+    "2.0",
+    "no netframework FrameworkAlternate on the type; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, .ctor(String) "
+    "and .ctor(String, String)",
+    {".ctor": "2.0"},
+)
+T["System.Security.Principal.SecurityIdentifier"] = read(
+    PRINCIPAL + "SecurityIdentifier.xml",
+    C0305,
+    "2.0",
+    "no netframework FrameworkAlternate on the type; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and its four "
+    ".ctors (IntPtr; String; Byte[], Int32; WellKnownSidType, SecurityIdentifier)",
+    {".ctor": "2.0"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
