@@ -460,6 +460,22 @@ T["System.Security.Principal.SecurityIdentifier"] = read(
     ".ctors (IntPtr; String; Byte[], Int32; WellKnownSidType, SecurityIdentifier)",
     {".ctor": "2.0"},
 )
+T["System.IO.DirectoryNotFoundException"] = read(
+    "xml/System.IO/DirectoryNotFoundException.xml",
+    C0305,
+    "1.1",
+    "ILAsm TypeSignature 'serializable' FrameworkAlternate netframework-1.1...netframework-4.8; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type and its .ctors",
+    {},
+)
+T["System.IO.FileNotFoundException"] = read(
+    "xml/System.IO/FileNotFoundException.xml",
+    C0305,
+    "1.1",
+    "ILAsm TypeSignature 'serializable' FrameworkAlternate netframework-1.1...netframework-4.8; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type and its .ctors",
+    {},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
