@@ -476,6 +476,16 @@ T["System.IO.FileNotFoundException"] = read(
     "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type and its .ctors",
     {},
 )
+T["System.IO.File"] = read(
+    "xml/System.IO/File.xml",
+    "01e30fc6ebbfd203c70c698af687c9cf2c421127",
+    "1.1",
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0 for Copy(String, String), Copy(String, String, Boolean) and "
+    "Move(String, String); mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0) for ReadAllBytes(String), WriteAllBytes(String, "
+    "Byte[]) and both Replace overloads (C# signatures FrameworkAlternate netframework-2.0..netframework-4.8.1); "
+    "Move(String, String, Boolean) has no mscorlib version (netcore-3.0+ only) and the code calls the two-argument Move",
+    {"Copy": "1.1", "Move": "1.1", "ReadAllBytes": "2.0", "Replace": "2.0", "WriteAllBytes": "2.0"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
