@@ -486,6 +486,30 @@ T["System.IO.File"] = read(
     "Move(String, String, Boolean) has no mscorlib version (netcore-3.0+ only) and the code calls the two-argument Move",
     {"Copy": "1.1", "Move": "1.1", "ReadAllBytes": "2.0", "Replace": "2.0", "WriteAllBytes": "2.0"},
 )
+T["Microsoft.Win32.RegistryHive"] = read(
+    "xml/Microsoft.Win32/RegistryHive.xml",
+    "0499abfb397e1295a5863d1496111de4cead1224",
+    "1.1",
+    "fields CurrentUser (tail), DynData, LocalMachine, PerformanceData, Users: AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0",
+    {"LocalMachine": "1.1"},
+)
+T["Microsoft.Win32.Registry"] = read(
+    "xml/Microsoft.Win32/Registry.xml",
+    "034e8e601bba332af7c5e413eebf0f5622a4c665",
+    "1.1",
+    "LocalMachine and PerformanceData fields: AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0; the static "
+    "SetValue(String, String, Object) is 2.0 (mscorlib 2.0.0.0)",
+    {"LocalMachine": "1.1"},
+)
+T["Microsoft.Win32.RegistryValueKind"] = read(
+    "xml/Microsoft.Win32/RegistryValueKind.xml",
+    "0499abfb397e1295a5863d1496111de4cead1224",
+    "2.0",
+    "DWord, ExpandString, MultiString, QWord, String, Unknown: AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0; None is "
+    "mscorlib 2.0.5.0/4.0.0.0 only (.NET Framework 4.0; not used by the code); Binary's AssemblyInfo starts before the page "
+    "read",
+    {"DWord": "2.0", "String": "2.0", "ExpandString": "2.0", "MultiString": "2.0", "QWord": "2.0", "None": "4.0"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
