@@ -510,6 +510,14 @@ T["Microsoft.Win32.RegistryValueKind"] = read(
     "read",
     {"DWord": "2.0", "String": "2.0", "ExpandString": "2.0", "MultiString": "2.0", "QWord": "2.0", "None": "4.0"},
 )
+T["System.Runtime.InteropServices.GCHandle"] = read(
+    "xml/System.Runtime.InteropServices/GCHandle.xml",
+    C0680,
+    "1.1",
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type, AddrOfPinnedObject(), Alloc(Object) (C# "
+    "signature FrameworkAlternate netframework-1.1...), Free() and IsAllocated; FromIntPtr is 2.0",
+    {"AddrOfPinnedObject": "1.1", "Alloc": "1.1", "Free": "1.1"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
