@@ -518,6 +518,15 @@ T["System.Runtime.InteropServices.GCHandle"] = read(
     "signature FrameworkAlternate netframework-1.1...), Free() and IsAllocated; FromIntPtr is 2.0",
     {"AddrOfPinnedObject": "1.1", "Alloc": "1.1", "Free": "1.1"},
 )
+T["System.Runtime.InteropServices.Marshal"] = read(
+    "xml/System.Runtime.InteropServices/Marshal.xml",
+    C0305,
+    "1.1",
+    "C# TypeSignature 'public sealed class Marshal' FrameworkAlternate netframework-1.1 ('static class' from 2.0); "
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type and AllocHGlobal(IntPtr) (the AllocHGlobal(Int32) "
+    "overload's AssemblyInfo precedes the page read); the file is 937,351 characters and its other members were not reached",
+    {"AllocHGlobal": "1.1"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
