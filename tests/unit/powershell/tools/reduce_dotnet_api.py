@@ -527,6 +527,14 @@ T["System.Runtime.InteropServices.Marshal"] = read(
     "overload's AssemblyInfo precedes the page read); the file is 937,351 characters and its other members were not reached",
     {"AllocHGlobal": "1.1"},
 )
+T["System.IO.Path"] = read(
+    "xml/System.IO/Path.xml",
+    "0090748a6716bea1586e972b8f684db6bec3a9ed",
+    "1.1",
+    "GetPathRoot(String): AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0; GetRandomFileName(), "
+    "GetInvalidFileNameChars(), GetInvalidPathChars(): mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0)",
+    {"GetRandomFileName": "2.0"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
