@@ -535,6 +535,14 @@ T["System.IO.Path"] = read(
     "GetInvalidFileNameChars(), GetInvalidPathChars(): mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0)",
     {"GetRandomFileName": "2.0"},
 )
+T["System.ServiceProcess.ServiceControllerStatus"] = read(
+    "xml/System.ServiceProcess/ServiceControllerStatus.xml",
+    C0680,
+    "1.1",
+    "every field (ContinuePending, Paused, PausePending, Running, StartPending, Stopped, StopPending): AssemblyInfo "
+    "System.ServiceProcess 1.0.5000.0/2.0.0.0/4.0.0.0",
+    {m: "1.1" for m in ["Paused", "Running", "StopPending", "Stopped", "StartPending", "ContinuePending", "PausePending"]},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
