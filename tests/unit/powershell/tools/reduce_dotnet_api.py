@@ -543,6 +543,29 @@ T["System.ServiceProcess.ServiceControllerStatus"] = read(
     "System.ServiceProcess 1.0.5000.0/2.0.0.0/4.0.0.0",
     {m: "1.1" for m in ["Paused", "Running", "StopPending", "Stopped", "StartPending", "ContinuePending", "PausePending"]},
 )
+T["System.SystemException"] = read(
+    "xml/System/SystemException.xml",
+    "03831f4b12927fc32ff90e7e40bb42a9c787a67c",
+    "1.1",
+    "ILAsm TypeSignature 'serializable' FrameworkAlternate netframework-1.1..netframework-4.8.1; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type and its .ctors",
+    {},
+)
+T["System.FormatException"] = read(
+    "xml/System/FormatException.xml",
+    C0305,
+    "1.1",
+    "C# TypeSignature ': SystemException' FrameworkAlternate netframework-1.1...netframework-4.8; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0",
+    {},
+)
+T["System.IDisposable"] = read(
+    "xml/System/IDisposable.xml",
+    C0305,
+    "1.1",
+    "Dispose(): AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0, no FrameworkAlternate",
+    {"Dispose": "1.1"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
