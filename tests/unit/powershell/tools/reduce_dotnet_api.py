@@ -566,6 +566,22 @@ T["System.IDisposable"] = read(
     "Dispose(): AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0, no FrameworkAlternate",
     {"Dispose": "1.1"},
 )
+T["System.Collections.IEnumerator"] = read(
+    "xml/System.Collections/IEnumerator.xml",
+    C0680,
+    "1.1",
+    "Current (C# signature FrameworkAlternate netframework-1.1...), MoveNext(), Reset(): AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0",
+    {"Current": "1.1", "MoveNext": "1.1"},
+)
+T["System.Nullable`1"] = read(
+    "xml/System/Nullable`1.xml",
+    "04db5f702f40e812fd4e456b3b042fee39e03452",
+    "2.0",
+    "ILAsm TypeSignature 'serializable' FrameworkAlternate netframework-2.0..netframework-4.8; AssemblyInfo mscorlib "
+    "2.0.0.0/2.0.5.0/4.0.0.0 for the type, .ctor(T) and Equals",
+    {".ctor": "2.0"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
