@@ -582,6 +582,21 @@ T["System.Nullable`1"] = read(
     "2.0.0.0/2.0.5.0/4.0.0.0 for the type, .ctor(T) and Equals",
     {".ctor": "2.0"},
 )
+T["System.Text.DecoderFallback"] = read(
+    "xml/System.Text/DecoderFallback.xml",
+    C0680,
+    "2.0",
+    ".ctor, CreateFallbackBuffer, ExceptionFallback, MaxCharCount, ReplacementFallback: AssemblyInfo mscorlib "
+    "2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0)",
+    {"ExceptionFallback": "2.0"},
+)
+T["System.Text.EncoderFallback"] = read(
+    "xml/System.Text/EncoderFallback.xml",
+    "0313ebb69ff46ec3c0eefb6869d59aa83d3b6e3e",
+    "2.0",
+    "ExceptionFallback, MaxCharCount, ReplacementFallback: AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0)",
+    {"ExceptionFallback": "2.0"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
