@@ -597,6 +597,14 @@ T["System.Text.EncoderFallback"] = read(
     "ExceptionFallback, MaxCharCount, ReplacementFallback: AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0)",
     {"ExceptionFallback": "2.0"},
 )
+T["System.Text.UTF8Encoding"] = read(
+    "xml/System.Text/UTF8Encoding.xml",
+    "0267688addc3b2f9cbfac6dbcbee80a77328109a",
+    "1.1",
+    ".ctor(), .ctor(Boolean), .ctor(Boolean, Boolean): AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0; Equals C# "
+    "signature FrameworkAlternate netframework-1.1...",
+    {".ctor": "1.1"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
