@@ -605,6 +605,14 @@ T["System.Text.UTF8Encoding"] = read(
     "signature FrameworkAlternate netframework-1.1...",
     {".ctor": "1.1"},
 )
+T["System.Text.UnicodeEncoding"] = read(
+    "xml/System.Text/UnicodeEncoding.xml",
+    C0680,
+    "1.1",
+    ".ctor() and .ctor(Boolean, Boolean): AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0; .ctor(Boolean, Boolean, "
+    "Boolean): mscorlib 2.0.0.0/2.0.5.0/4.0.0.0, Parameter FrameworkAlternate from netframework-2.0 (2.0)",
+    {".ctor": "1.1"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
