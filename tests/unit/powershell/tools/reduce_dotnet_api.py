@@ -859,9 +859,11 @@ doc = {
         "frameworks are the netframework monikers of its own FrameworkAlternate attributes (TypeSignature, MemberSignature, "
         "Parameter, Attribute) when it has any, else the .NET Framework assembly versions of its AssemblyInfo (mscorlib/System/"
         "System.Core 1.0.5000.0 = 1.1, 2.0.0.0 = 2.0, 3.5.0.0 = 3.5, 4.0.0.0 = 4.x), and remarks that state a version. "
-        "The per-framework member index of dotnet-api-docs (xml/FrameworksIndex/netframework-4.5.2.xml) is not available "
-        "to this project's tools (the repository is too large to fetch), so entries with verified=false are the .NET 1.1-3.5 "
-        "era types whose XML has not been read yet; their 'since' is to be confirmed from the same XML files."
+        "The per-framework member index of dotnet-api-docs is not usable here (the stored xml/FrameworksIndex has no "
+        "netframework-4.5.2.xml, and its netframework-1.1.xml lists assemblies only; the repository is too large to fetch), "
+        "so entries with verified=false are the .NET 1.1-3.5 era types whose XML has not been read yet; their 'since' is to "
+        "be confirmed from the same XML files. A verified entry whose evidence ends in 'not yet read: ...' names the members "
+        "its XML reading did not reach (large files are read a page at a time)."
     ),
     "target": "4.5.2",
     "types": dict(sorted(T.items())),
