@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime
 
 import winsim
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 # Versions: (Server_Version, ServicePack_Build). The step-7 threshold (XG 5417) is [C]; the other build numbers are
 # examples of their line ([G]: only their side of the threshold matters to the model).
@@ -66,6 +69,7 @@ class Scenario:
     xfail: dict = dataclasses.field(default_factory=dict)
     showed: dict = dataclasses.field(default_factory=dict)  # property -> defect this scenario showed (fixed since)
     failure_steps: tuple = ()  # steps to inject a failure at (matrix test)
+    ca: str | None = None  # issue | pending | denied: an enterprise CA (AD CS) the server can submit requests to
 
     @property
     def product(self) -> tuple[str, str]:
@@ -123,6 +127,19 @@ MATRIX: list[Scenario] = [
           showed={"rollback": DEFECTS[7]}),
 ]
 BY_NAME = {s.name: s for s in MATRIX}
+
+# Issue 16 (renew in place with certreq): the enterprise CA answers a submission by issuing, taking it under
+# submission (a CA manager must approve: winsim.ca_decide) or denying it. Not in MATRIX (the PFX procedure).
+ENROLL: list[Scenario] = [
+    _apex("enroll_adcs_issue", ca="issue"),
+    _apex("enroll_adcs_pending", ca="pending"),
+    _apex("enroll_adcs_denied", ca="denied"),
+    _apex("enroll_controller_ca"),  # no AD CS: the request is signed on the controller
+    _apex("enroll_adcs_issue_2012r2", windows="2012r2", ca="issue"),
+]
+ENROLL_BY_NAME = {s.name: s for s in ENROLL}
+CA_CONFIG = "ca01.corp.example\\Corp Issuing CA"  # certreq -config "CAHostName\\CAName"
+CA_TEMPLATES = ("WebServer",)
 
 
 # ------------------------------------------------------------------------------------------------ building states
@@ -223,7 +240,8 @@ def build_state(spec: Scenario, *, hostname: str, original: x509.Certificate, st
         "registry": {},
         "files": {},
         "stores": {"My": [original_record], "TrustedPeople": [winsim.cert_record(original)], "CA": [], "Root": [],
-                   "Disallowed": [], "WebHosting": []},
+                   "Disallowed": [], "WebHosting": [], "REQUEST": []},
+        "machine_keys": {},  # keys certreq made (key id -> provider, exportability, key); installer keys not listed
         "iis": iis,
         "http_sys": http_sys,
         "services": _services(spec.services, spec.version),
@@ -257,7 +275,41 @@ def build_state(spec: Scenario, *, hostname: str, original: x509.Certificate, st
     }
     for rel, data in files.items():
         winsim.set_path(state, f"{install}\\{rel}", data)
+    if spec.ca:
+        add_ca(state, mode=spec.ca)
     return state
+
+
+def add_ca(state: dict, *, mode: str = "issue", certificate: x509.Certificate | None = None, key=None,
+           config: str = CA_CONFIG, templates: tuple = CA_TEMPLATES, enterprise: bool = True,
+           next_id: int = 100, validity_days: int = 365) -> dict:
+    """An enterprise CA (AD CS) reachable from the server as ``config``: ``mode`` issue | pending | denied is how it
+    answers a request for a template it offers. ``certificate``/``key``: the issuing CA (a test's lab PKI);
+    without them a self-signed CA is made here."""
+    if mode not in ("issue", "pending", "denied"):
+        raise ValueError(f"unknown CA mode {mode}")
+    if certificate is None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, config.split("\\", 1)[-1])])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                       .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                       .not_valid_after(now + datetime.timedelta(days=3650))
+                       .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                       .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False,
+                                                    key_encipherment=False, data_encipherment=False,
+                                                    key_agreement=False, key_cert_sign=True, crl_sign=True,
+                                                    encipher_only=False, decipher_only=False), critical=True)
+                       .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+                       .sign(key, hashes.SHA256()))
+    state["ca"] = {
+        "config": config, "mode": mode, "enterprise": enterprise, "templates": list(templates), "next_id": next_id,
+        "validity_days": validity_days, "requests": {},
+        "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        "key": b64(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                     serialization.NoEncryption())),
+    }
+    return state["ca"]
 
 
 STALE_FRIENDLY = "Apex One web host 2026"

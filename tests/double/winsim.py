@@ -23,13 +23,14 @@ import copy
 import datetime
 import fnmatch
 import hashlib
+import ipaddress
 import json
 import ntpath
 import re
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -373,6 +374,11 @@ def comparable(state: dict, keep_ca_additions: bool = True) -> dict:
     for path in state.get("backups", []):
         kept["files"].pop(_key(path), None)
     kept["registry"].pop(RUN_RECORD_KEY.lower(), None)
+    kept.pop("ca", None)  # the CA is another machine: its request database is not this server's state
+    if not kept.get("machine_keys"):
+        kept.pop("machine_keys", None)
+    if not kept["stores"].get("REQUEST"):
+        kept["stores"].pop("REQUEST", None)
     if keep_ca_additions:
         added = set(state.get("ca_added", []))
         kept["stores"]["CA"] = sorted(c["thumbprint"] for c in kept["stores"]["CA"] if c["thumbprint"] not in added)
@@ -625,6 +631,7 @@ class ApexOneServer:
                 "disallowed": [self._cert_info(c, "Disallowed", refs) for c in self._store("Disallowed")],
                 "root_non_self_signed": [self._cert_info(c, "Root", refs) for c in self._store("Root")
                                          if not c["self_signed"]],
+                "request": [self._request_info(c, refs) for c in self._store("REQUEST")],
             },
             "agent_auth_certificates": [],
             **run_record_facts(self.state),
@@ -750,6 +757,18 @@ class ApexOneServer:
             "dns_names": cert["dns_names"], "server_auth": True, "references": used, "private_key": private,
         }
 
+    def _request_info(self, cert: dict, refs: dict) -> dict:
+        """A pending request of Cert:\\LocalMachine\\REQUEST: the shape of the other stores, its key (provider,
+        exportable, size; has_private_key false once the key is gone) and its saved request file."""
+        key = self.state.get("machine_keys", {}).get(cert.get("key_id"))
+        info = self._cert_info(dict(cert, has_private_key=key is not None), "REQUEST", refs)
+        info["private_key"] = {"provider_type": key["provider_type"], "exportable": key["exportable"],
+                               "key_algorithm": key["algorithm"], "key_size": key["length"], "acl": None,
+                               "error": None} if key else None
+        info["request_file"] = request_file(cert["thumbprint"]) if get_path(
+            self.state, request_file(cert["thumbprint"])) is not None else None
+        return info
+
     # ================================================================================ win_webhost_cert
     def _in_use(self, thumb: str) -> list[str]:
         """Where the server still uses a certificate (what the module's state=absent refuses on)."""
@@ -767,11 +786,16 @@ class ApexOneServer:
             if refs:
                 raise ModuleFailure(f"certificate {thumb} is still in use: {', '.join(refs)}")
             changed = False
+            key_ids = [c.get("key_id") for c in self._store("My") if c["thumbprint"] == thumb]
             for store in ("My", "TrustedPeople"):
                 before = len(self._store(store))
                 self.state["stores"][store] = [c for c in self._store(store) if c["thumbprint"] != thumb]
                 changed = changed or len(self._store(store)) != before
+            for key_id in key_ids:  # the key goes with the certificate unless another certificate links to it
+                drop_key_if_unused(self.state, key_id)
             return {"changed": changed, "thumbprint": thumb}
+        if not args.get("_pfx_b64"):
+            return self._webhost_finish(args, check_mode)
         raw = base64.b64decode(args["_pfx_b64"])
         if pfx_is_pbes2(raw) and self.state["windows"]["build"] < AES_PFX_MIN_BUILD:
             # What PFXImportCertStore answers for PBES2 on Windows before 1809/Server 2019 (ERROR_INVALID_PASSWORD).
@@ -816,6 +840,137 @@ class ApexOneServer:
         return {"changed": changed, "thumbprint": thumb, "friendly_name": friendly, "warnings": warnings,
                 "key_provider": "cng" if record["provider_type"] == "cng" else "legacy",
                 "exportable": record["exportable"]}
+
+    # ================================================================================ certreq modules (issue 16)
+    def _saved_request(self, thumb: str) -> str | None:
+        data = get_path(self.state, request_file(thumb))
+        return data.decode("ascii") if data is not None else None
+
+    def m_win_apexone_cert_request(self, args: dict, check_mode: bool) -> dict:
+        if args.get("state", "present") == "absent":
+            thumb = norm_thumb(args.get("request_thumbprint"))
+            if not thumb:
+                raise ModuleFailure("state is absent but all of the following are missing: request_thumbprint")
+            entry = self._find("REQUEST", thumb)
+            removed = entry is not None
+            file_there = get_path(self.state, request_file(thumb)) is not None
+            key_deleted = False
+            if removed:
+                self.state["stores"]["REQUEST"] = [c for c in self._store("REQUEST") if c is not entry]
+                key_deleted = drop_key_if_unused(self.state, entry.get("key_id"))
+            set_path(self.state, request_file(thumb), None)
+            return {"changed": removed or file_there, "removed": removed, "key_deleted": key_deleted,
+                    "request_thumbprint": thumb, "request_file": request_file(thumb) if file_there else None}
+        if not args.get("inf"):
+            raise ModuleFailure("state is present but all of the following are missing: inf")
+        reuse = norm_thumb(args.get("reuse_thumbprint"))
+        entry = self._find("REQUEST", reuse) if reuse else None
+        if entry is not None and entry.get("key_id") in self.state.get("machine_keys", {}) and \
+                self._saved_request(reuse) is not None:
+            return {"changed": False, "request": self._saved_request(reuse), "request_thumbprint": reuse,
+                    "request_file": request_file(reuse), "certreq_exit_code": None, "certreq_output": None,
+                    "reused": True}
+        result = {"changed": True, "request": None, "request_thumbprint": None, "request_file": None,
+                  "certreq_exit_code": None, "certreq_output": None, "reused": False}
+        if check_mode:
+            return result
+        try:
+            made = certreq_new(self.state, args["inf"], machine=True)
+        except CertreqFailure as exc:
+            raise ModuleFailure(f"certreq -new failed with exit code {exc.code}: {exc.output.strip()}",
+                                partial=dict(result, changed=False, certreq_exit_code=exc.code,
+                                             certreq_output=exc.output)) from None
+        set_path(self.state, request_file(made["thumbprint"]), made["request"].encode("ascii"))
+        result.update(request=made["request"], request_thumbprint=made["thumbprint"],
+                      request_file=request_file(made["thumbprint"]), certreq_exit_code=0, certreq_output=made["output"])
+        return result
+
+    def m_win_apexone_cert_submit(self, args: dict, check_mode: bool) -> dict:
+        thumb = norm_thumb(args["request_thumbprint"])
+        text = self._saved_request(thumb)
+        request_id = args.get("request_id")
+        if text is None and request_id is None:
+            raise ModuleFailure(f"no saved request file for the pending request {thumb}: {request_file(thumb)} does "
+                                "not exist (make the request again with win_apexone_cert_request)")
+        result = {"changed": True, "certreq_exit_code": None, "certreq_output": None, "certificate": None,
+                  "request_id": request_id}
+        if check_mode:
+            return result
+        if request_id is not None:
+            code, output, cer = certreq_retrieve(self.state, int(request_id), args["ca_config"])
+        else:
+            code, output, cer = certreq_submit(self.state, text, args["ca_config"],
+                                               f"CertificateTemplate:{args['template']}" if args.get("template") else None)
+        result.update(certreq_exit_code=code, certreq_output=output, certificate=cer)
+        return result
+
+    def m_win_apexone_cert_accept(self, args: dict, check_mode: bool) -> dict:
+        cert = load_cert(args["certificate"])
+        thumb = thumbprint(cert)
+        existing = self._find("My", thumb)
+        if existing is not None and existing["has_private_key"]:
+            return {"changed": False, "thumbprint": thumb, "certreq_exit_code": None, "certreq_output": None}
+        wanted = _spki(cert.public_key())
+        keys = self.state.get("machine_keys", {})
+        pending = [c for c in self._store("REQUEST") if c.get("key_id") in keys and _spki(
+            serialization.load_der_private_key(base64.b64decode(keys[c["key_id"]]["key"]), None).public_key()) == wanted]
+        if not pending:
+            raise ModuleFailure(f"certificate {thumb} matches no pending request in Cert:\\LocalMachine\\REQUEST (no "
+                                "request there holds its key): it was not issued for a request made on this server, or "
+                                "the request was removed")
+        result = {"changed": True, "thumbprint": thumb, "certreq_exit_code": None, "certreq_output": None}
+        if check_mode:
+            return result
+        request_thumb = pending[0]["thumbprint"]
+        installed, output = certreq_accept(self.state, args["certificate"])
+        set_path(self.state, request_file(request_thumb), None)  # the request is answered: its saved file goes
+        result.update(thumbprint=installed, certreq_exit_code=0, certreq_output=output)
+        return result
+
+    def _webhost_finish(self, args: dict, check_mode: bool) -> dict:
+        """win_webhost_cert state=present with a thumbprint and no PFX: the certificate is already in My with its key
+        (certreq -accept); friendly name, key readers, TrustedPeople copy and intermediates as for an import."""
+        thumb = norm_thumb(args["thumbprint"])
+        cert = self._find("My", thumb)
+        if cert is None:
+            raise ModuleFailure(f"certificate {thumb} is not in Cert:\\LocalMachine\\My: finish mode (thumbprint without "
+                                "src) needs the certificate enrolled there first (win_apexone_cert_accept)")
+        if not cert["has_private_key"]:
+            raise ModuleFailure(f"certificate {thumb} in Cert:\\LocalMachine\\My has no private key: it was not accepted "
+                                "onto the key of a request made on this server")
+        wanted_provider = {"cng": "cng", "legacy": "csp"}.get(args.get("key_provider") or "")
+        if wanted_provider and cert["provider_type"] != wanted_provider:
+            raise ModuleFailure(f"the key of certificate {thumb} is in a "
+                                f"{'CNG' if cert['provider_type'] == 'cng' else 'legacy CryptoAPI'} provider, key_provider "
+                                f"asks for {args['key_provider']}: finish mode checks the key, it does not move it")
+        if args.get("exportable") is not None and bool(args["exportable"]) != bool(cert["exportable"]):
+            raise ModuleFailure(f"the key of certificate {thumb} is {'' if cert['exportable'] else 'not '}exportable, "
+                                f"exportable={args['exportable']} asks otherwise: finish mode checks the key, it does "
+                                "not change it")
+        changed = False
+        friendly = args.get("friendly_name")
+        if friendly is not None and cert["friendly_name"] != friendly:
+            cert["friendly_name"] = friendly
+            changed = True
+        readers = list(args.get("key_readers") or [])
+        for reader in readers:
+            if reader not in [a["identity"] for a in cert["acl"]]:
+                cert["acl"].append({"identity": reader, "sid": reader if reader.startswith("S-1-") else None,
+                                    "rights": "Read", "type": "allow"})
+                changed = True
+        leaf = load_cert(cert["pem"])
+        if self._find("TrustedPeople", thumb) is None:
+            self._store("TrustedPeople").append(cert_record(leaf))
+            changed = True
+        for text in args.get("chain") or []:
+            ca = load_cert(text)
+            if ca.issuer != ca.subject and self._find("CA", thumbprint(ca)) is None:
+                self._store("CA").append(cert_record(ca))
+                self.state.setdefault("ca_added", []).append(thumbprint(ca))
+                changed = True
+        return {"changed": changed, "thumbprint": thumb, "friendly_name": cert["friendly_name"], "warnings": [],
+                "key_provider": "cng" if cert["provider_type"] == "cng" else "legacy",
+                "exportable": cert["exportable"]}
 
     # ================================================================================ byte writers
     def _cas_write(self, path: str, content: str, expected: str | None, check_mode: bool) -> dict:
@@ -1215,6 +1370,387 @@ class ApexOneServer:
         previous = reg_get(self.state, key, name)
         reg_set(self.state, key, name, data, kind)
         return {"changed": previous != data, "data_changed": previous != data, "data_type_changed": False}
+
+
+# ------------------------------------------------------------------------------------------------ certreq and a CA
+# certreq.exe as Microsoft's certreq documentation describes it (INF sections and keys, -new/-submit/-retrieve/
+# -accept, the -machine context) and as published transcripts show its output; each fact and its label is in
+# README.md ("certreq and the CA"). The model reads the INF with its own small reader (below), makes a real key and
+# a real PKCS#10 request with cryptography, keeps the pending request (a certificate linked to the new key) in
+# Cert:\LocalMachine\REQUEST, and signs with a CA built by the scenario (state["ca"]).
+REQUESTS_FOLDER = "C:\\ProgramData\\apexone.certificates\\requests"  # where win_apexone_cert_request saves .req files
+# Providers present on every supported Windows Server (certutil -csplist): name -> (kind, CryptoAPI provider type).
+CSP_PRESENT = {
+    "microsoft rsa schannel cryptographic provider": ("csp", 12),
+    "microsoft enhanced rsa and aes cryptographic provider": ("csp", 24),
+    "microsoft strong cryptographic provider": ("csp", 1),
+    "microsoft enhanced cryptographic provider v1.0": ("csp", 1),
+    "microsoft software key storage provider": ("cng", None),
+}
+# [NewRequest] keys of the certreq documentation (the double refuses any other key: model, stricter than Windows).
+INF_NEWREQUEST_KEYS = {
+    "subject", "exportable", "exportableencrypted", "hashalgorithm", "keyalgorithm", "keycontainer", "keylength",
+    "keyspec", "keyusage", "keyusageproperty", "machinekeyset", "notbefore", "notafter", "privatekeyarchive",
+    "encryptionalgorithm", "encryptionlength", "providername", "providertype", "renewalcert", "requestername",
+    "requesttype", "securitydescriptor", "alternatesignaturealgorithm", "silent", "smime", "useexistingkeyset",
+    "keyprotection", "suppressdefaults", "friendlyname", "validityperiodunits", "validityperiod",
+}
+KEY_USAGE_BITS = {  # certreq documentation, KeyUsage symbols (hex values)
+    "cert_digital_signature_key_usage": 0x80, "cert_non_repudiation_key_usage": 0x40,
+    "cert_key_encipherment_key_usage": 0x20, "cert_data_encipherment_key_usage": 0x10,
+    "cert_key_agreement_key_usage": 0x08, "cert_key_cert_sign_key_usage": 0x04, "cert_crl_sign_key_usage": 0x02,
+    "cert_offline_crl_sign_key_usage": 0x02, "cert_encipher_only_key_usage": 0x01,
+    "cert_decipher_only_key_usage": 0x8000,
+}
+HASHES = {"sha256": hashes.SHA256, "sha384": hashes.SHA384, "sha512": hashes.SHA512, "sha1": hashes.SHA1}
+# The request attribute that carries [RequestAttributes] (model: one UTF8String "Name:Value" per attribute under
+# szOID_ENROLLMENT_NAME_VALUE_PAIR; Windows encodes a SEQUENCE of BMPStrings there).
+OID_NAME_VALUE_PAIR = x509.ObjectIdentifier("1.3.6.1.4.1.311.13.2.1")
+# Outputs (English Windows) and exit codes: README.md labels each.
+RPC_UNAVAILABLE = (-2147023174, "Certificate Request Processor: The RPC server is unavailable. 0x800706ba (WIN32: 1722 "
+                   "RPC_S_SERVER_UNAVAILABLE)")
+TEMPLATE_UNSUPPORTED = -2146875392  # 0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE
+NO_TEMPLATE = -2146875391  # 0x80094801 CERTSRV_E_NO_CERT_TYPE
+INVALID_DATA = -2147024883  # 0x8007000d ERROR_INVALID_DATA
+NOT_FOUND = -2146885628  # 0x80092004 CRYPT_E_NOT_FOUND
+
+
+class CertreqFailure(Exception):
+    """certreq.exe ended with a non-zero exit code; ``code`` and ``output`` are what it returned."""
+
+    def __init__(self, code: int, output: str):
+        super().__init__(output)
+        self.code, self.output = code, output
+
+
+def inf_parse(text: str) -> dict:
+    """{section (lower case): [(key, value)]} of an INF: ``[Section]``, ``key = value`` (quotes removed), ``;``
+    comments, ``_continue_`` lines appended to the previous value, ``%name%`` replaced from [Strings]."""
+    sections: dict[str, list] = {}
+    current = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith(";"):
+            continue
+        header = re.fullmatch(r"\[([^\]]+)\]", line)
+        if header:
+            current = sections.setdefault(header.group(1).strip().lower(), [])
+            continue
+        if current is None or "=" not in line:
+            raise CertreqFailure(INVALID_DATA, f"CertReq: line {number}: expected a [section] or key = value\r\n")
+        key, value = (part.strip() for part in line.split("=", 1))
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            value = value[1:-1]
+        elif '"' in value:
+            raise CertreqFailure(INVALID_DATA, f"CertReq: line {number}: unbalanced quote\r\n")
+        if key.lower() == "_continue_":
+            if not current:
+                raise CertreqFailure(INVALID_DATA, f"CertReq: line {number}: _continue_ without a key\r\n")
+            current[-1] = (current[-1][0], current[-1][1] + value)
+        else:
+            current.append((key, value))
+    strings = {k.lower(): v for k, v in sections.get("strings", [])}
+
+    def substitute(value: str) -> str:
+        return re.sub(r"%([^%]+)%", lambda m: strings.get(m.group(1).lower(), m.group(0)), value)
+
+    return {name: [(substitute(k), substitute(v)) for k, v in pairs] for name, pairs in sections.items()}
+
+
+def _inf_bool(value: str, key: str) -> bool:
+    if value.lower() not in ("true", "false"):
+        raise CertreqFailure(INVALID_DATA, f"CertReq: {key} = {value}: expected TRUE or FALSE\r\n")
+    return value.lower() == "true"
+
+
+def _rdn(subject: str) -> x509.Name:
+    oids = {"cn": NameOID.COMMON_NAME, "o": NameOID.ORGANIZATION_NAME, "ou": NameOID.ORGANIZATIONAL_UNIT_NAME,
+            "l": NameOID.LOCALITY_NAME, "s": NameOID.STATE_OR_PROVINCE_NAME, "c": NameOID.COUNTRY_NAME}
+    attributes = []
+    for part in subject.split(","):
+        name, _, value = part.partition("=")
+        if name.strip().lower() not in oids or not value.strip():
+            raise CertreqFailure(INVALID_DATA, f"CertReq: Subject = {subject}: not a distinguished name the model "
+                                 "reads (CN, O, OU, L, S, C)\r\n")
+        attributes.append(x509.NameAttribute(oids[name.strip().lower()], value.strip()))
+    return x509.Name(list(reversed(attributes)))  # CertStrToName: the string lists the most significant RDN last
+
+
+def _san(value: str) -> x509.SubjectAlternativeName:
+    if not value.lower().startswith("{text}"):
+        raise CertreqFailure(INVALID_DATA, "CertReq: 2.5.29.17: only the {text} form is modelled\r\n")
+    names: list = []
+    for item in filter(None, (p.strip() for p in value[6:].split("&"))):
+        kind, _, data = item.partition("=")
+        kind = kind.strip().lower().replace(" ", "")
+        if kind == "dns":
+            names.append(x509.DNSName(data.strip()))
+        elif kind == "ipaddress":
+            names.append(x509.IPAddress(ipaddress.ip_address(data.strip())))
+        else:
+            raise CertreqFailure(INVALID_DATA, f"CertReq: 2.5.29.17: {item}: name type not modelled\r\n")
+    return x509.SubjectAlternativeName(names)
+
+
+def _eku(value: str) -> x509.ExtendedKeyUsage:
+    if not value.lower().startswith("{text}"):
+        raise CertreqFailure(INVALID_DATA, "CertReq: 2.5.29.37: only the {text} form is modelled\r\n")
+    return x509.ExtendedKeyUsage([x509.ObjectIdentifier(o.strip()) for o in value[6:].split(",") if o.strip()])
+
+
+def _key_usage(value: str) -> x509.KeyUsage:
+    bits = 0
+    if value.lower().startswith("0x"):
+        bits = int(value, 16)
+    else:
+        for symbol in value.split("|"):
+            if symbol.strip().lower() not in KEY_USAGE_BITS:
+                raise CertreqFailure(INVALID_DATA, f"CertReq: KeyUsage: unknown symbol {symbol.strip()}\r\n")
+            bits |= KEY_USAGE_BITS[symbol.strip().lower()]
+    return x509.KeyUsage(digital_signature=bool(bits & 0x80), content_commitment=bool(bits & 0x40),
+                         key_encipherment=bool(bits & 0x20), data_encipherment=bool(bits & 0x10),
+                         key_agreement=bool(bits & 0x08), key_cert_sign=bool(bits & 0x04),
+                         crl_sign=bool(bits & 0x02), encipher_only=bool(bits & 0x01 and bits & 0x08),
+                         decipher_only=bool(bits & 0x8000 and bits & 0x08))
+
+
+def pem_text(kind: str, der: bytes) -> str:
+    """Base64 text as certreq writes its files: 64-character lines, CRLF."""
+    body = base64.b64encode(der).decode()
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "\r\n".join([f"-----BEGIN {kind}-----", *lines, f"-----END {kind}-----"]) + "\r\n"
+
+
+def read_request(text: str) -> x509.CertificateSigningRequest:
+    """A .req file certreq wrote (``NEW CERTIFICATE REQUEST`` header) or a plain PEM/base64 PKCS#10."""
+    body = re.sub(r"-----[A-Z ]+-----", "", text)
+    return x509.load_der_x509_csr(base64.b64decode("".join(body.split())))
+
+
+def _spki(public_key) -> bytes:
+    return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def ca_config(state: dict) -> str | None:
+    ca = state.get("ca")
+    return ca["config"] if ca else None
+
+
+def ca_decide(state: dict, request_id: int, decision: str) -> None:
+    """What a CA manager does to a pending request in the Certification Authority console: issue or deny it."""
+    entry = state["ca"]["requests"][str(request_id)]
+    if entry["status"] != "pending":
+        raise ValueError(f"request {request_id} is {entry['status']}, not pending")
+    if decision == "issue":
+        entry.update(status="issued", certificate=_ca_sign(state, read_request(entry["request"])))
+    elif decision == "deny":
+        entry.update(status="denied", message="Denied by Policy Module  The request was denied by a certificate "
+                                               "manager.")
+    else:
+        raise ValueError(decision)
+
+
+def _ca_sign(state: dict, csr: x509.CertificateSigningRequest) -> str:
+    """The CA signs the request (names and extensions taken from it, as the WebServer template does)."""
+    ca = state["ca"]
+    ca_cert = x509.load_pem_x509_certificate(ca["certificate"].encode())
+    ca_key = serialization.load_der_private_key(base64.b64decode(ca["key"]), None)
+    start = NOW - datetime.timedelta(minutes=10)
+    builder = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(ca_cert.subject)
+               .public_key(csr.public_key()).serial_number(x509.random_serial_number()).not_valid_before(start)
+               .not_valid_after(start + datetime.timedelta(days=int(ca.get("validity_days", 365))))
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(csr.public_key()), critical=False)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
+    for ext in csr.extensions:
+        if isinstance(ext.value, (x509.SubjectAlternativeName, x509.ExtendedKeyUsage, x509.KeyUsage)):
+            builder = builder.add_extension(ext.value, critical=ext.critical)
+    return pem_text("CERTIFICATE", builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+
+
+def _request_attributes(csr: x509.CertificateSigningRequest) -> dict:
+    try:
+        value = csr.attributes.get_attribute_for_oid(OID_NAME_VALUE_PAIR).value.decode()
+    except x509.AttributeNotFound:
+        return {}
+    return dict(item.split(":", 1) for item in value.split("\n") if ":" in item)
+
+
+def certreq_new(state: dict, inf_text: str, machine: bool) -> dict:
+    """``certreq -new -q [-machine] <inf> <req>``: a new key and request; the pending request in REQUEST.
+    Returns {request (the .req text), thumbprint (REQUEST entry), output}; raises CertreqFailure."""
+    inf = inf_parse(inf_text)
+    for key, value in inf.get("version", []):
+        if key.lower() == "signature" and value != "$Windows NT$":
+            raise CertreqFailure(INVALID_DATA, f"CertReq: [Version] Signature = {value}: expected $Windows NT$\r\n")
+    request = {k.lower(): v for k, v in inf.get("newrequest", [])}
+    if not request:
+        raise CertreqFailure(INVALID_DATA, "CertReq: [NewRequest] must set at least one value\r\n")
+    unknown = sorted(set(request) - INF_NEWREQUEST_KEYS)
+    if unknown:
+        raise CertreqFailure(INVALID_DATA, f"CertReq: [NewRequest]: unknown key {unknown[0]}\r\n")
+    if request.get("requesttype", "pkcs10").lower() not in ("pkcs10", "1"):
+        raise CertreqFailure(INVALID_DATA, "CertReq: only RequestType = PKCS10 is modelled\r\n")
+    machine_keys = _inf_bool(request.get("machinekeyset", "false"), "MachineKeySet")
+    if machine != machine_keys:
+        raise CertreqFailure(INVALID_DATA, "CertReq: -machine and MachineKeySet disagree (the documentation: they must "
+                             "be consistent)\r\n")
+    provider_name = request.get("providername", "Microsoft Software Key Storage Provider")
+    provider = CSP_PRESENT.get(provider_name.lower())
+    if provider is None:
+        raise CertreqFailure(-2146893799, f"CertReq: ProviderName = {provider_name}: Provider DLL failed to initialize "
+                             "correctly. 0x80090019 (-2146893799 NTE_PROV_DLL_NOT_FOUND)\r\n")
+    if "providertype" in request and provider[1] is not None and int(request["providertype"]) != provider[1]:
+        raise CertreqFailure(-2146893801, "CertReq: Provider type does not match registered value. 0x80090017 "
+                             "(-2146893801 NTE_PROV_TYPE_NOT_DEF)\r\n")
+    if request.get("keyalgorithm", "RSA").upper() != "RSA":
+        raise CertreqFailure(INVALID_DATA, "CertReq: only KeyAlgorithm = RSA is modelled\r\n")
+    length = int(request.get("keylength", "2048"))
+    if not 512 <= length <= 16384 or length % 8:
+        raise CertreqFailure(-2146893785, "CertReq: Invalid flags specified. 0x80090027 (-2146893785 "
+                             "NTE_INVALID_PARAMETER)\r\n")
+    algorithm = request.get("hashalgorithm", "sha1").lower()
+    if algorithm not in HASHES:
+        raise CertreqFailure(INVALID_DATA, f"CertReq: HashAlgorithm = {algorithm}: not modelled\r\n")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=length)
+    builder = x509.CertificateSigningRequestBuilder().subject_name(_rdn(request["subject"]) if "subject" in request
+                                                                   else x509.Name([]))
+    extensions = []
+    for oid, value in inf.get("extensions", []):
+        if oid == "2.5.29.17":
+            extensions.append((_san(value), False))
+        elif oid == "2.5.29.37":
+            extensions.append((_eku(value), False))
+        else:
+            raise CertreqFailure(INVALID_DATA, f"CertReq: [Extensions] {oid}: not modelled\r\n")
+    if "keyusage" in request:
+        extensions.append((_key_usage(request["keyusage"]), True))  # [G] certreq marks key usage critical
+    for ext, critical in extensions:
+        builder = builder.add_extension(ext, critical=critical)
+    attributes = [f"{k}:{v}" for k, v in inf.get("requestattributes", [])]
+    if attributes:
+        builder = builder.add_attribute(OID_NAME_VALUE_PAIR, "\n".join(attributes).encode())
+    csr = builder.sign(key, HASHES[algorithm]())
+    exportable = _inf_bool(request.get("exportable", "false"), "Exportable")
+    key_id = "{" + hashlib.sha1(_spki(key.public_key())).hexdigest()[:32].upper() + "}"
+    state.setdefault("machine_keys", {})[key_id] = {
+        "provider": provider_name, "provider_type": provider[0], "exportable": exportable, "algorithm": "RSA",
+        "length": length, "machine": machine,
+        "key": base64.b64encode(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                                  serialization.NoEncryption())).decode()}
+    # The pending request: a self-signed certificate with the request's subject and extensions, linked to the key,
+    # in Cert:\LocalMachine\REQUEST ("Certificate Enrollment Requests").
+    start = NOW - datetime.timedelta(minutes=1)
+    dummy = (x509.CertificateBuilder().subject_name(csr.subject).issuer_name(csr.subject).public_key(key.public_key())
+             .serial_number(x509.random_serial_number()).not_valid_before(start)
+             .not_valid_after(start + datetime.timedelta(days=365)))
+    for ext, critical in extensions:
+        dummy = dummy.add_extension(ext, critical=critical)
+    pending = dummy.sign(key, HASHES[algorithm]())
+    record = cert_record(pending, has_key=True, friendly_name=request.get("friendlyname", ""), exportable=exportable,
+                         provider_type=provider[0])
+    record.update(key_id=key_id, key_size=length)
+    state["stores"].setdefault("REQUEST", []).append(record)
+    return {"request": pem_text("NEW CERTIFICATE REQUEST", csr.public_bytes(serialization.Encoding.DER)),
+            "thumbprint": record["thumbprint"], "output": "\r\nCertReq: Request Created\r\n"}
+
+
+def _disposition(request_id: int, entry: dict) -> tuple[int, str, str | None]:
+    head = f"RequestId: {request_id}\r\nRequestId: \"{request_id}\"\r\n"
+    if entry["status"] == "issued":
+        return 0, head + "Certificate retrieved(Issued) Issued\r\n", entry["certificate"]
+    if entry["status"] == "pending":
+        return 0, head + "Certificate request is pending: Taken Under Submission (0)\r\n", None
+    return entry.get("code", -2146877420), head + f"Certificate not issued (Denied) {entry['message']}\r\n", None
+
+
+def certreq_submit(state: dict, request_text: str, config: str, attrib: str | None) -> tuple[int, str, str | None]:
+    """``certreq -submit -q -config <config> [-attrib ...] <req> <cer>``: (exit code, output, .cer text or None)."""
+    ca = state.get("ca")
+    if ca is None or config.lower() != ca["config"].lower():
+        return RPC_UNAVAILABLE[0], RPC_UNAVAILABLE[1] + "\r\n", None
+    csr = read_request(request_text)
+    attributes = _request_attributes(csr)
+    if attrib:
+        attributes.update(dict(item.split(":", 1) for item in attrib.split("\\n") if ":" in item))
+    template = attributes.get("CertificateTemplate")
+    request_id = ca["next_id"]
+    ca["next_id"] += 1
+    entry: dict = {"request": pem_text("NEW CERTIFICATE REQUEST", csr.public_bytes(serialization.Encoding.DER)),
+                   "template": template}
+    if ca.get("enterprise", True) and not template:
+        entry.update(status="denied", code=NO_TEMPLATE, message="Denied by Policy Module  0x80094801, The request "
+                     "contains no certificate template information.")
+    elif ca.get("enterprise", True) and template not in ca["templates"]:
+        entry.update(status="denied", code=TEMPLATE_UNSUPPORTED, message="Denied by Policy Module  0x80094800, The "
+                     "request was for a certificate template that is not supported by the Active Directory "
+                     f"Certificate Services policy: {template}.")
+    elif ca["mode"] == "denied":
+        entry.update(status="denied", message="Denied by Policy Module  The request was denied by a certificate "
+                                              "manager.")
+    elif ca["mode"] == "pending":
+        entry.update(status="pending")
+    else:
+        entry.update(status="issued", certificate=_ca_sign(state, csr))
+    ca["requests"][str(request_id)] = entry
+    return _disposition(request_id, entry)
+
+
+def certreq_retrieve(state: dict, request_id: int, config: str) -> tuple[int, str, str | None]:
+    """``certreq -retrieve -q -config <config> <id> <cer>``."""
+    ca = state.get("ca")
+    if ca is None or config.lower() != ca["config"].lower():
+        return RPC_UNAVAILABLE[0], RPC_UNAVAILABLE[1] + "\r\n", None
+    entry = ca["requests"].get(str(request_id))
+    if entry is None:
+        return -2147024809, ("Certificate Request Processor: The parameter is incorrect. 0x80070057 (WIN32: 87 "
+                             "ERROR_INVALID_PARAMETER)\r\n"), None
+    return _disposition(request_id, entry)
+
+
+def certreq_accept(state: dict, certificate_text: str) -> tuple[str, str]:
+    """``certreq -accept -machine -q <cer>``: the certificate goes to My, linked to the pending request's key; the
+    REQUEST entry goes away. (thumbprint, output); CertreqFailure when no pending request holds the key."""
+    cert = load_cert(certificate_text)
+    wanted = _spki(cert.public_key())
+    for entry in state["stores"].get("REQUEST", []):
+        key = state.get("machine_keys", {}).get(entry.get("key_id"))
+        if key and _spki(serialization.load_der_private_key(base64.b64decode(key["key"]), None).public_key()) == wanted:
+            break
+    else:
+        raise CertreqFailure(NOT_FOUND, "Certificate Request Processor: Cannot find object or property. 0x80092004 "
+                             "(-2146885628 CRYPT_E_NOT_FOUND)\r\n")
+    record = cert_record(cert, has_key=True, friendly_name=entry["friendly_name"], exportable=key["exportable"],
+                         provider_type=key["provider_type"])
+    record["key_id"] = entry["key_id"]
+    my = state["stores"]["My"]
+    existing = next((c for c in my if c["thumbprint"] == record["thumbprint"]), None)
+    if existing is None:
+        my.append(record)
+    else:
+        existing.update(record)
+    state["stores"]["REQUEST"] = [c for c in state["stores"]["REQUEST"] if c is not entry]
+    output = (f"Installed Certificate:\r\n  Serial Number: {cert.serial_number:x}\r\n  Subject: "
+              f"{cert.subject.rfc4514_string()}\r\n  NotBefore: {record['not_before']}\r\n  NotAfter: "
+              f"{record['not_after']}\r\n  Thumbprint: {record['thumbprint'].lower()}\r\n")
+    return record["thumbprint"], output
+
+
+def key_in_use(state: dict, key_id: str | None) -> bool:
+    """Whether a certificate of a LocalMachine store still links to the key."""
+    return bool(key_id) and any(c.get("key_id") == key_id for store in state["stores"].values() for c in store)
+
+
+def drop_key_if_unused(state: dict, key_id: str | None) -> bool:
+    """Delete a machine key no certificate links to any more (as _ApexOneCertKey does); True when deleted."""
+    if key_id and not key_in_use(state, key_id) and key_id in state.get("machine_keys", {}):
+        del state["machine_keys"][key_id]
+        return True
+    return False
+
+
+def request_file(thumb: str) -> str:
+    return f"{REQUESTS_FOLDER}\\{norm_thumb(thumb)}.req"
 
 
 # ------------------------------------------------------------------------------------------------ a default server
