@@ -12,7 +12,6 @@ remove the pending request and its key on apex04.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import subprocess
