@@ -762,8 +762,9 @@ class ApexOneServer:
         exportable, size; has_private_key false once the key is gone) and its saved request file."""
         key = self.state.get("machine_keys", {}).get(cert.get("key_id"))
         info = self._cert_info(dict(cert, has_private_key=key is not None), "REQUEST", refs)
-        info["private_key"] = {"provider_type": key["provider_type"], "exportable": key["exportable"],
-                               "key_algorithm": key["algorithm"], "key_size": key["length"], "acl": None,
+        info["key_size"] = cert.get("key_size")
+        info["private_key"] = {"provider_type": key["provider_type"], "provider": key["provider"],
+                               "exportable": key["exportable"], "machine_key": key["machine"], "acl": None,
                                "error": None} if key else None
         info["request_file"] = request_file(cert["thumbprint"]) if get_path(
             self.state, request_file(cert["thumbprint"])) is not None else None
@@ -909,7 +910,8 @@ class ApexOneServer:
         thumb = thumbprint(cert)
         existing = self._find("My", thumb)
         if existing is not None and existing["has_private_key"]:
-            return {"changed": False, "thumbprint": thumb, "certreq_exit_code": None, "certreq_output": None}
+            return {"changed": False, "thumbprint": thumb, "request_thumbprint": None, "certreq_exit_code": None,
+                    "certreq_output": None}
         wanted = _spki(cert.public_key())
         keys = self.state.get("machine_keys", {})
         pending = [c for c in self._store("REQUEST") if c.get("key_id") in keys and _spki(
@@ -918,10 +920,11 @@ class ApexOneServer:
             raise ModuleFailure(f"certificate {thumb} matches no pending request in Cert:\\LocalMachine\\REQUEST (no "
                                 "request there holds its key): it was not issued for a request made on this server, or "
                                 "the request was removed")
-        result = {"changed": True, "thumbprint": thumb, "certreq_exit_code": None, "certreq_output": None}
+        request_thumb = pending[0]["thumbprint"]
+        result = {"changed": True, "thumbprint": thumb, "request_thumbprint": request_thumb, "certreq_exit_code": None,
+                  "certreq_output": None}
         if check_mode:
             return result
-        request_thumb = pending[0]["thumbprint"]
         installed, output = certreq_accept(self.state, args["certificate"])
         set_path(self.state, request_file(request_thumb), None)  # the request is answered: its saved file goes
         result.update(thumbprint=installed, certreq_exit_code=0, certreq_output=output)
@@ -943,10 +946,14 @@ class ApexOneServer:
             raise ModuleFailure(f"the key of certificate {thumb} is in a "
                                 f"{'CNG' if cert['provider_type'] == 'cng' else 'legacy CryptoAPI'} provider, key_provider "
                                 f"asks for {args['key_provider']}: finish mode checks the key, it does not move it")
-        if args.get("exportable") is not None and bool(args["exportable"]) != bool(cert["exportable"]):
-            raise ModuleFailure(f"the key of certificate {thumb} is {'' if cert['exportable'] else 'not '}exportable, "
-                                f"exportable={args['exportable']} asks otherwise: finish mode checks the key, it does "
-                                "not change it")
+        warnings = []
+        if args.get("exportable") is False and cert["exportable"]:
+            raise ModuleFailure(f"the key of certificate {thumb} is exportable and exportable=false asks for one that "
+                                "is not: finish mode checks the key, it does not change it (make the request again with "
+                                "exportable false)")
+        if args.get("exportable", True) and cert["exportable"] is False:
+            warnings.append(f"the private key of certificate {thumb} is not exportable, and exportable=true asks for "
+                            "an exportable one; it was left as it is")
         changed = False
         friendly = args.get("friendly_name")
         if friendly is not None and cert["friendly_name"] != friendly:
@@ -968,7 +975,7 @@ class ApexOneServer:
                 self._store("CA").append(cert_record(ca))
                 self.state.setdefault("ca_added", []).append(thumbprint(ca))
                 changed = True
-        return {"changed": changed, "thumbprint": thumb, "friendly_name": cert["friendly_name"], "warnings": [],
+        return {"changed": changed, "thumbprint": thumb, "friendly_name": cert["friendly_name"], "warnings": warnings,
                 "key_provider": "cng" if cert["provider_type"] == "cng" else "legacy",
                 "exportable": cert["exportable"]}
 

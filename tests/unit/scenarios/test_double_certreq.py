@@ -62,8 +62,8 @@ def test_request_makes_a_key_a_pending_request_and_a_saved_request_file(original
     assert made["request_file"] == winsim.request_file(made["request_thumbprint"])
     assert srv.read_path(made["request_file"]).decode() == made["request"]
     info = srv.call("win_server_info", {})["certificates"]["request"]
-    assert [(i["thumbprint"], i["request_file"], i["private_key"]["key_size"]) for i in info] == [
-        (made["request_thumbprint"], made["request_file"], 2048)]
+    assert [(i["thumbprint"], i["request_file"], i["key_size"], i["private_key"]["provider_type"]) for i in info] == [
+        (made["request_thumbprint"], made["request_file"], 2048, "csp")]
 
 
 def test_cng_provider_and_exportable(original):

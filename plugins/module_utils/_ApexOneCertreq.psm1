@@ -1,0 +1,232 @@
+# Copyright: (c) 2026, apexone.certificates maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# PRIVATE to the apexone.certificates collection (internal use only, may change at any time).
+# certreq.exe and the pending requests of Cert:\LocalMachine\REQUEST (issue 16). Modules use it with:
+#   #AnsibleRequires -PowerShell ..module_utils._ApexOneCertreq
+# Invoke-ApexOneCertreq calls Argv-ToString and Run-Command (Ansible.Process: CreateProcess, no shell);
+# Get-ApexOneRequestFolder uses Get-ApexOneBackupFolder of _ApexOneCommon for the admin-only parent folder;
+# Get-ApexOneKeyUser needs the module to declare '#AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey'.
+
+#AnsibleRequires -PowerShell Ansible.ModuleUtils.ArgvParser
+#AnsibleRequires -PowerShell Ansible.ModuleUtils.CommandUtil
+#AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
+
+Function Invoke-ApexOneCertreq {
+    <#
+    .SYNOPSIS
+    Runs certreq.exe of the System32 folder with an argument list and returns its exit code and output.
+
+    .DESCRIPTION
+    The arguments are quoted by Argv-ToString (Ansible.ModuleUtils.ArgvParser) and the process is started by
+    Run-Command (Ansible.ModuleUtils.CommandUtil, CreateProcess through Ansible.Process): no shell, so nothing in an
+    argument is interpreted. Returns @{ exit_code; output (stdout, then stderr when not empty); command_line }.
+
+    .PARAMETER Arguments
+    The arguments, unquoted (for example '-submit', '-q', '-config', 'ca01\Corp CA', 'C:\x.req', 'C:\x.cer').
+
+    .PARAMETER WorkingDirectory
+    The folder certreq runs in (it writes response files there).
+
+    .EXAMPLE
+    Invoke-ApexOneCertreq -Arguments @('-new', '-q', '-machine', $inf, $req) -WorkingDirectory $folder
+    #>
+    [CmdletBinding()]
+    [OutputType([hashtable])]
+    param (
+        [Parameter(Mandatory = $true)]
+        [string[]]
+        $Arguments,
+
+        [Parameter(Mandatory = $true)]
+        [string]
+        $WorkingDirectory
+    )
+
+    $executable = Join-Path -Path ([Environment]::GetFolderPath('System')) -ChildPath 'certreq.exe'
+    if (-not (Test-Path -LiteralPath $executable -PathType Leaf)) {
+        throw "certreq.exe was not found at '$executable'"
+    }
+    $commandLine = Argv-ToString -arguments (@($executable) + $Arguments)
+    $run = Run-Command -command $commandLine -working_directory $WorkingDirectory
+    $output = [string]$run.stdout
+    if (-not [string]::IsNullOrWhiteSpace([string]$run.stderr)) {
+        $output = $output + [string]$run.stderr
+    }
+    @{ exit_code = [int]$run.rc; output = $output; command_line = $commandLine }
+}
+
+Function Get-ApexOneRequestFolder {
+    <#
+    .SYNOPSIS
+    The folder where the saved request files are kept: %ProgramData%\apexone.certificates\requests.
+
+    .DESCRIPTION
+    Its parent is made admin-only by Get-ApexOneBackupFolder (module_util _ApexOneCommon), so the folder inherits Full
+    Control for SYSTEM and Administrators only. With -Create the folders are created (or their ACL reset) when needed;
+    without it (or with -WhatIf) nothing is changed and the path is returned.
+
+    .PARAMETER Create
+    Create the folder (and secure its parent) when it does not exist.
+
+    .EXAMPLE
+    $folder = Get-ApexOneRequestFolder -Create
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    [OutputType([string])]
+    param (
+        [switch]
+        $Create
+    )
+
+    $root = Join-Path -Path ([Environment]::GetFolderPath('CommonApplicationData')) -ChildPath 'apexone.certificates'
+    $folder = Join-Path -Path $root -ChildPath 'requests'
+    if ($Create -and $PSCmdlet.ShouldProcess($folder, 'Create admin-only folder')) {
+        $null = Get-ApexOneBackupFolder
+        if (-not (Test-Path -LiteralPath $folder -PathType Container)) {
+            $null = [System.IO.Directory]::CreateDirectory($folder)
+        }
+    }
+    $folder
+}
+
+Function Get-ApexOneRequestFilePath {
+    <#
+    .SYNOPSIS
+    The path of the saved request file of a pending request: <request folder>\<THUMBPRINT>.req.
+
+    .PARAMETER Thumbprint
+    The thumbprint of the entry of Cert:\LocalMachine\REQUEST (upper-case hex).
+
+    .EXAMPLE
+    Get-ApexOneRequestFilePath -Thumbprint $thumbprint
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param (
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Thumbprint
+    )
+
+    Join-Path -Path (Get-ApexOneRequestFolder) -ChildPath "$($Thumbprint.ToUpperInvariant()).req"
+}
+
+Function New-ApexOneCertreqWorkFolder {
+    <#
+    .SYNOPSIS
+    A new empty folder under the request folder for certreq's files of one run (remove it with Remove-Item).
+
+    .EXAMPLE
+    $work = New-ApexOneCertreqWorkFolder
+    #>
+    [CmdletBinding(SupportsShouldProcess = $true)]
+    [OutputType([string])]
+    param ()
+
+    $folder = Join-Path -Path (Get-ApexOneRequestFolder -Create) -ChildPath ("run-" + [Guid]::NewGuid().ToString('N'))
+    if ($PSCmdlet.ShouldProcess($folder, 'Create folder')) {
+        $null = [System.IO.Directory]::CreateDirectory($folder)
+    }
+    $folder
+}
+
+Function ConvertFrom-ApexOnePemCertificate {
+    <#
+    .SYNOPSIS
+    The certificate of a PEM text holding exactly one certificate (BEGIN/END CERTIFICATE).
+
+    .PARAMETER Text
+    The PEM text.
+
+    .EXAMPLE
+    $certificate = ConvertFrom-ApexOnePemCertificate -Text $pem
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Security.Cryptography.X509Certificates.X509Certificate2])]
+    param (
+        [Parameter(Mandatory = $true)]
+        [AllowEmptyString()]
+        [string]
+        $Text
+    )
+
+    $pattern = '^\s*-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----\s*$'
+    if ($Text -notmatch $pattern) {
+        throw 'expected the PEM text of exactly one certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)'
+    }
+    $body = $Matches[1] -replace '\s', ''
+    New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList @(, [System.Convert]::FromBase64String($body))
+}
+
+Function Get-ApexOneKeyUser {
+    <#
+    .SYNOPSIS
+    The certificates of every LocalMachine store linked to the same private key (container and provider), except
+    -Thumbprint in the stores -ExceptStore names; each as 'Store\THUMBPRINT'.
+
+    .PARAMETER Info
+    The CRYPT_KEY_PROV_INFO of the key (CertKey.GetKeyProvInfo of module_util _ApexOneCertKey).
+
+    .PARAMETER Thumbprint
+    The certificate being removed.
+
+    .PARAMETER ExceptStore
+    The stores where -Thumbprint is being removed.
+
+    .EXAMPLE
+    Get-ApexOneKeyUser -Info $info -Thumbprint $thumbprint -ExceptStore @('REQUEST')
+    #>
+    [CmdletBinding()]
+    [OutputType([string[]])]
+    param (
+        [Parameter(Mandatory = $true)]
+        [object]
+        $Info,
+
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Thumbprint,
+
+        [string[]]
+        $ExceptStore = @()
+    )
+
+    $users = [System.Collections.Generic.List[string]]@()
+    $storeNames = @(Get-ChildItem -LiteralPath 'Cert:\LocalMachine' | ForEach-Object { $_.Name })
+    foreach ($storeName in $storeNames) {
+        $store = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Store -ArgumentList @(
+            $storeName, [System.Security.Cryptography.X509Certificates.StoreLocation]::LocalMachine
+        )
+        try {
+            $store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]'ReadOnly, OpenExistingOnly')
+        }
+        catch {
+            continue
+        }
+        try {
+            foreach ($certificate in $store.Certificates) {
+                if ($certificate.Thumbprint -eq $Thumbprint -and $ExceptStore -contains $storeName) {
+                    continue
+                }
+                $other = [ansible_collections.apexone.certificates.plugins.module_utils._ApexOneCertKey.CertKey]::GetKeyProvInfo($certificate)
+                if ($null -ne $other -and $other.ContainerName -eq $Info.ContainerName -and $other.ProviderName -eq $Info.ProviderName) {
+                    $users.Add("$storeName\$($certificate.Thumbprint)")
+                }
+            }
+        }
+        finally {
+            $store.Close()
+        }
+    }
+    , $users.ToArray()
+}
+
+Export-ModuleMember -Function @(
+    'Invoke-ApexOneCertreq'
+    'Get-ApexOneRequestFolder'
+    'Get-ApexOneRequestFilePath'
+    'New-ApexOneCertreqWorkFolder'
+    'ConvertFrom-ApexOnePemCertificate'
+    'Get-ApexOneKeyUser'
+)
