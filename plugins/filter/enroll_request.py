@@ -9,7 +9,7 @@ short_description: Plan a renewal in place - the request a server would make, an
 version_added: 0.1.0
 author: apexone.certificates maintainers (@apexone-certificates)
 description:
-  - For C(apexone_cert_source=enroll) (the key is born on the server, no PFX): computes the request spec (subject CN,
+  - For C(apexone_cert_source=enroll) (the key is born on the server, no PFX) it computes the request spec (subject CN,
     SANs, key length, key provider, exportability, hash, template) that P(apexone.certificates.certreq_inf#filter)
     turns into certreq's INF, finds a pending request in C(certificates.request) of
     M(apexone.certificates.win_server_info) that still matches (it is reused instead of making a new key), decides
