@@ -231,7 +231,9 @@ def test_the_schema_lists_every_field_the_role_writes():
     """restore.yml and apply.yml write these; a new field must be added to FIELDS (else rollbacks are refused)."""
     role_fields = {"host", "started", "status", "new_thumbprint", "old_thumbprint", "site_name", "new_was_present",
                    "schannel_previous", "imported", "bindings_moved", "schannel_changed", "roots_moved",
-                   "services_stopped", "restores", "error", "rolled_back", "not_restored"}
+                   "services_stopped", "restores", "error", "rolled_back", "not_restored",
+                   # enroll.yml (renewal in place, #16)
+                   "source", "signer", "request_thumbprint", "request_created", "request_id", "accepted", "last_step"}
     assert role_fields <= set(rr.FIELDS)
 
 

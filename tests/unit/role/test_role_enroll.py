@@ -1,9 +1,10 @@
 """Renewal in place (#16) end to end: playbooks/renew.yml and rollback.yml under ansible-playbook on the test double.
 
-One inventory, four servers, three ansible-playbook runs (module scope, shared by the assertions below):
+One inventory, five servers, four ansible-playbook runs (module scope, shared by the assertions below):
 - apex01 is signed on the controller by a CA built here, through the example signing tasks
   (playbooks/tasks/sign_ownca.yml, community.crypto's ownca provider);
-- apex02, apex03, apex04 submit to the double's AD CS, which issues, denies, or holds the request for approval.
+- apex02, apex03, apex04, apex05 submit to the double's AD CS, which issues, denies, or holds the request for
+  approval (apex04 and apex05); a CA manager then issues apex05's, and a run with its request id retrieves it.
 ``renew --check`` must print the plan with the request and change nothing; ``renew`` must end with the new
 certificate bound, OfcIPCer.dat and step 7 done on the issued hosts, a clear message and nothing changed on the
 denied and pending ones, and no PFX, password or private key anywhere; ``rollback`` must put apex01 back exactly and
@@ -37,6 +38,7 @@ HOSTS = {
     "apex02": ("enroll_adcs_issue", "adcs"),
     "apex03": ("enroll_adcs_denied", "adcs"),
     "apex04": ("enroll_adcs_pending", "adcs"),
+    "apex05": ("enroll_adcs_pending", "adcs"),
 }
 
 
@@ -94,8 +96,14 @@ def fleet(tmp_path_factory, ansible_env):
     check = run("renew.yml", "--check")
     renew = run("renew.yml")
     extra = "".join((tmp / f"{name}.extra.jsonl").read_text() for name in HOSTS if (tmp / f"{name}.extra.jsonl").exists())
+    # A CA manager issues apex05's pending request; the next run retrieves it onto the key kept on the server.
+    state = json.loads((tmp / "apex05.json").read_text())
+    winsim.ca_decide(state, 100, "issue")
+    (tmp / "apex05.json").write_text(json.dumps(state))
+    retrieve = run("renew.yml", "--limit", "apex05", "-e", "apexone_cert_enroll_request_id=100")
     rollback = run("rollback.yml", "--limit", "apex01,apex04")
-    return {"dir": tmp, "hosts": hosts, "check": check, "renew": renew, "rollback": rollback, "extra": extra, "lab": lab}
+    return {"dir": tmp, "hosts": hosts, "check": check, "renew": renew, "retrieve": retrieve, "rollback": rollback,
+            "extra": extra, "lab": lab}
 
 
 def names(entries):
@@ -179,6 +187,20 @@ def test_pending_keeps_the_request_says_how_to_retrieve_and_changes_nothing_else
     assert [c["thumbprint"] for c in state["stores"]["REQUEST"]] == [record["request_thumbprint"]]
     assert served(state) == {fleet["hosts"]["apex04"]["old"]}
     assert "win_apexone_cert_accept" not in names(run["calls"]["apex04"])
+
+
+def test_an_approved_request_is_retrieved_onto_the_kept_key(fleet):
+    pending = record_of(fleet["renew"]["states"]["apex05"])
+    run = fleet["retrieve"]
+    assert run["proc"].returncode == 0, run["proc"].stdout[-3000:]
+    state = run["states"]["apex05"]
+    record = record_of(state)
+    assert (record["status"], record["request_id"], record["request_created"]) == ("applied", 100, False)
+    assert record["request_thumbprint"] == pending["request_thumbprint"]  # the same key: reused, not made again
+    assert served(state) == {record["new_thumbprint"]}
+    submit = next(c for c in run["calls"]["apex05"] if c["module"].endswith("win_apexone_cert_submit"))
+    assert submit["args"]["request_id"] == 100
+    assert f"request: reuse pending request {pending['request_thumbprint']}" in run["proc"].stdout
 
 
 def test_no_pfx_password_or_private_key_anywhere_in_the_run(fleet):
