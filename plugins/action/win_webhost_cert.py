@@ -3,7 +3,9 @@
 """Action plugin of win_webhost_cert: read and check the PFX on the controller, then pass it to the module.
 
 The PFX never touches the remote disk: its bytes travel base64-encoded in the no_log option ``_pfx_b64``.
-A certificate the checks refuse costs no connection to the server at all.
+A certificate the checks refuse costs no connection to the server at all. In finish mode (``thumbprint`` without
+``src``: a certificate enrolled on the server with certreq, issue 16) there is no PFX and the arguments go to the
+module as they are.
 """
 
 from __future__ import annotations
@@ -96,8 +98,10 @@ class ActionModule(ActionBase):
 
         state = args.get("state", "present")
         certificate = None
-        if state == "present":
+        if state == "present" and (args.get("src") or not args.get("thumbprint")):
             certificate = self._prepare_pfx(args, task_vars)
+        # else finish mode (issue 16): thumbprint without src, the certificate is in My with its key already (certreq
+        # -accept); there is no PFX to read or send, and the module checks what is there.
 
         module_result = self._execute_module(module_name=MODULE, module_args=MaskedArgs(args), task_vars=task_vars)
         invocation = module_result.get("invocation", {}).get("module_args", {})
@@ -111,7 +115,11 @@ class ActionModule(ActionBase):
     def _prepare_pfx(self, args: dict, task_vars: dict) -> dict:
         src = args.get("src")
         if not src:
-            raise AnsibleActionFail("src is required with state=present: the path of the PFX on the controller")
+            raise AnsibleActionFail("src is required with state=present: the path of the PFX on the controller (or, for "
+                                    "a certificate enrolled on the server, thumbprint without src)")
+        if args.get("chain") is not None:
+            raise AnsibleActionFail("chain is for finish mode (thumbprint without src); with a PFX the intermediates "
+                                    "come from the PFX")
         data = self._read_controller_file(src)
         password = args.get("password")
         try:

@@ -124,26 +124,31 @@ Function New-ApexOneCertreqWorkFolder {
     [OutputType([string])]
     param ()
 
-    $folder = Join-Path -Path (Get-ApexOneRequestFolder -Create) -ChildPath ("run-" + [Guid]::NewGuid().ToString('N'))
+    $folder = Join-Path -Path (Get-ApexOneRequestFolder -Create) -ChildPath ("run-" + [System.IO.Path]::GetRandomFileName())
     if ($PSCmdlet.ShouldProcess($folder, 'Create folder')) {
         $null = [System.IO.Directory]::CreateDirectory($folder)
     }
     $folder
 }
 
-Function ConvertFrom-ApexOnePemCertificate {
+Function ConvertTo-ApexOneAsciiByte {
     <#
     .SYNOPSIS
-    The certificate of a PEM text holding exactly one certificate (BEGIN/END CERTIFICATE).
+    The bytes of a text that is printable ASCII (with tabs and line breaks); throws for any other character.
+
+    .DESCRIPTION
+    certreq's INF, request and certificate files are ASCII (the controller writes and reads them). Their text
+    travels in the module arguments and results; for ASCII the bytes and the characters are the same, so nothing
+    is decoded or re-encoded, and a text that is not ASCII is refused rather than converted.
 
     .PARAMETER Text
-    The PEM text.
+    The text.
 
     .EXAMPLE
-    $certificate = ConvertFrom-ApexOnePemCertificate -Text $pem
+    [System.IO.File]::WriteAllBytes($path, (ConvertTo-ApexOneAsciiByte -Text $inf))
     #>
     [CmdletBinding()]
-    [OutputType([System.Security.Cryptography.X509Certificates.X509Certificate2])]
+    [OutputType([byte[]])]
     param (
         [Parameter(Mandatory = $true)]
         [AllowEmptyString()]
@@ -151,12 +156,62 @@ Function ConvertFrom-ApexOnePemCertificate {
         $Text
     )
 
-    $pattern = '^\s*-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]+)-----END CERTIFICATE-----\s*$'
-    if ($Text -notmatch $pattern) {
-        throw 'expected the PEM text of exactly one certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)'
+    if ($Text -cmatch '[^\x09\x0A\x0D\x20-\x7E]') {
+        throw 'the text has a character that is not printable ASCII'
     }
-    $body = $Matches[1] -replace '\s', ''
-    New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList @(, [System.Convert]::FromBase64String($body))
+    , [System.Text.Encoding]::ASCII.GetBytes($Text)
+}
+
+Function ConvertFrom-ApexOneAsciiByte {
+    <#
+    .SYNOPSIS
+    The text of bytes that are all ASCII (a file certreq wrote); throws for any other byte.
+
+    .PARAMETER Bytes
+    The bytes.
+
+    .EXAMPLE
+    ConvertFrom-ApexOneAsciiByte -Bytes ([System.IO.File]::ReadAllBytes($path))
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param (
+        [Parameter(Mandatory = $true)]
+        [AllowEmptyCollection()]
+        [byte[]]
+        $Bytes
+    )
+
+    foreach ($byte in $Bytes) {
+        if ($byte -gt 0x7E -or ($byte -lt 0x20 -and @(0x09, 0x0A, 0x0D) -notcontains $byte)) {
+            throw "the file has a byte that is not printable ASCII (0x$('{0:X2}' -f $byte))"
+        }
+    }
+    [System.Text.Encoding]::ASCII.GetString($Bytes)
+}
+
+Function New-ApexOneCertificateFromText {
+    <#
+    .SYNOPSIS
+    The certificate of a certificate text (base64 with BEGIN/END lines): its ASCII bytes go to the
+    X509Certificate2 constructor, which reads DER or base64; the text is not parsed here.
+
+    .PARAMETER Text
+    The certificate text.
+
+    .EXAMPLE
+    $certificate = New-ApexOneCertificateFromText -Text $module.Params.certificate
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Security.Cryptography.X509Certificates.X509Certificate2])]
+    param (
+        [Parameter(Mandatory = $true)]
+        [string]
+        $Text
+    )
+
+    $bytes = ConvertTo-ApexOneAsciiByte -Text $Text
+    New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList @(, [byte[]]$bytes)
 }
 
 Function Get-ApexOneKeyUser {
@@ -227,6 +282,8 @@ Export-ModuleMember -Function @(
     'Get-ApexOneRequestFolder'
     'Get-ApexOneRequestFilePath'
     'New-ApexOneCertreqWorkFolder'
-    'ConvertFrom-ApexOnePemCertificate'
+    'ConvertTo-ApexOneAsciiByte'
+    'ConvertFrom-ApexOneAsciiByte'
+    'New-ApexOneCertificateFromText'
     'Get-ApexOneKeyUser'
 )

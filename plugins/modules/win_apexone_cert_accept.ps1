@@ -28,7 +28,7 @@ $module.Result.certreq_exit_code = $null
 $module.Result.certreq_output = $null
 
 try {
-    $certificate = ConvertFrom-ApexOnePemCertificate -Text $module.Params.certificate
+    $certificate = New-ApexOneCertificateFromText -Text $module.Params.certificate
 }
 catch {
     $module.FailJson("certificate: $($_.Exception.Message)", $_)

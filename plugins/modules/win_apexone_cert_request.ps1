@@ -157,7 +157,7 @@ if (-not [string]::IsNullOrEmpty($module.Params.reuse_thumbprint)) {
     }
     $savedFile = Get-ApexOneRequestFilePath -Thumbprint $reuse
     if ($hasKey -and (Test-Path -LiteralPath $savedFile -PathType Leaf)) {
-        $module.Result.request = [System.IO.File]::ReadAllText($savedFile)
+        $module.Result.request = ConvertFrom-ApexOneAsciiByte -Bytes ([System.IO.File]::ReadAllBytes($savedFile))
         $module.Result.request_thumbprint = $reuse
         $module.Result.request_file = $savedFile
         $module.Result.reused = $true
@@ -182,8 +182,8 @@ Function New-PendingRequest {
 
     $infFile = Join-Path -Path $Work -ChildPath 'request.inf'
     $reqFile = Join-Path -Path $Work -ChildPath 'request.req'
-    # certreq reads an INF as ANSI, or as Unicode with a byte order mark; the text is ASCII (checked on the controller).
-    [System.IO.File]::WriteAllText($infFile, $module.Params.inf, (New-Object -TypeName System.Text.UnicodeEncoding -ArgumentList @($false, $true)))
+    # certreq reads an INF as ANSI (or Unicode with a byte order mark); the controller writes it in ASCII.
+    [System.IO.File]::WriteAllBytes($infFile, (ConvertTo-ApexOneAsciiByte -Text $module.Params.inf))
     $before = Get-RequestThumbprintSet
     $run = Invoke-ApexOneCertreq -Arguments @('-new', '-q', '-machine', $infFile, $reqFile) -WorkingDirectory $Work
     $module.Result.certreq_exit_code = $run.exit_code
@@ -200,7 +200,7 @@ Function New-PendingRequest {
     }
     $savedFile = Get-ApexOneRequestFilePath -Thumbprint $new[0]
     Move-Item -LiteralPath $reqFile -Destination $savedFile -Force
-    $module.Result.request = [System.IO.File]::ReadAllText($savedFile)
+    $module.Result.request = ConvertFrom-ApexOneAsciiByte -Bytes ([System.IO.File]::ReadAllBytes($savedFile))
     $module.Result.request_thumbprint = $new[0]
     $module.Result.request_file = $savedFile
 }

@@ -81,7 +81,7 @@ Function Invoke-Submission {
     $module.Result.certreq_exit_code = $run.exit_code
     $module.Result.certreq_output = $run.output
     if (Test-Path -LiteralPath $cerFile -PathType Leaf) {
-        $module.Result.certificate = [System.IO.File]::ReadAllText($cerFile)
+        $module.Result.certificate = ConvertFrom-ApexOneAsciiByte -Bytes ([System.IO.File]::ReadAllBytes($cerFile))
     }
 }
 

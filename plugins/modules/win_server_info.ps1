@@ -9,6 +9,7 @@
 #AnsibleRequires -CSharpUtil ansible_collections.ansible.windows.plugins.module_utils.SCManager
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
 #AnsibleRequires -PowerShell ..module_utils._ApexOneRunRecord
+#AnsibleRequires -PowerShell ..module_utils._ApexOneCertreq
 
 Set-StrictMode -Version 2.0
 
@@ -391,7 +392,7 @@ foreach ($binding in $httpSys.bindings) {
 
 $storeErrors = @{}
 $storeCertificates = @{}
-$storeNames = [System.Collections.Generic.List[string]]@('My', 'TrustedPeople', 'CA', 'Disallowed', 'Root')
+$storeNames = [System.Collections.Generic.List[string]]@('My', 'TrustedPeople', 'CA', 'Disallowed', 'Root', 'REQUEST')
 foreach ($extra in $bindingStores) {
     if (@($storeNames | Where-Object { $_ -eq $extra }).Count -eq 0) {
         # e.g. WebHosting, only when a binding uses it
@@ -456,6 +457,15 @@ $certificates = @{
             }
         }
     )
+    # Pending requests made with certreq -new (issue 16), each with its saved request file (or $null).
+    request = @(
+        foreach ($certificate in $storeCertificates['REQUEST']) {
+            $entry = New-CertificateEntry -Certificate $certificate -Store 'REQUEST' -WithKey
+            $requestFile = Get-ApexOneRequestFilePath -Thumbprint $entry.thumbprint
+            $entry.request_file = if (Test-Path -LiteralPath $requestFile -PathType Leaf) { $requestFile } else { $null }
+            $entry
+        }
+    )
     ca = @()
     other = @()
     store_errors = $storeErrors
@@ -482,7 +492,7 @@ while ($grew) {
 $certificates.ca = @(foreach ($certificate in $selectedCa) { New-CertificateEntry -Certificate $certificate -Store 'CA' })
 
 foreach ($storeName in $storeNames) {
-    if (@('My', 'TrustedPeople', 'CA', 'Disallowed', 'Root') -contains $storeName) {
+    if (@('My', 'TrustedPeople', 'CA', 'Disallowed', 'Root', 'REQUEST') -contains $storeName) {
         continue
     }
     $certificates.other += @(

@@ -508,6 +508,15 @@ certificates:
         cause of IIS error 403.16); what M(apexone.certificates.win_root_store_hygiene) would move.
       type: list
       elements: dict
+    request:
+      description:
+        - The pending certificate requests of C(LocalMachine\REQUEST) ("Certificate Enrollment Requests"), made with
+          C(certreq -new) (M(apexone.certificates.win_apexone_cert_request)), entries as in RV(certificates.my) (with
+          C(private_key), the provider and exportability, V(null) once the key is gone) plus C(request_file).
+        - C(request_file) is the saved request file
+          C(%ProgramData%\apexone.certificates\requests\<thumbprint>.req), V(null) when there is none.
+      type: list
+      elements: dict
     other:
       description: Certificates referenced by a binding in another store (e.g. C(WebHosting)), with C(private_key).
       type: list

@@ -7,6 +7,7 @@
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneHttpSys
 #AnsibleRequires -CSharpUtil ..module_utils._ApexOneCertKey
 #AnsibleRequires -PowerShell ..module_utils._ApexOneCommon
+#AnsibleRequires -PowerShell ..module_utils._ApexOneCertreq
 
 Set-StrictMode -Version 2.0
 
@@ -28,6 +29,8 @@ $spec = @{
         exportable = @{ type = 'bool'; default = $true }
         key_provider = @{ type = 'str'; default = 'legacy'; choices = 'cng', 'legacy' }
         key_readers = @{ type = 'list'; elements = 'str'; default = @(); no_log = $false }
+        # finish mode (thumbprint without a PFX): intermediates to add to LocalMachine\CA, PEM texts
+        chain = @{ type = 'list'; elements = 'str' }
     }
     required_if = @(
         , @('state', 'absent', @('thumbprint'))
@@ -358,8 +361,15 @@ if ($state -eq 'absent') {
 }
 
 # --- state=present ---------------------------------------------------------------------------------------
-if ([string]::IsNullOrEmpty($module.Params._pfx_b64)) {
-    $module.FailJson("state=present needs the PFX: give its path on the controller in src (the action plugin reads it and sends it in _pfx_b64)")
+if ([string]::IsNullOrEmpty($module.Params._pfx_b64) -and [string]::IsNullOrEmpty($module.Params.thumbprint)) {
+    $msg = -join @(
+        "state=present needs the PFX (give its path on the controller in src; the action plugin reads it and sends it "
+        "in _pfx_b64) or, for a certificate enrolled on this server, its thumbprint (finish mode)"
+    )
+    $module.FailJson($msg)
+}
+if ($null -ne $module.Params.chain -and -not [string]::IsNullOrEmpty($module.Params._pfx_b64)) {
+    $module.FailJson("chain is for finish mode (thumbprint without src); with a PFX the intermediates come from the PFX")
 }
 $friendlyName = $module.Params.friendly_name
 $exportable = $module.Params.exportable
@@ -390,6 +400,136 @@ foreach ($identity in $module.Params.key_readers) {
 }
 if ($unresolved.Count -gt 0) {
     $module.FailJson("Nothing was changed: key_readers has identities that do not exist on this server: $($unresolved -join ', ')")
+}
+
+# --- state=present, finish mode: the certificate is in My with its key already (certreq -accept, issue 16) ---
+# What an import does, without an import: friendly name, key readers, the TrustedPeople copy, the intermediates of
+# the chain option. The key's provider and exportability are checked, never changed (a key cannot be moved).
+if ([string]::IsNullOrEmpty($module.Params._pfx_b64)) {
+    $thumbprint = $expected
+    $module.Result.thumbprint = $thumbprint
+    $intermediates = [System.Collections.Generic.List[hashtable]]@()
+    $rootsSkipped = [System.Collections.Generic.List[string]]@()
+    $index = 0
+    foreach ($text in @($module.Params.chain | Where-Object { $null -ne $_ })) {
+        $index++
+        try {
+            $other = New-ApexOneCertificateFromText -Text $text
+        }
+        catch {
+            $module.FailJson("chain entry $($index): $($_.Exception.Message)", $_)
+        }
+        $selfSigned = [System.Convert]::ToBase64String($other.SubjectName.RawData) -ceq [System.Convert]::ToBase64String($other.IssuerName.RawData)
+        $constraints = $other.Extensions | Where-Object { $_ -is [System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension] } |
+            Select-Object -First 1
+        if ($selfSigned) {
+            $rootsSkipped.Add($other.Thumbprint.ToUpperInvariant())
+        }
+        elseif (($null -ne $constraints) -and $constraints.CertificateAuthority) {
+            $intermediates.Add(@{ thumbprint = $other.Thumbprint.ToUpperInvariant(); subject = $other.Subject; raw = $other.RawData })
+        }
+        else {
+            $module.FailJson("chain entry $index ($($other.Thumbprint), $($other.Subject)) is not a CA certificate")
+        }
+    }
+    $module.Result.intermediates = @($intermediates | ForEach-Object { $_.thumbprint })
+    $module.Result.roots_skipped = @($rootsSkipped)
+    $myStore = Open-CertificateStore -Name 'My'
+    $trustedStore = Open-CertificateStore -Name 'TrustedPeople'
+    $caStore = Open-CertificateStore -Name 'CA'
+    try {
+        $existing = Find-Certificate -Store $myStore -Thumbprint $thumbprint
+        if ($null -eq $existing) {
+            $module.FailJson(("Certificate $thumbprint is not in LocalMachine\My. Finish mode (thumbprint without src) needs the " +
+                    "certificate enrolled there first (apexone.certificates.win_apexone_cert_accept); to import a PFX, give src."))
+        }
+        $keyState = Get-KeyState -Certificate $existing
+        if (-not $keyState.has_key -or $null -eq $keyState.info) {
+            $module.FailJson(("Certificate $thumbprint in LocalMachine\My has no private key: it was not accepted onto the key of " +
+                    "a request made on this server (apexone.certificates.win_apexone_cert_accept)."))
+        }
+        if ($keyState.kind -ne $wantedProvider) {
+            $module.FailJson(("The private key of certificate $thumbprint is in the $($keyState.kind) provider '$($keyState.provider)', " +
+                    "and key_provider asks for $($wantedProvider): finish mode checks the key, it does not move it. Make the request " +
+                    "again with that provider."))
+        }
+        if ($keyState.exportable -eq $true -and -not $exportable) {
+            $module.FailJson(("The private key of certificate $thumbprint is exportable, and exportable=false asks for one that is " +
+                    "not: finish mode checks the key, it does not change it. Make the request again with exportable false."))
+        }
+        if ($keyState.exportable -eq $false -and $exportable) {
+            $module.Warn(("The private key of certificate $thumbprint is not exportable, and exportable=true asks for an " +
+                    "exportable one. It was left as it is: a key that cannot be exported is safer."))
+        }
+        $changes = [System.Collections.Generic.List[string]]@()
+        if ($null -ne $friendlyName -and $existing.FriendlyName -cne $friendlyName) {
+            $changes.Add("friendly name '$($existing.FriendlyName)' -> '$friendlyName'")
+        }
+        $missingReaders = @()
+        if ($readers.Count -gt 0) {
+            try {
+                $missingReaders = @($certKey::GrantRead($existing, $readers.ToArray(), $false))
+            }
+            catch {
+                $module.FailJson("Cannot read the access rules of the private key of certificate $($thumbprint): $($_.Exception.Message)", $_)
+            }
+            if ($missingReaders.Count -gt 0) {
+                $changes.Add("grant read on the private key to $(($missingReaders | ForEach-Object { $readerNames[$_] }) -join ', ')")
+            }
+        }
+        $inTrusted = $null -ne (Find-Certificate -Store $trustedStore -Thumbprint $thumbprint)
+        if (-not $inTrusted) {
+            $changes.Add("add the certificate to LocalMachine\TrustedPeople")
+        }
+        $caMissing = @($intermediates | Where-Object { $null -eq (Find-Certificate -Store $caStore -Thumbprint $_.thumbprint) })
+        foreach ($item in $caMissing) {
+            $changes.Add("add intermediate $($item.thumbprint) ($($item.subject)) to LocalMachine\CA")
+        }
+        $module.Result.changes = @($changes)
+        $module.Result.thumbprints = @($caMissing | ForEach-Object { $_.thumbprint })
+        $module.Result.key_readers_added = @($missingReaders | ForEach-Object { $readerNames[$_] })
+        $module.Result.key_provider = $keyState.kind
+        $module.Result.key_provider_name = $keyState.provider
+        $module.Result.exportable = $keyState.exportable
+        $module.Result.friendly_name = if ($null -ne $friendlyName) { $friendlyName } else { $existing.FriendlyName }
+        $module.Diff.before = @{ present = $true; has_private_key = $true; key_provider = $keyState.kind; exportable = $keyState.exportable
+            friendly_name = $existing.FriendlyName; key_readers_missing = @($missingReaders | ForEach-Object { $readerNames[$_] })
+            trusted_people = $inTrusted; intermediates_missing = @($caMissing | ForEach-Object { $_.thumbprint })
+        }
+        $module.Diff.after = @{ present = $true; has_private_key = $true; key_provider = $keyState.kind; exportable = $keyState.exportable
+            friendly_name = $module.Result.friendly_name; key_readers_missing = @(); trusted_people = $true; intermediates_missing = @()
+        }
+        if ($changes.Count -gt 0) {
+            $module.Result.changed = $true
+        }
+        if ($changes.Count -gt 0 -and -not $module.CheckMode) {
+            try {
+                if ($null -ne $friendlyName -and $existing.FriendlyName -cne $friendlyName) {
+                    $existing.FriendlyName = $friendlyName
+                }
+                if ($missingReaders.Count -gt 0) {
+                    $null = $certKey::GrantRead($existing, $readers.ToArray(), $true)
+                }
+                if (-not $inTrusted) {
+                    $public = New-Object -TypeName "$X509.X509Certificate2" -ArgumentList @(, [byte[]]$existing.RawData)
+                    $trustedStore.Add($public)
+                }
+                foreach ($item in $caMissing) {
+                    $public = New-Object -TypeName "$X509.X509Certificate2" -ArgumentList @(, [byte[]]$item.raw)
+                    $caStore.Add($public)
+                }
+            }
+            catch {
+                $module.FailJson("Failed to finish certificate $($thumbprint): $($_.Exception.Message)", $_)
+            }
+        }
+    }
+    finally {
+        $myStore.Close()
+        $trustedStore.Close()
+        $caStore.Close()
+    }
+    $module.ExitJson()
 }
 
 # Look into the PFX without keeping its keys: EphemeralKeySet (.NET 4.7.2+) keeps them in memory only; the

@@ -6,7 +6,7 @@
 DOCUMENTATION = r'''
 ---
 module: win_webhost_cert
-short_description: Import the Apex One web server certificate from a PFX on the controller, or remove one
+short_description: Import the Apex One web server certificate from a PFX on the controller, finish an enrolled one, or remove one
 version_added: 0.1.0
 description:
 - Steps 2 and 3 of the Apex One certificate procedure (Trend Micro KA-0009125). Imports the certificate
@@ -38,6 +38,14 @@ description:
   (RV(key_deleted), RV(key_kept_for)). A re-import that links the certificate to a new key deletes the key it
   used before under the same condition (RV(replaced_key_deleted)). An import that fails after Windows persisted
   the key deletes that key before failing.
+- Finish mode (renew in place, issue 16). With O(state=present), O(thumbprint) and no O(src), there is no PFX; the
+  certificate is already in C(My) with its private key, installed there by
+  M(apexone.certificates.win_apexone_cert_accept) onto the key made on the server. The module then does what it
+  does after an import, without one, the friendly name, the key readers (O(key_readers)), the C(TrustedPeople) copy
+  and the intermediates given in O(chain). O(key_provider) and O(exportable) are checked, never changed (a key
+  cannot be moved to another provider); the module fails when the certificate is missing from C(My), has no
+  private key, has its key in the other kind of provider, or has an exportable key while O(exportable=false). A
+  non-exportable key with O(exportable=true) is kept, with a warning.
 - "Import errors are explained: Windows answers a PFX it cannot decrypt with 'The specified network
   password is not correct' even when the password is right. As the action plugin has checked the
   password, the module then points to the two real causes: AES-256/PBES2 encryption (OpenSSL 3) on
@@ -54,7 +62,7 @@ options:
     description:
     - Path of the PFX (PKCS#12) file on the controller, read by the action plugin; a relative path is
       searched in the role or playbook C(files) folder. Vault-encrypted files are decrypted.
-    - Required with O(state=present).
+    - Required with O(state=present), unless O(thumbprint) is given without it (finish mode).
     type: path
   src_encoding:
     description:
@@ -101,6 +109,7 @@ options:
     - With O(state=absent), the SHA-1 thumbprint of the certificate to remove (required).
     - With O(state=present), the thumbprint the PFX must hold; it also picks the certificate when the PFX
       holds several private keys.
+    - With O(state=present) and no O(src), the certificate in C(My) to finish (finish mode).
     - Upper or lower case, with or without spaces; invisible characters pasted from the Windows
       certificate dialog are removed.
     type: str
@@ -147,6 +156,14 @@ options:
     type: list
     elements: str
     default: []
+  chain:
+    description:
+    - Finish mode only. The intermediate CA certificates of the enrolled certificate, one PEM text each (may be
+      empty); those not in C(LocalMachine\CA) yet are added there. Self-signed ones (roots) are not imported and are
+      listed in RV(roots_skipped). A certificate that is not a CA certificate is refused.
+    - With a PFX the intermediates come from the PFX; giving O(chain) with O(src) is an error.
+    type: list
+    elements: str
 notes:
 - The module needs administrator rights on the server. Over WinRM, importing into the machine key store
   may need C(become=true) (C(become_method=runas), C(become_user=SYSTEM)), CredSSP or Kerberos delegation.
@@ -169,7 +186,8 @@ attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
-    details: The action plugin reads and checks the PFX on the controller and sends it in O(_pfx_b64).
+    details: The action plugin reads and checks the PFX on the controller and sends it in O(_pfx_b64) (nothing to read in
+      finish mode).
 '''
 
 EXAMPLES = r'''
@@ -192,6 +210,13 @@ EXAMPLES = r'''
     key_provider: cng
     exportable: false
 
+- name: Finish a certificate enrolled on the server (no PFX)
+  apexone.certificates.win_webhost_cert:
+    thumbprint: "{{ accepted.thumbprint }}"
+    friendly_name: ApexOne web 2026
+    exportable: false
+    chain: "{{ issued_chain_pem }}"
+
 - name: Remove the old certificate once nothing uses it
   apexone.certificates.win_webhost_cert:
     state: absent
@@ -211,13 +236,13 @@ thumbprints:
   elements: str
   sample: [9A8B7C6D5E4F30211203F4E5D6C7B8A990817263]
 intermediates:
-  description: Thumbprints of all intermediate CA certificates in the PFX.
+  description: Thumbprints of all intermediate CA certificates in the PFX (in O(chain), in finish mode).
   returned: state=present
   type: list
   elements: str
   sample: [9A8B7C6D5E4F30211203F4E5D6C7B8A990817263]
 roots_skipped:
-  description: Thumbprints of self-signed certificates in the PFX, which are not imported.
+  description: Thumbprints of self-signed certificates in the PFX (in O(chain), in finish mode), which are not imported.
   returned: state=present
   type: list
   elements: str
@@ -289,7 +314,7 @@ references:
   sample: ["IIS site 'OfficeScan' binding '*:4343:'", "http.sys SSL record ipport=0.0.0.0:4343"]
 certificate:
   description: What the action plugin found in the PFX on the controller (no key material).
-  returned: state=present
+  returned: state=present with a PFX (O(src))
   type: dict
   contains:
     thumbprint:

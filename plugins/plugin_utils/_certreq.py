@@ -45,8 +45,8 @@ SPEC_KEYS = ("subject_cn", "dns_names", "ip_addresses", "key_length", "key_provi
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
 _HOST = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*\.?$")
 # Text values go between double quotes in the INF; these characters would end the value, start a string
-# substitution (%name%), or break the line.
-_UNSAFE_TEXT = re.compile(r"[\"%\x00-\x1f\x7f]")
+# substitution (%name%) or break the line, and the INF travels as ASCII (the module refuses anything else).
+_UNSAFE_TEXT = re.compile(r"[^\x20-\x7e]|[\"%]")
 _TEMPLATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 
 
@@ -66,8 +66,8 @@ def _text(value: t.Any, what: str, limit: int = 128) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CertreqError(f"{what} must be a non-empty string")
     if len(value) > limit or _UNSAFE_TEXT.search(value):
-        raise CertreqError(f"{what} {value!r} cannot be written into a certreq INF: at most {limit} characters, no "
-                           "double quote, '%', line break or control character")
+        raise CertreqError(f"{what} {value!r} cannot be written into a certreq INF: at most {limit} printable ASCII "
+                           "characters, no double quote or '%'")
     return value
 
 

@@ -206,3 +206,17 @@ def test_finish_mode_needs_the_certificate_with_its_key(original):
     srv = server(original)
     with pytest.raises(winsim.ModuleFailure, match="not in Cert:"):
         srv.call("win_webhost_cert", {"thumbprint": "AB" * 20})
+
+
+def test_the_doubles_inf_keys_are_the_documented_ones():
+    """The double refuses any [NewRequest] key the certreq reference does not list (tests/reference)."""
+    import json
+    import os
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "reference",
+                        "certreq_inf.json")
+    with open(path, encoding="utf-8") as handle:
+        documented = json.load(handle)["sections"]["NewRequest"]["keys"]
+    assert winsim.INF_NEWREQUEST_KEYS == {k.lower() for k in documented}
+    symbols = documented["KeyUsage"]["symbols"]
+    assert winsim.KEY_USAGE_BITS == {k.lower(): v for k, v in symbols.items()}
