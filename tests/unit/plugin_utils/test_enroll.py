@@ -223,13 +223,21 @@ def test_a_certificate_for_another_key_is_refused(issued, material):
     assert "cannot be accepted onto the key made on the server" in result["problems"][0]["message"]
 
 
-def test_names_asked_for_must_be_issued(issued, material):
+@pytest.mark.parametrize("issued_names, missing", [
+    ([HOST, "10.0.0.15"], "apexone.corp.example"),
+    ([HOST, "apexone.corp.example"], "10.0.0.15"),
+    ([HOST], "apexone.corp.example, 10.0.0.15"),
+])
+def test_names_asked_for_must_be_issued(issued, material, issued_names, missing):
     spec = dict(issued["spec"], dns_names=[HOST, "apexone.corp.example"], ip_addresses=["10.0.0.15"])
     request = csr_pem(material["key"], HOST, [HOST, "apexone.corp.example"], ["10.0.0.15"])
-    _k, cert = material["lab"].server(HOST, key=material["key"], sans=[HOST, "10.0.0.15"])
+    _k, cert = material["lab"].server(HOST, key=material["key"], sans=issued_names)
     result = check(issued, material, pem=pki.pem(cert), spec=spec, request=request)
-    assert codes(result) == ["request_names_missing"]
-    assert "does not name apexone.corp.example, which the request asked for" in result["problems"][0]["message"]
+    assert codes(result) == ["request_names_missing"] and result["ok"] is False
+    assert f"does not name {missing}, which the request asked for" in result["problems"][0]["message"]
+    full = check(issued, material, pem=pki.pem(material["lab"].server(
+        HOST, key=material["key"], sans=[HOST, "apexone.corp.example", "10.0.0.15"])[1]), spec=spec, request=request)
+    assert full["ok"] is True and codes(full) == []
 
 
 def test_names_the_ca_added_are_a_warning(issued, material):

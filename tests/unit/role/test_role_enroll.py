@@ -4,7 +4,8 @@ One inventory, five servers, four ansible-playbook runs (module scope, shared by
 - apex01 is signed on the controller by a CA built here, through the example signing tasks
   (playbooks/tasks/sign_ownca.yml, community.crypto's ownca provider);
 - apex02, apex03, apex04, apex05 submit to the double's AD CS, which issues, denies, or holds the request for
-  approval (apex04 and apex05); a CA manager then issues apex05's, and a run with its request id retrieves it.
+  approval (apex04 and apex05); a CA manager then issues apex05's, and a run with its request id retrieves it
+  (the same run finds apex02 not due any more).
 ``renew --check`` must print the plan with the request and change nothing; ``renew`` must end with the new
 certificate bound, OfcIPCer.dat and step 7 done on the issued hosts, a clear message and nothing changed on the
 denied and pending ones, and no PFX, password or private key anywhere; ``rollback`` must put apex01 back exactly and
@@ -100,7 +101,8 @@ def fleet(tmp_path_factory, ansible_env):
     state = json.loads((tmp / "apex05.json").read_text())
     winsim.ca_decide(state, 100, "issue")
     (tmp / "apex05.json").write_text(json.dumps(state))
-    retrieve = run("renew.yml", "--limit", "apex05", "-e", "apexone_cert_enroll_request_id=100")
+    # The same run: apex02, renewed above, is not due any more (one read-only round trip).
+    retrieve = run("renew.yml", "--limit", "apex02,apex05", "-e", "apexone_cert_enroll_request_id=100")
     rollback = run("rollback.yml", "--limit", "apex01,apex04")
     return {"dir": tmp, "hosts": hosts, "check": check, "renew": renew, "retrieve": retrieve, "rollback": rollback,
             "extra": extra, "lab": lab}
@@ -201,6 +203,13 @@ def test_an_approved_request_is_retrieved_onto_the_kept_key(fleet):
     submit = next(c for c in run["calls"]["apex05"] if c["module"].endswith("win_apexone_cert_submit"))
     assert submit["args"]["request_id"] == 100
     assert f"request: reuse pending request {pending['request_thumbprint']}" in run["proc"].stdout
+
+
+def test_a_renewed_server_is_not_due_and_costs_one_round_trip(fleet):
+    run = fleet["retrieve"]
+    assert names(run["calls"]["apex02"]) == ["win_server_info"]
+    assert winsim.comparable(run["states"]["apex02"]) == winsim.comparable(fleet["renew"]["states"]["apex02"])
+    assert "compliant: not due: the served certificate" in run["proc"].stdout
 
 
 def test_no_pfx_password_or_private_key_anywhere_in_the_run(fleet):
