@@ -246,7 +246,10 @@ def enroll_plan(server_info: t.Any, options: t.Any, desired: t.Any) -> dict[str,
     """
     if not isinstance(desired, dict):
         raise EnrollError("desired must be the dict the role passes to webhost_plan")
-    _planner._validate_facts(server_info)  # pylint: disable=protected-access
+    try:
+        _planner._validate_facts(server_info)  # pylint: disable=protected-access
+    except _planner.PlanError as exc:
+        raise EnrollError(str(exc)) from None
     spec = request_spec(server_info, options)
     facts = enrich_server_info(server_info)
     pending = find_pending(server_info, spec)

@@ -284,3 +284,25 @@ def test_request_info_gives_standard_pem(material):
     assert (info["subject_cn"], info["dns_names"], info["ip_addresses"], info["key_size"]) == \
         (HOST, [HOST], ["10.0.0.15"], 2048)
     assert x509.load_pem_x509_csr(info["pem"].encode()).is_signature_valid
+
+
+# ------------------------------------------------------------------------------ the filters
+def test_the_filters_turn_errors_into_filter_errors(facts, issued, material):
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.apexone.certificates.plugins.filter.enroll_issued_check import enroll_issued_check
+    from ansible_collections.apexone.certificates.plugins.filter.enroll_request import enroll_request
+    from ansible_collections.apexone.certificates.plugins.filter.enroll_request_info import enroll_request_info
+
+    with pytest.raises(AnsibleFilterError, match=r"^enroll_request: signer must be adcs or controller"):
+        enroll_request(facts, dict(OPTIONS, signer="anyone"), DESIRED)
+    with pytest.raises(AnsibleFilterError, match=r"^enroll_request: server_info must be the result"):
+        enroll_request("not facts", OPTIONS, DESIRED)
+    with pytest.raises(AnsibleFilterError, match=r"^enroll_issued_check: spec must be the request spec"):
+        enroll_issued_check(issued["pem"], request=issued["request"], spec=None, hostname=HOST)
+    with pytest.raises(AnsibleFilterError, match=r"^enroll_issued_check: .*certificate"):
+        enroll_issued_check("not a certificate", request=issued["request"], spec=issued["spec"], hostname=HOST)
+    with pytest.raises(AnsibleFilterError, match=r"^enroll_request_info: the request is not a PEM PKCS#10 request"):
+        enroll_request_info("-----BEGIN CERTIFICATE-----")
+    assert enroll_issued_check(issued["pem"], request=issued["request"], spec=issued["spec"], hostname=HOST,
+                               chain=material["lab"].intermediate.pem, ca=[material["lab"].root.pem])["ok"] is True
