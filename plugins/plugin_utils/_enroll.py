@@ -253,7 +253,6 @@ def enroll_plan(server_info: t.Any, options: t.Any, desired: t.Any) -> dict[str,
     spec = request_spec(server_info, options)
     facts = enrich_server_info(server_info)
     pending = find_pending(server_info, spec)
-    due = renewal_due(facts, spec, desired, int(options.get("renew_days", 30)), _bool(options.get("force", False), "force"))
     pem = _placeholder(spec)
     placeholder = thumbprint(load_certificates(pem)[0])
     preview = dict(desired, thumbprint=placeholder, subject_cn=spec["subject_cn"], san_dns=spec["dns_names"],
@@ -263,6 +262,11 @@ def enroll_plan(server_info: t.Any, options: t.Any, desired: t.Any) -> dict[str,
         plan = _planner.plan(server_info, preview)
     except _planner.PlanError as exc:
         raise EnrollError(str(exc)) from None
+    try:
+        renew_days = int(options.get("renew_days", 30))
+    except (TypeError, ValueError):
+        raise EnrollError(f"renew_days must be a whole number of days, not {options.get('renew_days')!r}") from None
+    due = renewal_due(facts, spec, desired, renew_days, _bool(options.get("force", False), "force"))
     hidden = [placeholder] + [f["sha256_after"][:16] for f in plan["files"]]
 
     def shown(text: str) -> str:
