@@ -20,7 +20,8 @@ Function Invoke-ApexOneCertreq {
     .DESCRIPTION
     The arguments are quoted by Argv-ToString (Ansible.ModuleUtils.ArgvParser) and the process is started by
     Run-Command (Ansible.ModuleUtils.CommandUtil, CreateProcess through Ansible.Process): no shell, so nothing in an
-    argument is interpreted. Returns @{ exit_code; output (stdout, then stderr when not empty); command_line }.
+    argument is interpreted. Returns @{ exit_code (signed: an HRESULT is negative); output (stdout, then stderr when
+    not empty); command_line }.
 
     .PARAMETER Arguments
     The arguments, unquoted (for example '-submit', '-q', '-config', 'ca01\Corp CA', 'C:\x.req', 'C:\x.cer').
@@ -53,7 +54,13 @@ Function Invoke-ApexOneCertreq {
     if (-not [string]::IsNullOrWhiteSpace([string]$run.stderr)) {
         $output = $output + [string]$run.stderr
     }
-    @{ exit_code = [int]$run.rc; output = $output; command_line = $commandLine }
+    # Ansible.Process returns the exit code as UInt32; certreq exits with an HRESULT, shown signed as certreq prints it
+    # (0x80094800 -> -2146875392).
+    $exitCode = [int64]$run.rc
+    if ($exitCode -gt 2147483647) {
+        $exitCode = $exitCode - 4294967296
+    }
+    @{ exit_code = [int]$exitCode; output = $output; command_line = $commandLine }
 }
 
 Function Get-ApexOneRequestFolder {

@@ -43,6 +43,10 @@ Function Get-StoreCertificate {
     #>
     param ([string]$Name)
 
+    if (-not (Test-Path -LiteralPath "Cert:\LocalMachine\$Name")) {
+        # no such store (REQUEST before the first certreq -new): no certificate
+        return
+    }
     $store = New-Object -TypeName System.Security.Cryptography.X509Certificates.X509Store -ArgumentList @(
         $Name, [System.Security.Cryptography.X509Certificates.StoreLocation]::LocalMachine
     )

@@ -55,6 +55,10 @@ Function Get-RequestThumbprintSet {
     .SYNOPSIS
     The thumbprints of the entries of Cert:\LocalMachine\REQUEST.
     #>
+    if (-not (Test-Path -LiteralPath 'Cert:\LocalMachine\REQUEST')) {
+        # certreq creates the store with the first request
+        return , @()
+    }
     $store = Open-RequestStore -ReadOnly
     try {
         , @($store.Certificates | ForEach-Object { $_.Thumbprint.ToUpperInvariant() })
@@ -78,9 +82,15 @@ if ($module.Params.state -eq 'absent') {
     $requestFile = Get-ApexOneRequestFilePath -Thumbprint $thumbprint
     $fileThere = Test-Path -LiteralPath $requestFile -PathType Leaf
     $module.Result.request_file = if ($fileThere) { $requestFile } else { $null }
-    $store = Open-RequestStore
+    $store = $null
+    if (Test-Path -LiteralPath 'Cert:\LocalMachine\REQUEST') {
+        $store = Open-RequestStore
+    }
     try {
-        $found = $store.Certificates.Find([System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $thumbprint, $false)
+        $found = @()
+        if ($null -ne $store) {
+            $found = $store.Certificates.Find([System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $thumbprint, $false)
+        }
         $module.Diff.before = @{ request = ($found.Count -gt 0); request_file = $fileThere }
         $module.Diff.after = @{ request = $false; request_file = $false }
         if ($found.Count -gt 0) {
@@ -116,7 +126,9 @@ if ($module.Params.state -eq 'absent') {
         }
     }
     finally {
-        $store.Close()
+        if ($null -ne $store) {
+            $store.Close()
+        }
     }
     if ($fileThere) {
         if (-not $module.CheckMode) {
@@ -147,13 +159,16 @@ if (-not [string]::IsNullOrEmpty($module.Params.reuse_thumbprint)) {
     catch {
         $module.FailJson("reuse_thumbprint: $($_.Exception.Message)", $_)
     }
-    $store = Open-RequestStore -ReadOnly
-    try {
-        $found = $store.Certificates.Find([System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $reuse, $false)
-        $hasKey = ($found.Count -gt 0) -and $certKey::HasKey($found[0])
-    }
-    finally {
-        $store.Close()
+    $hasKey = $false
+    if (Test-Path -LiteralPath 'Cert:\LocalMachine\REQUEST') {
+        $store = Open-RequestStore -ReadOnly
+        try {
+            $found = $store.Certificates.Find([System.Security.Cryptography.X509Certificates.X509FindType]::FindByThumbprint, $reuse, $false)
+            $hasKey = ($found.Count -gt 0) -and $certKey::HasKey($found[0])
+        }
+        finally {
+            $store.Close()
+        }
     }
     $savedFile = Get-ApexOneRequestFilePath -Thumbprint $reuse
     if ($hasKey -and (Test-Path -LiteralPath $savedFile -PathType Leaf)) {

@@ -37,11 +37,12 @@ catch {
 # The CA configuration string is "CAHostName\CAName" (certreq -config); anything else would reach certreq as an
 # option or a file name.
 $caConfig = $module.Params.ca_config
-if ($caConfig -notmatch '^[^\\\s"-][^\\"]*\\[^\\"]+$') {
+# \z, not $: '$' also matches before a final line break.
+if ($caConfig -notmatch '^[^\\\s"-][^\\"\r\n]*\\[^\\"\r\n]+\z') {
     $module.FailJson("ca_config '$caConfig' is not a CA configuration string 'CAHostName\CAName'")
 }
 $template = $module.Params.template
-if ($null -ne $template -and $template -notmatch '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$') {
+if ($null -ne $template -and $template -notmatch '^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}\z') {
     $module.FailJson("template '$template' is not a certificate template name (letters, digits, space, '.', '_', '-')")
 }
 $requestId = $module.Params.request_id

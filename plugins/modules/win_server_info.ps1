@@ -405,6 +405,10 @@ foreach ($storeName in $storeNames) {
     }
     catch {
         $storeCertificates[$storeName] = @()
+        if ($storeName -eq 'REQUEST' -and -not (Test-Path -LiteralPath 'Cert:\LocalMachine\REQUEST')) {
+            # certreq creates the pending-request store with the first request: no store, no pending request
+            continue
+        }
         $storeErrors[$storeName] = "Failed to open LocalMachine\$($storeName): $($_.Exception.Message)"
     }
 }

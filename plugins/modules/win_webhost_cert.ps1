@@ -185,39 +185,12 @@ Function Get-KeyUser {
     <#
     .SYNOPSIS
     The certificates of every LocalMachine store that are linked to the same key (container and provider), except
-    the copies of -Thumbprint in My and TrustedPeople (the ones being removed). Each as 'Store\THUMBPRINT'.
+    the copies of -Thumbprint in My and TrustedPeople (the ones being removed). Each as 'Store\THUMBPRINT'
+    (Get-ApexOneKeyUser of module_util _ApexOneCertreq).
     #>
     param ([object]$Info, [string]$Thumbprint)
 
-    $users = [System.Collections.Generic.List[string]]@()
-    $storeNames = @(Get-ChildItem -LiteralPath 'Cert:\LocalMachine' | ForEach-Object { $_.Name })
-    foreach ($storeName in $storeNames) {
-        $store = New-Object -TypeName "$X509.X509Store" -ArgumentList @(
-            $storeName, [System.Security.Cryptography.X509Certificates.StoreLocation]::LocalMachine
-        )
-        try {
-            $store.Open([System.Security.Cryptography.X509Certificates.OpenFlags]'ReadOnly, OpenExistingOnly')
-        }
-        catch {
-            continue
-        }
-        try {
-            foreach ($certificate in $store.Certificates) {
-                if ($certificate.Thumbprint -eq $Thumbprint -and @('My', 'TrustedPeople') -contains $storeName) {
-                    continue
-                }
-                $other = $certKey::GetKeyProvInfo($certificate)
-                if ($null -ne $other -and $other.ContainerName -eq $Info.ContainerName -and
-                    $other.ProviderName -eq $Info.ProviderName) {
-                    $users.Add("$storeName\$($certificate.Thumbprint)")
-                }
-            }
-        }
-        finally {
-            $store.Close()
-        }
-    }
-    , $users.ToArray()
+    Get-ApexOneKeyUser -Info $Info -Thumbprint $Thumbprint -ExceptStore @('My', 'TrustedPeople')
 }
 
 Function Resolve-Identity {

@@ -21,6 +21,8 @@ Pure Python, no Ansible imports, no I/O.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import re
 import typing as t
@@ -43,11 +45,11 @@ OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
 SPEC_KEYS = ("subject_cn", "dns_names", "ip_addresses", "key_length", "key_provider", "exportable", "friendly_name",
              "hash_algorithm", "template")
 _LABEL = r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)"
-_HOST = re.compile(rf"^(\*\.)?{_LABEL}(\.{_LABEL})*\.?$")
+_HOST = re.compile(rf"(\*\.)?{_LABEL}(\.{_LABEL})*\.?")  # fullmatch: '$' would let a final line break through
 # Text values go between double quotes in the INF; these characters would end the value, start a string
 # substitution (%name%) or break the line, and the INF travels as ASCII (the module refuses anything else).
 _UNSAFE_TEXT = re.compile(r"[^\x20-\x7e]|[\"%]")
-_TEMPLATE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
+_TEMPLATE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}")
 
 
 class CertreqError(Exception):
@@ -56,7 +58,7 @@ class CertreqError(Exception):
 
 # ------------------------------------------------------------------------------------------------ request spec
 def _host(value: t.Any, what: str) -> str:
-    if not isinstance(value, str) or not value or len(value) > 253 or not _HOST.match(value):
+    if not isinstance(value, str) or not value or len(value) > 253 or not _HOST.fullmatch(value):
         raise CertreqError(f"{what} {value!r} is not a DNS host name (letters, digits, '-' and '.' labels, an optional "
                            "leading '*.')")
     return value.rstrip(".")
@@ -99,7 +101,7 @@ def check_spec(spec: t.Any) -> dict:
         if address not in ips:
             ips.append(address)
     key_length = spec["key_length"]
-    if isinstance(key_length, bool) or key_length not in KEY_LENGTHS:
+    if type(key_length) is not int or key_length not in KEY_LENGTHS:
         raise CertreqError(f"key_length {key_length!r} is not one of {', '.join(map(str, KEY_LENGTHS))}")
     if spec["key_provider"] not in PROVIDERS:
         raise CertreqError(f"key_provider {spec['key_provider']!r} is not one of {', '.join(PROVIDERS)}")
@@ -108,7 +110,7 @@ def check_spec(spec: t.Any) -> dict:
     if spec["hash_algorithm"] not in HASH_ALGORITHMS:
         raise CertreqError(f"hash_algorithm {spec['hash_algorithm']!r} is not one of {', '.join(HASH_ALGORITHMS)}")
     template = spec.get("template")
-    if template is not None and (not isinstance(template, str) or not _TEMPLATE.match(template)):
+    if template is not None and (not isinstance(template, str) or not _TEMPLATE.fullmatch(template)):
         raise CertreqError(f"template {template!r} is not a certificate template name (letters, digits, space, '.', "
                            "'_', '-'; at most 64 characters)")
     return {"subject_cn": subject_cn, "dns_names": dns, "ip_addresses": ips, "key_length": key_length,
@@ -174,6 +176,27 @@ def _int_or_none(value: t.Any) -> int | None:
         return None
 
 
+def _certificate_text(value: t.Any) -> str | None:
+    """The certificate file's text as PEM (LF): with its BEGIN/END lines, or bare base64 of a DER certificate
+    (certreq writes base64; the lines are added then); None when there is no certificate in it."""
+    if not isinstance(value, str):
+        return None
+    found = _PEM_CERT.search(value)
+    if found is not None:
+        return found.group(0).replace("\r\n", "\n") + "\n"
+    body = "".join(value.split())
+    if not body or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", body):
+        return None
+    try:
+        der = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if der[:1] != b"\x30":
+        return None
+    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    return "\n".join(["-----BEGIN CERTIFICATE-----", *lines, "-----END CERTIFICATE-----"]) + "\n"
+
+
 def _disposition_line(output: str, pattern: re.Pattern) -> str:
     for line in output.splitlines():
         if pattern.search(line):
@@ -205,12 +228,11 @@ def submit_result(result: t.Any) -> dict:
                 "message": "the request was not submitted (check mode)"}
     found = _REQUEST_ID.search(output)
     request_id = int(found.group(1)) if found else _int_or_none(result.get("request_id"))
-    certificate = result.get("certificate")
-    pem = _PEM_CERT.search(certificate) if isinstance(certificate, str) else None
+    pem = _certificate_text(result.get("certificate"))
     text = " ".join(output.split())
     if code == 0 and pem is not None and not _DENIED.search(output) and not _PENDING.search(output):
         line = _disposition_line(output, _ISSUED) or "certificate written"
-        return {"status": "issued", "request_id": request_id, "certificate": pem.group(0).replace("\r\n", "\n") + "\n",
+        return {"status": "issued", "request_id": request_id, "certificate": pem,
                 "message": f"issued (RequestId {request_id}): {line}" if request_id is not None else f"issued: {line}"}
     where = f"RequestId {request_id}" if request_id is not None else "no RequestId"
     if _DENIED.search(output):
@@ -222,7 +244,8 @@ def submit_result(result: t.Any) -> dict:
                            f"with request_id {request_id}" if request_id is not None else
                            f"the request is pending approval by a CA manager ({where})"}
     if code == 0 and _ISSUED.search(output):
+        what = "wrote no certificate file" if not result.get("certificate") else "wrote a file that holds no certificate"
         return {"status": "failed", "request_id": request_id, "certificate": None,
-                "message": f"certreq reports the certificate issued ({where}) but wrote no certificate file: {text}"}
+                "message": f"certreq reports the certificate issued ({where}) but {what}: {text}"}
     return {"status": "failed", "request_id": request_id, "certificate": None,
             "message": f"certreq exited with {code} ({where}): {text or 'no output'}"}

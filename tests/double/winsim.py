@@ -890,6 +890,14 @@ class ApexOneServer:
         thumb = norm_thumb(args["request_thumbprint"])
         text = self._saved_request(thumb)
         request_id = args.get("request_id")
+        # what the module checks before running certreq (its documented interface)
+        if not re.fullmatch(r'[^\\\s"-][^\\"\r\n]*\\[^\\"\r\n]+', str(args["ca_config"])):
+            raise ModuleFailure(f"ca_config '{args['ca_config']}' is not a CA configuration string 'CAHostName\\CAName'")
+        if args.get("template") is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}", args["template"]):
+            raise ModuleFailure(f"template '{args['template']}' is not a certificate template name (letters, digits, "
+                                "space, '.', '_', '-')")
+        if request_id is not None and int(request_id) <= 0:
+            raise ModuleFailure(f"request_id must be a positive RequestId the CA returned, not {request_id}")
         if text is None and request_id is None:
             raise ModuleFailure(f"no saved request file for the pending request {thumb}: {request_file(thumb)} does "
                                 "not exist (make the request again with win_apexone_cert_request)")
@@ -1420,6 +1428,7 @@ TEMPLATE_UNSUPPORTED = -2146875392  # 0x80094800 CERTSRV_E_UNSUPPORTED_CERT_TYPE
 NO_TEMPLATE = -2146875391  # 0x80094801 CERTSRV_E_NO_CERT_TYPE
 INVALID_DATA = -2147024883  # 0x8007000d ERROR_INVALID_DATA
 NOT_FOUND = -2146885628  # 0x80092004 CRYPT_E_NOT_FOUND
+DENIED_BY_MANAGER = "Denied by Policy Module  The request was denied by a certificate manager."  # [G] wording
 
 
 class CertreqFailure(Exception):
@@ -1475,7 +1484,7 @@ def _rdn(subject: str) -> x509.Name:
             "l": NameOID.LOCALITY_NAME, "s": NameOID.STATE_OR_PROVINCE_NAME, "c": NameOID.COUNTRY_NAME}
     attributes = []
     for part in subject.split(","):
-        name, _, value = part.partition("=")
+        name, _sep, value = part.partition("=")
         if name.strip().lower() not in oids or not value.strip():
             raise CertreqFailure(INVALID_DATA, f"CertReq: Subject = {subject}: not a distinguished name the model "
                                  "reads (CN, O, OU, L, S, C)\r\n")
@@ -1488,7 +1497,7 @@ def _san(value: str) -> x509.SubjectAlternativeName:
         raise CertreqFailure(INVALID_DATA, "CertReq: 2.5.29.17: only the {text} form is modelled\r\n")
     names: list = []
     for item in filter(None, (p.strip() for p in value[6:].split("&"))):
-        kind, _, data = item.partition("=")
+        kind, _sep, data = item.partition("=")
         kind = kind.strip().lower().replace(" ", "")
         if kind == "dns":
             names.append(x509.DNSName(data.strip()))
@@ -1551,8 +1560,7 @@ def ca_decide(state: dict, request_id: int, decision: str) -> None:
     if decision == "issue":
         entry.update(status="issued", certificate=_ca_sign(state, read_request(entry["request"])))
     elif decision == "deny":
-        entry.update(status="denied", message="Denied by Policy Module  The request was denied by a certificate "
-                                               "manager.")
+        entry.update(status="denied", message=DENIED_BY_MANAGER)
     else:
         raise ValueError(decision)
 
@@ -1693,8 +1701,7 @@ def certreq_submit(state: dict, request_text: str, config: str, attrib: str | No
                      "request was for a certificate template that is not supported by the Active Directory "
                      f"Certificate Services policy: {template}.")
     elif ca["mode"] == "denied":
-        entry.update(status="denied", message="Denied by Policy Module  The request was denied by a certificate "
-                                              "manager.")
+        entry.update(status="denied", message=DENIED_BY_MANAGER)
     elif ca["mode"] == "pending":
         entry.update(status="pending")
     else:

@@ -141,6 +141,11 @@ def test_the_inf_writes_only_what_the_certreq_reference_documents(provider, temp
 @pytest.mark.parametrize(("change", "message"), [
     ({"subject_cn": 'apex01" \r\nKeyLength = 512'}, "subject_cn .* is not a DNS host name"),
     ({"subject_cn": "apex 01"}, "subject_cn .* is not a DNS host name"),
+    ({"subject_cn": "apex01.corp.example\n"}, "subject_cn .* is not a DNS host name"),
+    ({"dns_names": ["apex01\n"]}, "dns_names entry"),
+    ({"template": "WebServer\n"}, "is not a certificate template name"),
+    ({"key_length": 2048.0}, "key_length 2048.0 is not one of"),
+    ({"key_length": "2048"}, "key_length '2048' is not one of"),
     ({"subject_cn": "CN=apex01,O=x"}, "is not a DNS host name"),
     ({"dns_names": ["ok.example", "-bad.example"]}, "dns_names entry '-bad.example'"),
     ({"dns_names": "apex01"}, "dns_names must be a list"),
@@ -228,6 +233,18 @@ def test_submit_results(result, status, request_id, message):
 def test_the_issued_certificate_comes_back_as_lf_pem():
     verdict = _certreq.submit_result(answer(ISSUED, certificate="noise\r\n" + CERT))
     assert verdict["certificate"] == CERT.replace("\r\n", "\n")
+
+
+def test_a_bare_base64_certificate_file_is_read_and_anything_else_is_not():
+    import base64
+
+    der = base64.b64encode(b"\x30\x82\x01\x00" + b"x" * 60).decode()
+    verdict = _certreq.submit_result(answer(ISSUED, certificate=der[:40] + "\r\n" + der[40:] + "\r\n"))
+    assert verdict["status"] == "issued"
+    assert verdict["certificate"] == f"-----BEGIN CERTIFICATE-----\n{der[:64]}\n{der[64:]}\n-----END CERTIFICATE-----\n"
+    for junk in ("not base64!", base64.b64encode(b"plain text").decode(), ""):
+        verdict = _certreq.submit_result(answer(ISSUED, certificate=junk))
+        assert verdict["status"] == "failed" and "(RequestId 7) but wrote" in verdict["message"]
 
 
 def test_pending_or_denied_text_wins_over_a_written_file():

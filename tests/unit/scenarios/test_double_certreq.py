@@ -132,6 +132,21 @@ def test_wrong_ca_config_is_a_failure_not_a_denial(original):
     assert verdict["status"] == "failed" and "RPC server is unavailable" in verdict["message"]
 
 
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"ca_config": "-f"}, "not a CA configuration string"),
+    ({"ca_config": "ca01"}, "not a CA configuration string"),
+    ({"ca_config": "ca01\\Corp CA\n"}, "not a CA configuration string"),
+    ({"template": "Web:Server"}, "not a certificate template name"),
+    ({"request_id": 0}, "positive RequestId"),
+])
+def test_submit_refuses_what_the_module_refuses(original, extra, message):
+    srv = server(original)
+    made = request(srv)
+    with pytest.raises(winsim.ModuleFailure, match=message):
+        submit(srv, made, **extra)
+    assert srv.state["ca"]["requests"] == {}
+
+
 def test_absent_removes_entry_key_and_file_and_is_idempotent(original):
     srv = server(original)
     before = winsim.comparable(srv.state)
