@@ -12,7 +12,7 @@ description:
   - Turns a request spec into the INF text C(certreq.exe -new -machine) reads
     (M(apexone.certificates.win_apexone_cert_request) option O(apexone.certificates.win_apexone_cert_request#module:inf)).
   - The key is made in the machine key store (C(MachineKeySet = TRUE)); C(legacy) is the Microsoft RSA SChannel
-    Cryptographic Provider (C(ProviderType = 12), C(KeySpec = AT_KEYEXCHANGE)), C(cng) the Microsoft Software Key
+    Cryptographic Provider (C(ProviderType = 12), C(KeySpec = 1), AT_KEYEXCHANGE), C(cng) the Microsoft Software Key
     Storage Provider. Key usage digital signature and key encipherment, extended key usage server authentication,
     the names in the subject alternative name extension (C(2.5.29.17)), the template (when set) as
     C(CertificateTemplate) in C([RequestAttributes]).

@@ -10,7 +10,8 @@ version_added: 0.1.0
 author: apexone.certificates maintainers (@apexone-certificates)
 description:
   - Classifies the registered result of M(apexone.certificates.win_apexone_cert_submit) (certreq's exit code, its
-    output, the certificate file it wrote) as C(issued), C(pending), C(denied) or C(failed), with the CA's RequestId.
+    output, the certificate and chain files it wrote) as C(issued), C(pending), C(denied) or C(failed), with the CA's
+    RequestId, the issued certificate and the CA's chain.
   - C(issued) needs a written certificate and exit code 0 (certreq's text is localised; the English text only
     confirms it). C(pending) means the CA took the request under submission (a CA manager must issue it; retrieve it
     later with O(apexone.certificates.win_apexone_cert_submit#module:request_id)). A failed task result
@@ -54,6 +55,15 @@ _value:
     certificate:
       description: The PEM text of the issued certificate (LF line ends), null unless C(issued).
       type: str
+    chain:
+      description:
+        - The other certificates of certreq's chain file (the issuing CA and those above it, roots included), PEM
+          texts, the issuer of the certificate first and so on upward; empty unless C(issued) or when certreq wrote no
+          chain file.
+        - Suitable for the O(apexone.certificates.win_webhost_cert#module:chain) option of the finish mode (roots are
+          skipped there), after the controller's checks.
+      type: list
+      elements: str
 """
 
 from ansible.errors import AnsibleFilterError

@@ -26,6 +26,7 @@ $module.Result.changed = $false
 $module.Result.certreq_exit_code = $null
 $module.Result.certreq_output = $null
 $module.Result.certificate = $null
+$module.Result.certificate_chain = $null
 $module.Result.request_id = $module.Params.request_id
 
 try {
@@ -68,21 +69,25 @@ Function Invoke-Submission {
     param ([string]$Work)
 
     $cerFile = Join-Path -Path $Work -ChildPath 'issued.cer'
+    $chainFile = Join-Path -Path $Work -ChildPath 'chain.p7b'
     if ($null -ne $requestId) {
-        $arguments = @('-retrieve', '-q', '-config', $caConfig, [string]$requestId, $cerFile)
+        $arguments = @('-retrieve', '-q', '-config', $caConfig, [string]$requestId, $cerFile, $chainFile)
     }
     else {
         $arguments = @('-submit', '-q', '-config', $caConfig)
         if ($null -ne $template) {
             $arguments += @('-attrib', "CertificateTemplate:$template")
         }
-        $arguments += @($requestFile, $cerFile)
+        $arguments += @($requestFile, $cerFile, $chainFile)
     }
     $run = Invoke-ApexOneCertreq -Arguments $arguments -WorkingDirectory $Work
     $module.Result.certreq_exit_code = $run.exit_code
     $module.Result.certreq_output = $run.output
     if (Test-Path -LiteralPath $cerFile -PathType Leaf) {
         $module.Result.certificate = ConvertFrom-ApexOneAsciiByte -Bytes ([System.IO.File]::ReadAllBytes($cerFile))
+    }
+    if (Test-Path -LiteralPath $chainFile -PathType Leaf) {
+        $module.Result.certificate_chain = ConvertFrom-ApexOneAsciiByte -Bytes ([System.IO.File]::ReadAllBytes($chainFile))
     }
 }
 

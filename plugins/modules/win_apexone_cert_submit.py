@@ -12,9 +12,10 @@ description:
   - Renew in place (issue 16), signing on the server by an enterprise CA (Active Directory Certificate Services).
   - Submits the saved request file of the pending request O(request_thumbprint) (made by
     M(apexone.certificates.win_apexone_cert_request)) with
-    C(certreq.exe -submit -q -config <ca_config> [-attrib CertificateTemplate:<template>] <req> <cer>). With
+    C(certreq.exe -submit -q -config <ca_config> [-attrib CertificateTemplate:<template>] <req> <cer> <p7b>). With
     O(request_id) it retrieves a request the CA took under submission before
-    (C(certreq.exe -retrieve -q -config <ca_config> <request_id> <cer>)).
+    (C(certreq.exe -retrieve -q -config <ca_config> <request_id> <cer> <p7b>)). The second file is certreq's
+    certificate chain file (PKCS#7), returned in RV(certificate_chain).
   - Returns certreq's raw answer; the controller reads it with the
     P(apexone.certificates.certreq_submit_result#filter) filter (issued, pending, denied or failed, with the
     RequestId). A pending request is reported, never waited for; a denied one changes nothing on the server.
@@ -98,6 +99,13 @@ certreq_output:
   sample: "RequestId: 4711\r\nRequestId: \"4711\"\r\nCertificate retrieved(Issued) Issued\r\n"
 certificate:
   description: The certificate file certreq wrote (base64 text), V(null) when it wrote none (pending, denied, failed).
+  returned: always
+  type: str
+certificate_chain:
+  description:
+    - The chain file certreq wrote next to the certificate (base64 PKCS#7 with the certificate and the CA's chain),
+      V(null) when it wrote none. The P(apexone.certificates.certreq_submit_result#filter) filter returns its CA
+      certificates as PEM texts.
   returned: always
   type: str
 request_id:

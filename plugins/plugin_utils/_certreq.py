@@ -16,7 +16,7 @@ decisions are made here:
   certificate file certreq wrote, if any) as ``issued``, ``pending``, ``denied`` or ``failed``, with the CA's
   RequestId.
 
-Pure Python, no Ansible imports, no I/O.
+Pure Python (cryptography reads the chain file), no Ansible imports, no I/O.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ import ipaddress
 import re
 import typing as t
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
+
 # Key storage providers (certreq documentation, ProviderName/ProviderType; the SChannel provider is type 12,
 # PROV_RSA_SCHANNEL). ``cng``: the Software Key Storage Provider has no CryptoAPI provider type.
 PROVIDERS = {
@@ -35,9 +39,11 @@ PROVIDERS = {
 }
 KEY_LENGTHS = (2048, 3072, 4096)
 HASH_ALGORITHMS = ("sha256", "sha384", "sha512")
-# TLS server: digital signature and key encipherment (RFC 5280 4.2.1.3 for an RSA key-transport server); EKU server
-# authentication 1.3.6.1.5.5.7.3.1. Symbols as certreq documents them for KeyUsage.
-KEY_USAGE = "CERT_DIGITAL_SIGNATURE_KEY_USAGE | CERT_KEY_ENCIPHERMENT_KEY_USAGE"
+# TLS server: digital signature (0x80) and key encipherment (0x20) (RFC 5280 4.2.1.3 for an RSA key-transport
+# server); EKU server authentication 1.3.6.1.5.5.7.3.1. The hexadecimal form of KeyUsage and the number of KeySpec
+# (AT_KEYEXCHANGE = 1) are the ones certreq's reference uses in its examples; every certreq version reads them.
+KEY_USAGE = "0xa0"
+KEY_SPEC_KEYEXCHANGE = "1"
 OID_SAN = "2.5.29.17"
 OID_EKU = "2.5.29.37"
 OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
@@ -101,7 +107,7 @@ def check_spec(spec: t.Any) -> dict:
         if address not in ips:
             ips.append(address)
     key_length = spec["key_length"]
-    if type(key_length) is not int or key_length not in KEY_LENGTHS:
+    if not isinstance(key_length, int) or isinstance(key_length, bool) or key_length not in KEY_LENGTHS:
         raise CertreqError(f"key_length {key_length!r} is not one of {', '.join(map(str, KEY_LENGTHS))}")
     if spec["key_provider"] not in PROVIDERS:
         raise CertreqError(f"key_provider {spec['key_provider']!r} is not one of {', '.join(PROVIDERS)}")
@@ -137,9 +143,9 @@ def build_inf(spec: t.Any) -> str:
     ]
     if provider_type is not None:
         # A CryptoAPI key for Schannel is a key-exchange key (AT_KEYEXCHANGE); a CNG key has no key spec.
-        lines += [f"ProviderType = {provider_type}", "KeySpec = AT_KEYEXCHANGE"]
+        lines += [f"ProviderType = {provider_type}", f"KeySpec = {KEY_SPEC_KEYEXCHANGE}"]
     lines += [
-        f'KeyUsage = "{KEY_USAGE}"',
+        f"KeyUsage = {KEY_USAGE}",
         f"HashAlgorithm = {spec['hash_algorithm']}",
         "RequestType = PKCS10",
         "SMIME = FALSE",
@@ -197,6 +203,31 @@ def _certificate_text(value: t.Any) -> str | None:
     return "\n".join(["-----BEGIN CERTIFICATE-----", *lines, "-----END CERTIFICATE-----"]) + "\n"
 
 
+def _chain_certificates(value: t.Any, leaf_pem: str) -> list:
+    """The certificates of certreq's chain file (PKCS #7, base64 with or without BEGIN/END lines) other than the issued
+    one, as PEM texts (LF): the issuer of the certificate first, then its issuer and so on, then any others (a PKCS #7
+    holds a set: its order means nothing); [] when there is none. A file that is not a PKCS #7 is an error."""
+    if not isinstance(value, str) or not value.strip():
+        return []
+    body = "".join(re.sub(r"-----(BEGIN|END) [A-Z0-9 #]+-----", "", value).split())
+    try:
+        certificates = pkcs7.load_der_pkcs7_certificates(base64.b64decode(body, validate=True))
+    except (binascii.Error, ValueError) as exc:
+        raise CertreqError(f"certreq's chain file is not a PKCS #7 certificate bundle: {exc}") from None
+    leaf = x509.load_pem_x509_certificate(leaf_pem.encode())
+    others = [c for c in certificates if c != leaf]
+    ordered: list = []
+    current = leaf
+    while True:
+        issuer = next((c for c in others if c not in ordered and c.subject == current.issuer and c != current), None)
+        if issuer is None:
+            break
+        ordered.append(issuer)
+        current = issuer
+    ordered += [c for c in others if c not in ordered]
+    return [c.public_bytes(serialization.Encoding.PEM).decode() for c in ordered]
+
+
 def _disposition_line(output: str, pattern: re.Pattern) -> str:
     for line in output.splitlines():
         if pattern.search(line):
@@ -205,18 +236,19 @@ def _disposition_line(output: str, pattern: re.Pattern) -> str:
 
 
 def submit_result(result: t.Any) -> dict:
-    """``{status, request_id, message, certificate}`` of a ``win_apexone_cert_submit`` result.
+    """``{status, request_id, message, certificate, chain}`` of a ``win_apexone_cert_submit`` result.
 
     ``issued``: a certificate file was written and the exit code is 0 (certreq's output text is localised, so an
     issued certificate is recognised by the file, the English text only confirms it); ``pending``: the CA took the
     request under submission (a RequestId to retrieve later); ``denied``: the CA refused it; ``failed``: anything
     else (certreq could not reach the CA, the template is unknown to the client, ...), with the output in the message.
+    ``chain``: the other certificates of certreq's chain file (the CA's chain, PEM), [] unless issued.
     """
     if not isinstance(result, dict):
         raise CertreqError(f"certreq_submit_result expects the registered result of win_apexone_cert_submit, got "
                            f"{type(result).__name__}")
     if result.get("failed"):
-        return {"status": "failed", "request_id": _int_or_none(result.get("request_id")), "certificate": None,
+        return {"status": "failed", "request_id": _int_or_none(result.get("request_id")), "certificate": None, "chain": [],
                 "message": f"win_apexone_cert_submit failed: {result.get('msg') or 'no message'}"}
     if "certreq_output" not in result or "certreq_exit_code" not in result:
         raise CertreqError("certreq_submit_result: the result has no certreq_output/certreq_exit_code (is it the "
@@ -224,7 +256,7 @@ def submit_result(result: t.Any) -> dict:
     output = str(result.get("certreq_output") or "")
     code = _int_or_none(result.get("certreq_exit_code"))
     if code is None:  # check mode: nothing was submitted
-        return {"status": "failed", "request_id": None, "certificate": None,
+        return {"status": "failed", "request_id": None, "certificate": None, "chain": [],
                 "message": "the request was not submitted (check mode)"}
     found = _REQUEST_ID.search(output)
     request_id = int(found.group(1)) if found else _int_or_none(result.get("request_id"))
@@ -233,19 +265,20 @@ def submit_result(result: t.Any) -> dict:
     if code == 0 and pem is not None and not _DENIED.search(output) and not _PENDING.search(output):
         line = _disposition_line(output, _ISSUED) or "certificate written"
         return {"status": "issued", "request_id": request_id, "certificate": pem,
+                "chain": _chain_certificates(result.get("certificate_chain"), pem),
                 "message": f"issued (RequestId {request_id}): {line}" if request_id is not None else f"issued: {line}"}
     where = f"RequestId {request_id}" if request_id is not None else "no RequestId"
     if _DENIED.search(output):
-        return {"status": "denied", "request_id": request_id, "certificate": None,
+        return {"status": "denied", "request_id": request_id, "certificate": None, "chain": [],
                 "message": f"the CA denied the request ({where}): {_disposition_line(output, _DENIED)}"}
     if _PENDING.search(output):
-        return {"status": "pending", "request_id": request_id, "certificate": None,
+        return {"status": "pending", "request_id": request_id, "certificate": None, "chain": [],
                 "message": f"the request is pending approval by a CA manager ({where}); once it is issued, retrieve it "
                            f"with request_id {request_id}" if request_id is not None else
                            f"the request is pending approval by a CA manager ({where})"}
     if code == 0 and _ISSUED.search(output):
         what = "wrote no certificate file" if not result.get("certificate") else "wrote a file that holds no certificate"
-        return {"status": "failed", "request_id": request_id, "certificate": None,
+        return {"status": "failed", "request_id": request_id, "certificate": None, "chain": [],
                 "message": f"certreq reports the certificate issued ({where}) but {what}: {text}"}
-    return {"status": "failed", "request_id": request_id, "certificate": None,
+    return {"status": "failed", "request_id": request_id, "certificate": None, "chain": [],
             "message": f"certreq exited with {code} ({where}): {text or 'no output'}"}

@@ -282,10 +282,11 @@ def build_state(spec: Scenario, *, hostname: str, original: x509.Certificate, st
 
 def add_ca(state: dict, *, mode: str = "issue", certificate: x509.Certificate | None = None, key=None,
            config: str = CA_CONFIG, templates: tuple = CA_TEMPLATES, enterprise: bool = True,
-           next_id: int = 100, validity_days: int = 365) -> dict:
+           next_id: int = 100, validity_days: int = 365, chain: tuple = ()) -> dict:
     """An enterprise CA (AD CS) reachable from the server as ``config``: ``mode`` issue | pending | denied is how it
     answers a request for a template it offers. ``certificate``/``key``: the issuing CA (a test's lab PKI);
-    without them a self-signed CA is made here."""
+    without them a self-signed CA is made here. ``chain``: the certificates above the issuing CA (up to the root),
+    which certreq's chain file holds with it."""
     if mode not in ("issue", "pending", "denied"):
         raise ValueError(f"unknown CA mode {mode}")
     if certificate is None:
@@ -305,6 +306,7 @@ def add_ca(state: dict, *, mode: str = "issue", certificate: x509.Certificate | 
     state["ca"] = {
         "config": config, "mode": mode, "enterprise": enterprise, "templates": list(templates), "next_id": next_id,
         "validity_days": validity_days, "requests": {},
+        "chain": [c.public_bytes(serialization.Encoding.PEM).decode() for c in chain],
         "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode(),
         "key": b64(key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
                                      serialization.NoEncryption())),

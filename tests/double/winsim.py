@@ -31,7 +31,7 @@ import re
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from cryptography.x509.oid import NameOID
 
 # Paths of the Apex One files, relative to the PCCSRV folder (KA-0009125, KA-0004491, KA-0010488).
@@ -902,7 +902,7 @@ class ApexOneServer:
             raise ModuleFailure(f"no saved request file for the pending request {thumb}: {request_file(thumb)} does "
                                 "not exist (make the request again with win_apexone_cert_request)")
         result = {"changed": True, "certreq_exit_code": None, "certreq_output": None, "certificate": None,
-                  "request_id": request_id}
+                  "certificate_chain": None, "request_id": request_id}
         if check_mode:
             return result
         if request_id is not None:
@@ -910,7 +910,8 @@ class ApexOneServer:
         else:
             code, output, cer = certreq_submit(self.state, text, args["ca_config"],
                                                f"CertificateTemplate:{args['template']}" if args.get("template") else None)
-        result.update(certreq_exit_code=code, certreq_output=output, certificate=cer)
+        result.update(certreq_exit_code=code, certreq_output=output, certificate=cer,
+                      certificate_chain=ca_chain_text(self.state, cer) if cer is not None else None)
         return result
 
     def m_win_apexone_cert_accept(self, args: dict, check_mode: bool) -> dict:
@@ -1708,6 +1709,15 @@ def certreq_submit(state: dict, request_text: str, config: str, attrib: str | No
         entry.update(status="issued", certificate=_ca_sign(state, csr))
     ca["requests"][str(request_id)] = entry
     return _disposition(request_id, entry)
+
+
+def ca_chain_text(state: dict, certificate_text: str) -> str:
+    """The certchainfileout certreq writes next to an issued certificate: a PKCS #7 of the certificate and its CA's
+    chain (the CA certificate, then ``ca["chain"]``: PEM texts above it, when the scenario gave them), base64 with
+    ``-----BEGIN PKCS7-----`` lines. [C] "certchainfileout: Base64-encoded PKCS #7"; the header lines [G]."""
+    ca = state["ca"]
+    certificates = [load_cert(certificate_text), load_cert(ca["certificate"]), *(load_cert(c) for c in ca.get("chain", []))]
+    return pem_text("PKCS7", pkcs7.serialize_certificates(certificates, serialization.Encoding.DER))
 
 
 def certreq_retrieve(state: dict, request_id: int, config: str) -> tuple[int, str, str | None]:

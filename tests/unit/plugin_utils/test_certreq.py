@@ -39,8 +39,8 @@ def test_exact_inf_legacy_provider_with_template_and_ip():
         "MachineKeySet = TRUE",
         'ProviderName = "Microsoft RSA SChannel Cryptographic Provider"',
         "ProviderType = 12",
-        "KeySpec = AT_KEYEXCHANGE",
-        'KeyUsage = "CERT_DIGITAL_SIGNATURE_KEY_USAGE | CERT_KEY_ENCIPHERMENT_KEY_USAGE"',
+        "KeySpec = 1",
+        "KeyUsage = 0xa0",
         "HashAlgorithm = sha256",
         "RequestType = PKCS10",
         "SMIME = FALSE",
@@ -68,7 +68,7 @@ def test_exact_inf_cng_exportable_without_template():
         "[Version]", 'Signature = "$Windows NT$"', "",
         "[NewRequest]", 'Subject = "CN=apex01.corp.example"', "KeyAlgorithm = RSA", "KeyLength = 4096",
         "Exportable = TRUE", "MachineKeySet = TRUE", 'ProviderName = "Microsoft Software Key Storage Provider"',
-        'KeyUsage = "CERT_DIGITAL_SIGNATURE_KEY_USAGE | CERT_KEY_ENCIPHERMENT_KEY_USAGE"', "HashAlgorithm = sha384",
+        "KeyUsage = 0xa0", "HashAlgorithm = sha384",
         "RequestType = PKCS10", "SMIME = FALSE", "Silent = TRUE", 'FriendlyName = "Apex One web host 2026"', "",
         "[Extensions]", '2.5.29.17 = "{text}"', '_continue_ = "DNS=apex01.corp.example"', '2.5.29.37 = "{text}"',
         '_continue_ = "1.3.6.1.5.5.7.3.1"', "",
@@ -128,7 +128,12 @@ def test_the_inf_writes_only_what_the_certreq_reference_documents(provider, temp
         if "values" in rule:
             assert value in rule["values"], f"[{section}] {key} = {value}"
         if "symbols" in rule:
-            assert all(s.strip() in rule["symbols"] for s in value.split(rule["separator"])), value
+            if value.lower().startswith("0x"):
+                bits = int(value, 16)
+                assert bits and bits & ~sum(set(rule["symbols"].values())) == 0, value
+                assert bits == 0x80 | 0x20  # digital signature + key encipherment: a TLS server's RSA key
+            else:
+                assert all(s.strip() in rule["symbols"] for s in value.split(rule["separator"])), value
         if key == "ProviderName":
             assert value in REFERENCE["providers"]
         if key == "ProviderType":
@@ -167,6 +172,19 @@ def test_the_inf_writes_only_what_the_certreq_reference_documents(provider, temp
 def test_a_bad_spec_is_refused_with_a_clear_message(change, message):
     with pytest.raises(_certreq.CertreqError, match=message):
         _certreq.build_inf({**SPEC, **change})
+
+
+def test_values_of_subclasses_are_taken_as_their_base_type():
+    """Ansible hands templated values over as subclasses of int and str (data tagging, ansible-core 2.19)."""
+
+    class TaggedInt(int):
+        pass
+
+    class TaggedStr(str):
+        pass
+
+    spec = dict(SPEC, key_length=TaggedInt(3072), subject_cn=TaggedStr("apex01.corp.example"))
+    assert "KeyLength = 3072\r\n" in _certreq.build_inf(spec)
 
 
 def test_missing_keys_are_named():
@@ -245,6 +263,26 @@ def test_a_bare_base64_certificate_file_is_read_and_anything_else_is_not():
     for junk in ("not base64!", base64.b64encode(b"plain text").decode(), ""):
         verdict = _certreq.submit_result(answer(ISSUED, certificate=junk))
         assert verdict["status"] == "failed" and "(RequestId 7) but wrote" in verdict["message"]
+
+
+def test_the_chain_file_gives_the_other_certificates(lab_pki, server):
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    _key, leaf = server
+    der = pkcs7.serialize_certificates([leaf, lab_pki.intermediate.cert, lab_pki.root.cert], serialization.Encoding.DER)
+    body = base64.b64encode(der).decode()
+    expected = [lab_pki.intermediate.cert.public_bytes(serialization.Encoding.PEM).decode(),
+                lab_pki.root.cert.public_bytes(serialization.Encoding.PEM).decode()]
+    leaf_pem = leaf.public_bytes(serialization.Encoding.PEM).decode()
+    for chain in (f"-----BEGIN PKCS7-----\r\n{body}\r\n-----END PKCS7-----\r\n", body):
+        verdict = _certreq.submit_result(answer(ISSUED, certificate=leaf_pem, certificate_chain=chain))
+        assert verdict["status"] == "issued" and verdict["chain"] == expected
+    assert _certreq.submit_result(answer(ISSUED, certificate=leaf_pem, certificate_chain=None))["chain"] == []
+    with pytest.raises(_certreq.CertreqError, match="chain file is not a PKCS #7"):
+        _certreq.submit_result(answer(ISSUED, certificate=leaf_pem, certificate_chain="bm90IGEgcGtjczc="))
 
 
 def test_pending_or_denied_text_wins_over_a_written_file():

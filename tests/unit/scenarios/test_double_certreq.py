@@ -54,6 +54,9 @@ def test_request_makes_a_key_a_pending_request_and_a_saved_request_file(original
     assert [str(a) for a in san.get_values_for_type(x509.IPAddress)] == ["10.0.0.15"]
     assert list(csr.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
     assert csr.public_key().key_size == 2048
+    usage = csr.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert (usage.digital_signature, usage.key_encipherment, usage.key_cert_sign, usage.content_commitment) == (
+        True, True, False, False)
     entry = srv._find("REQUEST", made["request_thumbprint"])
     key = srv.state["machine_keys"][entry["key_id"]]
     assert (key["provider"], key["provider_type"], key["exportable"], key["machine"]) == (
@@ -93,14 +96,27 @@ def test_issued_then_accepted_into_my_with_the_pending_key(original):
     assert (again["changed"], again["certreq_exit_code"]) == (False, None)
 
 
+def test_the_chain_file_holds_the_issuing_ca_and_the_chain_above_it(original, lab_pki):
+    srv = server(original, certificate=lab_pki.intermediate.cert, key=lab_pki.intermediate.key,
+                 chain=(lab_pki.root.cert,))
+    sent = submit(srv, request(srv))
+    assert sent["certificate_chain"].startswith("-----BEGIN PKCS7-----\r\n")
+    verdict = _certreq.submit_result(sent)
+    assert verdict["status"] == "issued"
+    assert verdict["chain"] == [pki.pem(lab_pki.intermediate.cert), pki.pem(lab_pki.root.cert)]
+    leaf = x509.load_pem_x509_certificate(verdict["certificate"].encode())
+    assert leaf.issuer == lab_pki.intermediate.cert.subject
+    leaf.verify_directly_issued_by(lab_pki.intermediate.cert)
+
+
 def test_pending_then_retrieved_after_a_ca_manager_issues_it(original):
     srv = server(original, "enroll_adcs_pending")
     made = request(srv)
     sent = submit(srv, made)
     assert "Certificate request is pending: Taken Under Submission (0)" in sent["certreq_output"]
     verdict = _certreq.submit_result(sent)
-    assert (verdict["status"], verdict["request_id"], verdict["certificate"], sent["certificate"]) == (
-        "pending", 100, None, None)
+    assert (verdict["status"], verdict["request_id"], verdict["certificate"], sent["certificate"], verdict["chain"]) == (
+        "pending", 100, None, None, [])
     again = _certreq.submit_result(submit(srv, made, request_id=100))
     assert again["status"] == "pending"
     winsim.ca_decide(srv.state, 100, "issue")
