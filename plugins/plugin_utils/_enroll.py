@@ -388,7 +388,10 @@ def issued_check(certificate: t.Any, *, request: t.Any, spec: t.Any, hostname: t
     for item in ([chain] if isinstance(chain, str) else list(chain or [])):
         if item:
             extra_chain += load_certificates(item, "chain")
-    chain_certs = [c for c in certs[1:] + extra_chain if thumbprint(c) != thumbprint(leaf)]
+    chain_certs: list = []
+    for cert in certs[1:] + extra_chain:  # each once, never the leaf (certreq's chain file and a PEM file may overlap)
+        if thumbprint(cert) not in {thumbprint(c) for c in [leaf, *chain_certs]}:
+            chain_certs.append(cert)
     anchors = None
     if ca not in (None, "", []):
         anchors = []
