@@ -609,7 +609,7 @@ def _host_setup(workdir: str, collections: str):
                        "apexone_cert_hostname": fqdn, "apexone_cert_pfx_path": os.path.join(workdir, f"{name}.pfx")}
     inventory = {"all": {"hosts": hosts, "vars": {
         "apexone_cert_pfx_password": PASSWORD, "apexone_cert_ca_bundle_path": os.path.join(workdir, "root.pem"),
-        "apexone_cert_verify_tls": False, "apexone_cert_friendly_name": "Apex One web host 2026",
+        "apexone_cert_verify_tls": False, "apexone_cert_verify_settle": 0, "apexone_cert_friendly_name": "Apex One web host 2026",
         "apexone_cert_run_record_dir": os.path.join(workdir, "runs"),
         "apexone_cert_summary_path": os.path.join(workdir, "preflight.json"),
         "apexone_cert_report_dir": os.path.join(workdir, "report"),

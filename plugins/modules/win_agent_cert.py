@@ -46,6 +46,7 @@ options:
     type: path
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - apexone.certificates.attributes
 attributes:
   check_mode:
     support: full
@@ -53,9 +54,6 @@ attributes:
   diff_mode:
     support: partial
     details: The diff shows the path and the SHA-256 before and after. The plan (C(files[].diff)) describes the change.
-  platform:
-    platforms:
-      - windows
 notes:
   - This module only writes the file and restarts nothing. Agents receive it from the server; the role
     C(apexone.certificates.webhost_certificate) stops the running Apex One services before step 7 and puts each one

@@ -32,14 +32,7 @@ options:
     default: present
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-  platform:
-    platforms:
-      - windows
+  - apexone.certificates.attributes
 notes:
   - The record is compared as text; the same record written twice is not a change, unless the key's access control
     list had to be reset (RV(protection_reset)).

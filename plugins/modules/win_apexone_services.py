@@ -57,15 +57,11 @@ options:
     default: 180
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - apexone.certificates.attributes
 attributes:
   check_mode:
     support: full
     details: Reports what would change; the checks of the whole list run in check mode too.
-  diff_mode:
-    support: full
-  platform:
-    platforms:
-      - windows
 notes:
   - Works on Windows PowerShell 5.1 with .NET Framework 4.5.2 or later (Windows Server 2012 R2 to 2022). Start modes are
     read and written through the Service Control Manager with the C(SCManager) module util of C(ansible.windows), which

@@ -81,6 +81,7 @@ author:
 - apexone.certificates maintainers (@apexone-certificates)
 extends_documentation_fragment:
 - ansible.builtin.action_common_attributes
+- apexone.certificates.attributes
 attributes:
   check_mode:
     support: full
@@ -88,8 +89,6 @@ attributes:
   diff_mode:
     support: partial
     details: The diff shows each file's path and SHA-256 before and after; the plan (C(files[].diff)) holds the text diff.
-  platform:
-    platforms: windows
 '''
 
 EXAMPLES = r'''

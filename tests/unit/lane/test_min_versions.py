@@ -22,7 +22,12 @@ def lanes():
     return {item.name: item for item in lane.prepare("all")}
 
 
-@pytest.mark.parametrize("which", ["floor", "newest"])
+# The newest lane's playbook run only in `make lane` (APEXONE_LANE_NEWEST=1): make test runs the whole suite with the
+# newest ansible-core, and test_option_check.py scans the tasks against the newest ansible.windows.
+LANES = ["floor", "newest"] if os.environ.get("APEXONE_LANE_NEWEST") == "1" else ["floor"]
+
+
+@pytest.mark.parametrize("which", LANES)
 def test_role_and_playbooks_pass_on_the_lane(lanes, which, tmp_path):
     chosen = lanes[which]
     decl = lane.declared()

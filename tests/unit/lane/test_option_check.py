@@ -57,6 +57,14 @@ def test_the_roles_and_playbooks_use_only_what_the_floor_has(floor):
     assert all(u.path.startswith(("roles/", "playbooks/")) and u.options is not None for u in uses)
 
 
+def test_the_roles_and_playbooks_use_only_what_the_newest_has(newest):
+    """The same scan against the newest ansible.windows the collection allows (an option removed later shows here).
+    The newest lane's playbook run (tests/unit/lane/test_min_versions.py) runs in make lane only."""
+    version, tree = newest
+    problems = lane.check(REPO, tree, version, lane.declared().ansible_core)
+    assert problems == [], "\n".join(problems)
+
+
 def test_an_option_or_module_missing_in_the_floor_is_reported(floor, newest, broken):
     decl, tree = floor
     problems = lane.check(str(broken), tree, decl.ansible_windows, decl.ansible_core)

@@ -170,7 +170,7 @@ def test_replace_refuses_a_hostile_inventory_name_before_any_change(ansible_env,
         "apexone_cert_trusted_connections": ["apexone_double"], "apexone_cert_hostname": FQDN,
         "apexone_cert_pfx_path": str(tmp_path / "new.pfx"), "apexone_cert_pfx_password": "Pfx-Secret-9",
         "apexone_cert_ca_bundle_path": str(tmp_path / "root.pem"), "apexone_cert_verify_tls": False,
-        "apexone_cert_friendly_name": "Apex One 2026", "apexone_cert_run_record_dir": str(tmp_path / "runs")}}}))
+        "apexone_cert_verify_settle": 0, "apexone_cert_friendly_name": "Apex One 2026", "apexone_cert_run_record_dir": str(tmp_path / "runs")}}}))
     proc = run(ansible_env, tmp_path, inventory, "replace.yml")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "'../../x/owned' is not a safe file name" in proc.stdout

@@ -1,51 +1,19 @@
 """The planner on simulated Apex One servers: every KB step, guard rail and warning, and convergence."""
 
-import base64
 import copy
 
-import pki
 import pytest
 import winsim
+from planner_double import FRIENDLY, HOST, apply, facts
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import PlanError, plan
-
-HOST = "apex01.corp.example"
-PASSWORD = "Plan-Pfx-Pw"
-FRIENDLY = "Apex One web host 2026"
-
-
-@pytest.fixture(scope="module")
-def material():
-    lab = pki.LabPki()
-    _key_old, old = pki.make_cert(HOST, issuer=None, key=pki.rsa_key(2048, slot=600))
-    key, new = lab.server(HOST, key=pki.rsa_key(2048, slot=601))
-    pfx = pki.make_pfx(key, new, [lab.intermediate.cert], password=PASSWORD)
-    return {"old": old, "new": new, "pfx": pfx, "info": _x509.pfx_info(pfx, PASSWORD), "lab": lab}
-
-
-@pytest.fixture
-def server(material):
-    return winsim.ApexOneServer(winsim.new_state(material["old"], hostname=HOST))
 
 
 def desired_for(material, **extra):
     info = material["info"]
     return {"thumbprint": info["thumbprint"], "subject_cn": info["subject_cn"], "friendly_name": FRIENDLY,
             "certificate_pem": info["certificate_pem"], "pfx_encryption": info["encryption"], **extra}
-
-
-def facts(server):
-    return server.call("apexone.certificates.win_server_info", {})
-
-
-def apply(server, result, material):
-    """What the role does with a plan: each action's args, plus the PFX for the import."""
-    for action in result["actions"]:
-        args = dict(action["args"])
-        if action["module"].endswith("win_webhost_cert"):
-            args.update(_pfx_b64=base64.b64encode(material["pfx"]).decode(), password=PASSWORD)
-        server.call(action["module"], args)
 
 
 def modules(result):

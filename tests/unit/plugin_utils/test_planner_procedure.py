@@ -9,6 +9,7 @@ import base64
 import pki
 import pytest
 import winsim
+from planner_double import FRIENDLY, HOST, apply, facts
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 from ansible_collections.apexone.certificates.plugins.plugin_utils._planner import (
@@ -19,34 +20,12 @@ from ansible_collections.apexone.certificates.plugins.plugin_utils._planner impo
     service_restore,
 )
 
-HOST = "apex01.corp.example"
-PASSWORD = "Plan-Pfx-Pw"
-FRIENDLY = "Apex One web host 2026"
-
-
-@pytest.fixture(scope="module")
-def material():
-    lab = pki.LabPki()
-    _key_old, old = pki.make_cert(HOST, issuer=None, key=pki.rsa_key(2048, slot=600))
-    key, new = lab.server(HOST, key=pki.rsa_key(2048, slot=601))
-    pfx = pki.make_pfx(key, new, [lab.intermediate.cert], password=PASSWORD)
-    return {"old": old, "new": new, "pfx": pfx, "info": _x509.pfx_info(pfx, PASSWORD), "lab": lab}
-
-
-@pytest.fixture
-def server(material):
-    return winsim.ApexOneServer(winsim.new_state(material["old"], hostname=HOST))
-
 
 def desired_for(material, **extra):
     info = material["info"]
     return {"thumbprint": info["thumbprint"], "subject_cn": info["subject_cn"], "friendly_name": FRIENDLY,
             "certificate_pem": info["certificate_pem"], "pfx_encryption": info["encryption"],
             "san_dns": info["san_dns"], "san_ip": info["san_ip"], **extra}
-
-
-def facts(server):
-    return server.call("apexone.certificates.win_server_info", {})
 
 
 def set_master(info, name):
@@ -63,14 +42,6 @@ def set_master(info, name):
 
 def codes(items):
     return [i["code"] for i in items]
-
-
-def apply(server, result, material):
-    for action in result["actions"]:
-        args = dict(action["args"])
-        if action["module"].endswith("win_webhost_cert"):
-            args.update(_pfx_b64=base64.b64encode(material["pfx"]).decode(), password=PASSWORD)
-        server.call(action["module"], args)
 
 
 # ---------------------------------------------------------------------------------- 1: Master_DomainName

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import re
 import subprocess
 
 import pki
@@ -160,27 +159,6 @@ class Fleet:
 
 def names(entries: list[dict]) -> list[str]:
     return [e["module"].rsplit(".", 1)[-1] for e in entries]
-
-
-def failures(stdout: str) -> dict[str, str]:
-    """``fatal: [host]: FAILED! => {...}`` lines of the default callback: host -> msg (white space collapsed)."""
-    found = {}
-    for match in re.finditer(r"^fatal: \[([^\]]+)\]: FAILED! => (\{.*\})$", stdout, re.MULTILINE):
-        try:
-            found[match.group(1)] = " ".join(str(json.loads(match.group(2)).get("msg", "")).split())
-        except json.JSONDecodeError:
-            found[match.group(1)] = match.group(2)
-    return found
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    """PLAY RECAP counters per host."""
-    out = {}
-    for line in stdout.split("PLAY RECAP", 1)[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line)
-        if match:
-            out[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
-    return out
 
 
 def b64(data: bytes) -> str:

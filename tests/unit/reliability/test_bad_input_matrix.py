@@ -31,6 +31,7 @@ from ansible.playbook.task import Task
 from ansible.template import Templar
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from playbook_output import failures, recap
 from reliability_helpers import (
     CHANGE_MODULES,
     FRIENDLY,
@@ -39,9 +40,7 @@ from reliability_helpers import (
     Fleet,
     Material,
     damaged_mac,
-    failures,
     names,
-    recap,
 )
 
 from ansible_collections.apexone.certificates.plugins.action.win_webhost_cert import ActionModule

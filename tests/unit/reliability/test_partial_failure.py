@@ -18,7 +18,8 @@ import json
 
 import pytest
 import winsim
-from reliability_helpers import HOST, Fleet, Material, failures, names, recap
+from playbook_output import failures, recap
+from reliability_helpers import HOST, Fleet, Material, names
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +29,9 @@ STEPS = {
     "import": ("win_webhost_cert", {}),
     "roots": ("win_root_store_hygiene", {}),
     "schannel": ("win_schannel_trust", {}),
-    # "before" failures of win_agent_cert, win_iis_https_binding and win_cert_persistence are in
-    # tests/unit/role/test_role_double.py; their "after" failures below also need steps 6a and 6b rolled back.
+    "agent": ("win_agent_cert", {}),
+    "binding": ("win_iis_https_binding", {}),
+    "persistence": ("win_cert_persistence", {}),
     "stop": ("win_apexone_services", {"match": {"services": [{"name": n, "state": "stopped"} for n in SERVICE_NAMES]}}),
     "start": ("win_apexone_services", {"match": {"services": [
         {"name": n, "state": "started", "start_mode": "auto"} for n in reversed(SERVICE_NAMES)]}}),
@@ -76,7 +78,7 @@ def test_each_failing_step_is_rolled_back_exactly_and_the_next_run_converges(ans
         state["fail"] = {module: {"message": f"{MESSAGE} ({host})", "times": 1, **rule}}
         fleet.add(host, state=state)
 
-    proc = fleet.run(ansible_env, "replace.yml", "-f", "12", "-e", "apexone_cert_max_fail_percentage=100")
+    proc = fleet.run(ansible_env, "replace.yml", "-f", "16", "-e", "apexone_cert_max_fail_percentage=100")
     assert proc.returncode == 2, proc.stdout[-4000:] + proc.stderr[-2000:]
     failed = failures(proc.stdout)
     wrong = {}
@@ -97,7 +99,7 @@ def test_each_failing_step_is_rolled_back_exactly_and_the_next_run_converges(ans
         state = fleet.state(host)
         state["fail"] = {}
         fleet.write_state(host, state)
-    proc = fleet.run(ansible_env, "replace.yml", "-f", "12")
+    proc = fleet.run(ansible_env, "replace.yml", "-f", "16")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     new = material.pfx_thumbprint()
     for host in STEPS:
@@ -109,7 +111,7 @@ def test_each_failing_step_is_rolled_back_exactly_and_the_next_run_converges(ans
         assert winsim.reg_get(final, winsim.SCHANNEL_KEY, "ClientAuthTrustMode") == 2
         assert final["stores"]["Root"] == []
         assert {s["status"] for s in final["services"].values()} == {"running"}
-    proc = fleet.run(ansible_env, "replace.yml", "-f", "12")
+    proc = fleet.run(ansible_env, "replace.yml", "-f", "16")
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert all(c["changed"] == 0 for c in recap(proc.stdout).values())
     for host in STEPS:

@@ -45,7 +45,7 @@ def host(tmp_path):
         "diy_client_auth_trust_mode": 2,
         "apexone_cert_hostname": FQDN, "apexone_cert_pfx_path": str(tmp_path / "apex09.pfx"),
         "apexone_cert_pfx_password": PASSWORD, "apexone_cert_ca_bundle_path": str(tmp_path / "root.pem"),
-        "apexone_cert_friendly_name": FRIENDLY, "apexone_cert_verify_tls": False,
+        "apexone_cert_friendly_name": FRIENDLY, "apexone_cert_verify_tls": False, "apexone_cert_verify_settle": 0,
         "apexone_cert_run_record_dir": str(tmp_path / "runs"),
     }}}}
     (tmp_path / "inventory.json").write_text(json.dumps(inventory))

@@ -124,29 +124,7 @@ def test_full_replacement_then_compliant(ansible_env, fleet):
     assert "compliant:" in proc.stdout
 
 
-@pytest.mark.parametrize("failing", ["win_agent_cert", "win_iis_https_binding", "win_cert_persistence"])
-def test_failure_in_the_middle_rolls_back_to_the_start(ansible_env, fleet, failing):
-    host = "apex01"
-    current = state(fleet, host)
-    current["fail"] = {failing: {"message": "simulated failure: access denied", "times": 1}}
-    (fleet["dir"] / f"{host}.json").write_text(json.dumps(current))
-    proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
-    assert proc.returncode == 2, proc.stdout
-    assert "the replacement failed at" in proc.stdout and "simulated failure: access denied" in proc.stdout
-    final = state(fleet, host)
-    assert winsim.comparable(final) == fleet["hosts"][host]["initial"]
-    recorded = names(calls(fleet, host))
-    assert recorded.count(failing) >= 1 and recorded[0] == "win_server_info"
-    record = json.loads((fleet["dir"] / "runs" / f"{host}.json").read_text())
-    assert record["status"] == "rolled_back"
-    # Once the cause is fixed, a second run converges.
-    final["fail"] = {}
-    (fleet["dir"] / f"{host}.json").write_text(json.dumps(final))
-    proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
-    assert proc.returncode == 0, proc.stdout
-    calls(fleet, host)
-    proc = run(ansible_env, fleet, "replace.yml", "--limit", host)
-    assert names(calls(fleet, host)) == ["win_server_info"]
+# A failure at each step (before and after its change) is rolled back: tests/unit/reliability/test_partial_failure.py.
 
 
 def test_rollback_that_cannot_finish_says_what_is_left(ansible_env, fleet):

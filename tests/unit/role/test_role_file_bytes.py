@@ -41,7 +41,8 @@ def site(tmp_path):
         "apexone_cert_trusted_connections": ["apexone_double"],
         "apexone_cert_hostname": FQDN, "apexone_cert_pfx_path": str(tmp_path / f"{HOST}.pfx")}},
         "vars": {"apexone_cert_pfx_password": PASSWORD, "apexone_cert_ca_bundle_path": str(tmp_path / "root.pem"),
-                 "apexone_cert_verify_tls": False, "apexone_cert_friendly_name": "Apex One web host 2026",
+                 "apexone_cert_verify_tls": False, "apexone_cert_verify_settle": 0,
+                 "apexone_cert_friendly_name": "Apex One web host 2026",
                  "apexone_cert_run_record_dir": str(tmp_path / "runs")}}}
     (tmp_path / "inventory.json").write_text(json.dumps(inventory))
     return {"dir": tmp_path, "initial": winsim.comparable(state), "start": state, "new": _x509.thumbprint(new),

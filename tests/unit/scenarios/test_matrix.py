@@ -32,6 +32,7 @@ import pki
 import pytest
 import scenarios
 import winsim
+from playbook_output import failures, recap
 
 pytestmark = pytest.mark.slow
 
@@ -128,32 +129,12 @@ class Matrix:
         inventory.write_text(json.dumps({"all": {
             "hosts": self.hosts,
             "vars": {"apexone_cert_pfx_password": PASSWORD, "apexone_cert_ca_bundle_path": str(self.dir / "root.pem"),
-                     "apexone_cert_verify_tls": False, "apexone_cert_friendly_name": FRIENDLY,
+                     "apexone_cert_verify_tls": False, "apexone_cert_verify_settle": 0, "apexone_cert_friendly_name": FRIENDLY,
                      "apexone_cert_run_record_dir": str(self.dir / "runs")}}}))
         cmd = ["ansible-playbook", "-i", str(inventory), os.path.join(REPO, "playbooks", playbook),
                "--limit", ",".join(hosts), "-f", "8", "-e", "apexone_cert_max_fail_percentage=100", *extra]
         return subprocess.run(cmd, env=self.env, capture_output=True, text=True, check=False, timeout=900,
                               cwd=str(self.dir))
-
-
-def failures(stdout: str) -> dict[str, str]:
-    """The last ``fatal: [host]: FAILED! => {...}`` message of each host (white space collapsed)."""
-    found = {}
-    for match in re.finditer(r"^fatal: \[([^\]]+)\]: FAILED! => (\{.*\})$", stdout, re.MULTILINE):
-        try:
-            found[match.group(1)] = " ".join(str(json.loads(match.group(2)).get("msg", "")).split())
-        except json.JSONDecodeError:
-            found[match.group(1)] = match.group(2)
-    return found
-
-
-def recap(stdout: str) -> dict[str, dict[str, int]]:
-    out = {}
-    for line in stdout.split("PLAY RECAP", 1)[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line)
-        if match:
-            out[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
-    return out
 
 
 def planned_lines(stdout: str) -> dict[str, list[str]]:

@@ -213,6 +213,406 @@ T["System.Security.AccessControl.DirectorySecurity"] = read(
     "TypeSignature without FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0; .ctor() the same",
     {".ctor": "2.0"},
 )
+# Read from dotnet-api-docs in the verification pass of the unread entries (most important namespaces first).
+C0305 = "0305a2d57b63b5ed07cd590f0061cb6343234b42"
+C0680 = "06805e6680e1b2615ba7d936a8c103a16c7bb305"
+X509 = "xml/System.Security.Cryptography.X509Certificates/"
+T["System.Security.Cryptography.X509Certificates.OpenFlags"] = read(
+    X509 + "OpenFlags.xml",
+    C0305,
+    "2.0",
+    "[Flags] Attribute FrameworkAlternate starts at netframework-2.0; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the "
+    "type and every field",
+    {"OpenExistingOnly": "2.0", "ReadOnly": "2.0", "ReadWrite": "2.0"},
+)
+T["System.Security.Cryptography.X509Certificates.StoreLocation"] = read(
+    X509 + "StoreLocation.xml",
+    C0305,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type and both fields",
+    {"LocalMachine": "2.0", "CurrentUser": "2.0"},
+)
+T["System.Security.Cryptography.X509Certificates.X509NameType"] = read(
+    X509 + "X509NameType.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"SimpleName": "2.0", "DnsName": "2.0"},
+)
+T["System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension"] = read(
+    X509 + "X509BasicConstraintsExtension.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type, its three .ctors and "
+    "CertificateAuthority",
+    {},
+)
+T["System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension"] = read(
+    X509 + "X509EnhancedKeyUsageExtension.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type, its three .ctors and "
+    "CopyFrom",
+    {},
+)
+T["System.Security.Cryptography.X509Certificates.X509FindType"] = read(
+    X509 + "X509FindType.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for FindByThumbprint and the other "
+    "fields read (FindByTemplateName, FindByTime*)",
+    {"FindByThumbprint": "2.0"},
+)
+CRYPTO = "xml/System.Security.Cryptography/"
+T["System.Security.Cryptography.CngKeyOpenOptions"] = read(
+    CRYPTO + "CngKeyOpenOptions.xml",
+    C0305,
+    "3.5",
+    "no netframework FrameworkAlternate; AssemblyInfo System.Core 2.0.5.0 (Silverlight)/3.5.0.0/4.0.0.0 for the type and "
+    "every field (MachineKey, None, Silent, UserKey)",
+    {"MachineKey": "3.5", "None": "3.5", "Silent": "3.5", "UserKey": "3.5"},
+)
+T["System.Security.Cryptography.CryptographicException"] = read(
+    CRYPTO + "CryptographicException.xml",
+    C0305,
+    "1.1",
+    "C# TypeSignature ': SystemException' FrameworkAlternate netframework-1.1...netframework-4.8; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/4.0.0.0 for the type, .ctor() and .ctor(Int32)",
+    {".ctor": "1.1"},
+)
+T["System.Security.Cryptography.SHA256"] = read(
+    CRYPTO + "SHA256.xml",
+    "01bb3f094b80cc7feed549ba77f11cdcf64198f4",
+    "1.1",
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0 for the type and Create(); Create(String) C# signature "
+    "FrameworkAlternate netframework-1.1...",
+    {"Create": "1.1"},
+)
+T["System.Security.Cryptography.CspKeyContainerInfo"] = read(
+    CRYPTO + "CspKeyContainerInfo.xml",
+    C0680,
+    "2.0",
+    "AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0) for the type, .ctor(CspParameters) and Exportable",
+    {".ctor": "2.0", "Exportable": "2.0"},
+)
+T["System.Security.Cryptography.CspParameters"] = read(
+    CRYPTO + "CspParameters.xml",
+    C0305,
+    "1.1",
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0 for the type, .ctor(), .ctor(Int32), .ctor(Int32, String), the "
+    "Flags property, the KeyContainerName and KeyNumber fields; CryptoKeySecurity and KeyPassword are 2.0 (mscorlib 2.0.0.0)",
+    {".ctor": "1.1", "Flags": "1.1", "KeyNumber": "1.1", "KeyContainerName": "1.1"},
+)
+T["System.Security.Cryptography.X509Certificates.X509Certificate2Collection"] = read(
+    X509 + "X509Certificate2Collection.xml",
+    C0305,
+    "2.0",
+    "no netframework FrameworkAlternate on the TypeSignature; AssemblyInfo System 2.0.0.0/2.0.5.0/4.0.0.0 for the type and "
+    "its .ctors; Import(Byte[], String, X509KeyStorageFlags) (the overload the code calls) and Import(String, String, "
+    "X509KeyStorageFlags): C# signature FrameworkAlternate netframework-2.0..netframework-4.8, AssemblyInfo System 2.0.0.0; "
+    "the ReadOnlySpan overloads are net-5.0 only",
+    {".ctor": "2.0", "Import": "2.0"},
+)
+T["System.Security.Cryptography.RSACryptoServiceProvider"] = read(
+    CRYPTO + "RSACryptoServiceProvider.xml",
+    "0267688addc3b2f9cbfac6dbcbee80a77328109a",
+    "1.1",
+    "C# TypeSignature ': RSA' FrameworkAlternate netframework-1.1 (': RSA, ICspAsymmetricAlgorithm' from netframework-2.0); "
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0 for the type, .ctor() and PersistKeyInCsp",
+    {".ctor": "1.1", "PersistKeyInCsp": "1.1"},
+)
+ACL = "xml/System.Security.AccessControl/"
+T["System.Security.AccessControl.AccessControlSections"] = read(
+    ACL + "AccessControlSections.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"None": "2.0", "Audit": "2.0", "Access": "2.0", "Owner": "2.0", "Group": "2.0", "All": "2.0"},
+)
+T["System.Security.AccessControl.AccessControlType"] = read(
+    ACL + "AccessControlType.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and both fields",
+    {"Allow": "2.0", "Deny": "2.0"},
+)
+T["System.Security.AccessControl.InheritanceFlags"] = read(
+    ACL + "InheritanceFlags.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"None": "2.0", "ContainerInherit": "2.0", "ObjectInherit": "2.0"},
+)
+T["System.Security.AccessControl.PropagationFlags"] = read(
+    ACL + "PropagationFlags.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"None": "2.0", "NoPropagateInherit": "2.0", "InheritOnly": "2.0"},
+)
+T["System.Security.AccessControl.FileSystemRights"] = read(
+    ACL + "FileSystemRights.xml",
+    C0305,
+    "2.0",
+    "fields FullControl, Modify, Read, ReadAndExecute (and the neighbours read, Delete..ReadData): no FrameworkAlternate, "
+    "AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0",
+    {"FullControl": "2.0", "Modify": "2.0", "Read": "2.0", "ReadAndExecute": "2.0"},
+)
+T["System.Security.AccessControl.RegistryRights"] = read(
+    ACL + "RegistryRights.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every field",
+    {"FullControl": "2.0", "ReadKey": "2.0", "WriteKey": "2.0", "ChangePermissions": "2.0", "TakeOwnership": "2.0"},
+)
+T["System.Security.AccessControl.AccessRule"] = read(
+    ACL + "AccessRule.xml",
+    "03831f4b12927fc32ff90e7e40bb42a9c787a67c",
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, its .ctor and AccessControlType",
+    {"AccessControlType": "2.0"},
+)
+T["System.Security.AccessControl.AuthorizationRule"] = read(
+    ACL + "AuthorizationRule.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and every member (.ctor, AccessMask, "
+    "IdentityReference, InheritanceFlags, IsInherited, PropagationFlags)",
+    {"IdentityReference": "2.0"},
+)
+T["System.Security.AccessControl.FileSecurity"] = read(
+    ACL + "FileSecurity.xml",
+    C0680,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, .ctor() and "
+    ".ctor(String, AccessControlSections)",
+    {".ctor": "2.0"},
+)
+T["System.Security.AccessControl.FileSystemSecurity"] = read(
+    ACL + "FileSystemSecurity.xml",
+    C0680,
+    "2.0",
+    "AccessRuleFactory, AccessRuleType, AddAccessRule(FileSystemAccessRule), AddAuditRule: no FrameworkAlternate, "
+    "AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0",
+    {"AddAccessRule": "2.0", "AccessRuleFactory": "2.0"},
+)
+T["System.Security.AccessControl.CommonObjectSecurity"] = read(
+    ACL + "CommonObjectSecurity.xml",
+    C0680,
+    "2.0",
+    "GetAccessRules(Boolean, Boolean, Type), GetAuditRules, ModifyAccess, ModifyAudit, RemoveAccessRule: AssemblyInfo "
+    "mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (only a SecuritySafeCritical attribute has FrameworkAlternate netframework-4.0)",
+    {"GetAccessRules": "2.0"},
+)
+T["System.Security.AccessControl.FileSystemAccessRule"] = read(
+    ACL + "FileSystemAccessRule.xml",
+    C0305,
+    "2.0",
+    "no netframework FrameworkAlternate; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, the .ctor overloads "
+    "read (IdentityReference or String, FileSystemRights, [InheritanceFlags, PropagationFlags,] AccessControlType) and the "
+    "FileSystemRights property",
+    {".ctor": "2.0", "FileSystemRights": "2.0"},
+)
+T["System.Security.AccessControl.ObjectSecurity"] = read(
+    ACL + "ObjectSecurity.xml",
+    "055a4a82a0b08bfbdc21bd1347fb71f7fe2c099e",
+    "2.0",
+    "no FrameworkAlternate on the type; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, AccessRuleFactory, "
+    "GetSecurityDescriptorBinaryForm(), SetAccessRuleProtection, SetOwner and both SetSecurityDescriptorBinaryForm overloads "
+    "(Byte[]; Byte[], AccessControlSections); only the protected .ctor() is mscorlib 2.0.5.0/4.0.0.0",
+    {
+        "AccessRuleFactory": "2.0",
+        "SetAccessRuleProtection": "2.0",
+        "GetSecurityDescriptorBinaryForm": "2.0",
+        "SetSecurityDescriptorBinaryForm": "2.0",
+    },
+)
+PRINCIPAL = "xml/System.Security.Principal/"
+T["System.Security.Principal.IdentityNotMappedException"] = read(
+    PRINCIPAL + "IdentityNotMappedException.xml",
+    "03831f4b12927fc32ff90e7e40bb42a9c787a67c",
+    "2.0",
+    "C# TypeSignature ': SystemException' FrameworkAlternate netframework-2.0..netframework-4.8.1; AssemblyInfo mscorlib "
+    "2.0.0.0/2.0.5.0/4.0.0.0 for the type and its three .ctors",
+    {},
+)
+T["System.Security.Principal.IdentityReference"] = read(
+    PRINCIPAL + "IdentityReference.xml",
+    C0680,
+    "2.0",
+    "no FrameworkAlternate on the type; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, Equals(Object) (C# "
+    "signature FrameworkAlternate netframework-2.0..netframework-4.8), Translate(Type) and Value",
+    {"Equals": "2.0", "Translate": "2.0", "Value": "2.0"},
+)
+T["System.Security.Principal.NTAccount"] = read(
+    PRINCIPAL + "NTAccount.xml",
+    "0257f905a7c8be393749873417d0ecf1267c0351",
+    "2.0",
+    "no netframework FrameworkAlternate on the type; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type, .ctor(String) "
+    "and .ctor(String, String)",
+    {".ctor": "2.0"},
+)
+T["System.Security.Principal.SecurityIdentifier"] = read(
+    PRINCIPAL + "SecurityIdentifier.xml",
+    C0305,
+    "2.0",
+    "no netframework FrameworkAlternate on the type; AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 for the type and its four "
+    ".ctors (IntPtr; String; Byte[], Int32; WellKnownSidType, SecurityIdentifier)",
+    {".ctor": "2.0"},
+)
+T["System.IO.DirectoryNotFoundException"] = read(
+    "xml/System.IO/DirectoryNotFoundException.xml",
+    C0305,
+    "1.1",
+    "ILAsm TypeSignature 'serializable' FrameworkAlternate netframework-1.1...netframework-4.8; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type and its .ctors",
+    {},
+)
+T["System.IO.FileNotFoundException"] = read(
+    "xml/System.IO/FileNotFoundException.xml",
+    C0305,
+    "1.1",
+    "ILAsm TypeSignature 'serializable' FrameworkAlternate netframework-1.1...netframework-4.8; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type and its .ctors",
+    {},
+)
+T["System.IO.File"] = read(
+    "xml/System.IO/File.xml",
+    "01e30fc6ebbfd203c70c698af687c9cf2c421127",
+    "1.1",
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0 for Copy(String, String), Copy(String, String, Boolean) and "
+    "Move(String, String); mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0) for ReadAllBytes(String), WriteAllBytes(String, "
+    "Byte[]) and both Replace overloads (C# signatures FrameworkAlternate netframework-2.0..netframework-4.8.1); "
+    "Move(String, String, Boolean) has no mscorlib version (netcore-3.0+ only) and the code calls the two-argument Move",
+    {"Copy": "1.1", "Move": "1.1", "ReadAllBytes": "2.0", "Replace": "2.0", "WriteAllBytes": "2.0"},
+)
+T["Microsoft.Win32.RegistryHive"] = read(
+    "xml/Microsoft.Win32/RegistryHive.xml",
+    "0499abfb397e1295a5863d1496111de4cead1224",
+    "1.1",
+    "fields CurrentUser (tail), DynData, LocalMachine, PerformanceData, Users: AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/4.0.0.0",
+    {"LocalMachine": "1.1"},
+)
+T["Microsoft.Win32.Registry"] = read(
+    "xml/Microsoft.Win32/Registry.xml",
+    "034e8e601bba332af7c5e413eebf0f5622a4c665",
+    "1.1",
+    "LocalMachine and PerformanceData fields: AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0; the static "
+    "SetValue(String, String, Object) is 2.0 (mscorlib 2.0.0.0)",
+    {"LocalMachine": "1.1"},
+)
+T["Microsoft.Win32.RegistryValueKind"] = read(
+    "xml/Microsoft.Win32/RegistryValueKind.xml",
+    "0499abfb397e1295a5863d1496111de4cead1224",
+    "2.0",
+    "DWord, ExpandString, MultiString, QWord, String, Unknown: AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0; None is "
+    "mscorlib 2.0.5.0/4.0.0.0 only (.NET Framework 4.0; not used by the code); Binary's AssemblyInfo starts before the page "
+    "read",
+    {"DWord": "2.0", "String": "2.0", "ExpandString": "2.0", "MultiString": "2.0", "QWord": "2.0", "None": "4.0"},
+)
+T["System.Runtime.InteropServices.GCHandle"] = read(
+    "xml/System.Runtime.InteropServices/GCHandle.xml",
+    C0680,
+    "1.1",
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type, AddrOfPinnedObject(), Alloc(Object) (C# "
+    "signature FrameworkAlternate netframework-1.1...), Free() and IsAllocated; FromIntPtr is 2.0",
+    {"AddrOfPinnedObject": "1.1", "Alloc": "1.1", "Free": "1.1"},
+)
+T["System.Runtime.InteropServices.Marshal"] = read(
+    "xml/System.Runtime.InteropServices/Marshal.xml",
+    C0305,
+    "1.1",
+    "C# TypeSignature 'public sealed class Marshal' FrameworkAlternate netframework-1.1 ('static class' from 2.0); "
+    "AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type and AllocHGlobal(IntPtr) (the AllocHGlobal(Int32) "
+    "overload's AssemblyInfo precedes the page read); the file is 937,351 characters and its other members were not reached",
+    {"AllocHGlobal": "1.1"},
+)
+T["System.IO.Path"] = read(
+    "xml/System.IO/Path.xml",
+    "0090748a6716bea1586e972b8f684db6bec3a9ed",
+    "1.1",
+    "GetPathRoot(String): AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0; GetRandomFileName(), "
+    "GetInvalidFileNameChars(), GetInvalidPathChars(): mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0)",
+    {"GetRandomFileName": "2.0"},
+)
+T["System.ServiceProcess.ServiceControllerStatus"] = read(
+    "xml/System.ServiceProcess/ServiceControllerStatus.xml",
+    C0680,
+    "1.1",
+    "every field (ContinuePending, Paused, PausePending, Running, StartPending, Stopped, StopPending): AssemblyInfo "
+    "System.ServiceProcess 1.0.5000.0/2.0.0.0/4.0.0.0",
+    {m: "1.1" for m in ["Paused", "Running", "StopPending", "Stopped", "StartPending", "ContinuePending", "PausePending"]},
+)
+T["System.SystemException"] = read(
+    "xml/System/SystemException.xml",
+    "03831f4b12927fc32ff90e7e40bb42a9c787a67c",
+    "1.1",
+    "ILAsm TypeSignature 'serializable' FrameworkAlternate netframework-1.1..netframework-4.8.1; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0 for the type and its .ctors",
+    {},
+)
+T["System.FormatException"] = read(
+    "xml/System/FormatException.xml",
+    C0305,
+    "1.1",
+    "C# TypeSignature ': SystemException' FrameworkAlternate netframework-1.1...netframework-4.8; AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0",
+    {},
+)
+T["System.IDisposable"] = read(
+    "xml/System/IDisposable.xml",
+    C0305,
+    "1.1",
+    "Dispose(): AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0, no FrameworkAlternate",
+    {"Dispose": "1.1"},
+)
+T["System.Collections.IEnumerator"] = read(
+    "xml/System.Collections/IEnumerator.xml",
+    C0680,
+    "1.1",
+    "Current (C# signature FrameworkAlternate netframework-1.1...), MoveNext(), Reset(): AssemblyInfo mscorlib "
+    "1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0",
+    {"Current": "1.1", "MoveNext": "1.1"},
+)
+T["System.Nullable`1"] = read(
+    "xml/System/Nullable`1.xml",
+    "04db5f702f40e812fd4e456b3b042fee39e03452",
+    "2.0",
+    "ILAsm TypeSignature 'serializable' FrameworkAlternate netframework-2.0..netframework-4.8; AssemblyInfo mscorlib "
+    "2.0.0.0/2.0.5.0/4.0.0.0 for the type, .ctor(T) and Equals",
+    {".ctor": "2.0"},
+)
+T["System.Text.DecoderFallback"] = read(
+    "xml/System.Text/DecoderFallback.xml",
+    C0680,
+    "2.0",
+    ".ctor, CreateFallbackBuffer, ExceptionFallback, MaxCharCount, ReplacementFallback: AssemblyInfo mscorlib "
+    "2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0)",
+    {"ExceptionFallback": "2.0"},
+)
+T["System.Text.EncoderFallback"] = read(
+    "xml/System.Text/EncoderFallback.xml",
+    "0313ebb69ff46ec3c0eefb6869d59aa83d3b6e3e",
+    "2.0",
+    "ExceptionFallback, MaxCharCount, ReplacementFallback: AssemblyInfo mscorlib 2.0.0.0/2.0.5.0/4.0.0.0 (no 1.0.5000.0)",
+    {"ExceptionFallback": "2.0"},
+)
+T["System.Text.UTF8Encoding"] = read(
+    "xml/System.Text/UTF8Encoding.xml",
+    "0267688addc3b2f9cbfac6dbcbee80a77328109a",
+    "1.1",
+    ".ctor(), .ctor(Boolean), .ctor(Boolean, Boolean): AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0; Equals C# "
+    "signature FrameworkAlternate netframework-1.1...",
+    {".ctor": "1.1"},
+)
+T["System.Text.UnicodeEncoding"] = read(
+    "xml/System.Text/UnicodeEncoding.xml",
+    C0680,
+    "1.1",
+    ".ctor() and .ctor(Boolean, Boolean): AssemblyInfo mscorlib 1.0.5000.0/2.0.0.0/2.0.5.0/4.0.0.0; .ctor(Boolean, Boolean, "
+    "Boolean): mscorlib 2.0.0.0/2.0.5.0/4.0.0.0, Parameter FrameworkAlternate from netframework-2.0 (2.0)",
+    {".ctor": "1.1"},
+)
 core = {
     "System.SystemException": ("1.1", {}),
     "System.Security.Principal.IdentityNotMappedException": ("2.0", {}),
@@ -459,9 +859,11 @@ doc = {
         "frameworks are the netframework monikers of its own FrameworkAlternate attributes (TypeSignature, MemberSignature, "
         "Parameter, Attribute) when it has any, else the .NET Framework assembly versions of its AssemblyInfo (mscorlib/System/"
         "System.Core 1.0.5000.0 = 1.1, 2.0.0.0 = 2.0, 3.5.0.0 = 3.5, 4.0.0.0 = 4.x), and remarks that state a version. "
-        "The per-framework member index of dotnet-api-docs (xml/FrameworksIndex/netframework-4.5.2.xml) is not available "
-        "to this project's tools (the repository is too large to fetch), so entries with verified=false are the .NET 1.1-3.5 "
-        "era types whose XML has not been read yet; their 'since' is to be confirmed from the same XML files."
+        "The per-framework member index of dotnet-api-docs is not usable here (the stored xml/FrameworksIndex has no "
+        "netframework-4.5.2.xml, and its netframework-1.1.xml lists assemblies only; the repository is too large to fetch), "
+        "so entries with verified=false are the .NET 1.1-3.5 era types whose XML has not been read yet; their 'since' is to "
+        "be confirmed from the same XML files. A verified entry whose evidence ends in 'not yet read: ...' names the members "
+        "its XML reading did not reach (large files are read a page at a time)."
     ),
     "target": "4.5.2",
     "types": dict(sorted(T.items())),
