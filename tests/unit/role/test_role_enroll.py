@@ -24,6 +24,7 @@ import pytest
 import scenarios
 import winsim
 from cryptography import x509
+from playbook_output import failures, recap
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 
@@ -172,17 +173,23 @@ def test_adcs_issued_renewal_ends_bound(fleet):
 def test_denied_ends_with_a_clear_message_and_nothing_changed(fleet):
     run = fleet["renew"]
     assert run["proc"].returncode == 2
-    out = run["proc"].stdout
-    assert "AD CS denied: the CA denied the request (RequestId 100)" in out
-    assert "Removed: pending request and key removed. Nothing else was changed" in " ".join(out.split())
+    failed = failures(run["proc"].stdout)
+    assert sorted(failed) == ["apex03", "apex04", "apex05"]  # denied, pending, pending; apex01 and apex02 renewed
+    assert {h: c["failed"] for h, c in recap(run["proc"].stdout).items()} == {
+        "apex01": 0, "apex02": 0, "apex03": 1, "apex04": 1, "apex05": 1}
+    message = failed["apex03"]
+    assert "the renewal stopped at 'Stop when AD CS did not issue the certificate (pending approval or denied): AD CS " \
+           "denied: the CA denied the request (RequestId 100)" in message
+    assert "Removed: pending request and key removed. Nothing else was changed" in message
     assert winsim.comparable(run["states"]["apex03"]) == fleet["hosts"]["apex03"]["initial"]
     assert record_of(run["states"]["apex03"])["status"] == "rolled_back"
 
 
 def test_pending_keeps_the_request_says_how_to_retrieve_and_changes_nothing_else(fleet):
     run = fleet["renew"]
-    out = " ".join(run["proc"].stdout.split())
-    assert "The CA holds request 100 for approval" in out and "apexone_cert_enroll_request_id=100" in out
+    message = failures(run["proc"].stdout)["apex04"]
+    assert "The CA holds request 100 for approval. Once a CA manager has issued it, run again with " \
+           "apexone_cert_enroll_request_id=100" in message and "Nothing else was changed" in message
     state = run["states"]["apex04"]
     record = record_of(state)
     assert (record["status"], record["request_id"], record["accepted"]) == ("pending", 100, False)
