@@ -17,6 +17,8 @@ description:
     later with O(apexone.certificates.win_apexone_cert_submit#module:request_id)). A failed task result
     (C(failed=true)) and check mode give C(failed).
   - Runs on the controller; pure computation, no connection.
+requirements:
+  - cryptography on the controller, to read certreq's chain file (RV(_value.chain))
 options:
   _input:
     description: The registered result of M(apexone.certificates.win_apexone_cert_submit).

@@ -27,9 +27,14 @@ import ipaddress
 import re
 import typing as t
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.serialization import pkcs7
+try:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    HAS_CRYPTOGRAPHY = True
+except ImportError:  # only the chain file needs it; reported as a clear error when there is one to read
+    HAS_CRYPTOGRAPHY = False
 
 # Key storage providers (certreq documentation, ProviderName/ProviderType; the SChannel provider is type 12,
 # PROV_RSA_SCHANNEL). ``cng``: the Software Key Storage Provider has no CryptoAPI provider type.
@@ -209,6 +214,8 @@ def _chain_certificates(value: t.Any, leaf_pem: str) -> list:
     holds a set: its order means nothing); [] when there is none. A file that is not a PKCS #7 is an error."""
     if not isinstance(value, str) or not value.strip():
         return []
+    if not HAS_CRYPTOGRAPHY:
+        raise CertreqError("reading certreq's chain file needs the Python library cryptography on the controller")
     body = "".join(re.sub(r"-----(BEGIN|END) [A-Z0-9 #]+-----", "", value).split())
     try:
         certificates = pkcs7.load_der_pkcs7_certificates(base64.b64decode(body, validate=True))

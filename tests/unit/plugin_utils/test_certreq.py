@@ -146,6 +146,9 @@ def test_the_inf_writes_only_what_the_certreq_reference_documents(provider, temp
 @pytest.mark.parametrize(("change", "message"), [
     ({"subject_cn": 'apex01" \r\nKeyLength = 512'}, "subject_cn .* is not a DNS host name"),
     ({"subject_cn": "apex 01"}, "subject_cn .* is not a DNS host name"),
+    ({"subject_cn": 5}, "subject_cn 5 is not a DNS host name"),
+    ({"subject_cn": ("a" * 63 + ".") * 3 + "a" * 62}, "subject_cn .* is not a DNS host name"),
+    ({"friendly_name": "x" * 129}, "at most 128 printable ASCII characters"),
     ({"subject_cn": "apex01.corp.example\n"}, "subject_cn .* is not a DNS host name"),
     ({"dns_names": ["apex01\n"]}, "dns_names entry"),
     ({"template": "WebServer\n"}, "is not a certificate template name"),
@@ -185,6 +188,13 @@ def test_values_of_subclasses_are_taken_as_their_base_type():
 
     spec = dict(SPEC, key_length=TaggedInt(3072), subject_cn=TaggedStr("apex01.corp.example"))
     assert "KeyLength = 3072\r\n" in _certreq.build_inf(spec)
+
+
+def test_the_longest_names_and_friendly_name_are_accepted():
+    longest = ("a" * 63 + ".") * 3 + "a" * 61  # 253 characters
+    assert len(longest) == 253
+    text = _certreq.build_inf(dict(SPEC, subject_cn=longest, dns_names=[], friendly_name="x" * 128))
+    assert f'Subject = "CN={longest}"' in text and f'FriendlyName = "{"x" * 128}"' in text
 
 
 def test_missing_keys_are_named():
@@ -265,13 +275,14 @@ def test_a_bare_base64_certificate_file_is_read_and_anything_else_is_not():
         assert verdict["status"] == "failed" and "(RequestId 7) but wrote" in verdict["message"]
 
 
-def test_the_chain_file_gives_the_other_certificates(lab_pki, server):
+def test_the_chain_file_gives_the_other_certificates(lab_pki):
     import base64
 
+    import pki
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs7
 
-    _key, leaf = server
+    _key, leaf = lab_pki.server("apex01.corp.example", key=pki.rsa_key(2048, slot=840))
     der = pkcs7.serialize_certificates([leaf, lab_pki.intermediate.cert, lab_pki.root.cert], serialization.Encoding.DER)
     body = base64.b64encode(der).decode()
     expected = [lab_pki.intermediate.cert.public_bytes(serialization.Encoding.PEM).decode(),
@@ -285,6 +296,13 @@ def test_the_chain_file_gives_the_other_certificates(lab_pki, server):
         _certreq.submit_result(answer(ISSUED, certificate=leaf_pem, certificate_chain="bm90IGEgcGtjczc="))
 
 
+def test_without_cryptography_only_a_chain_file_is_an_error(monkeypatch):
+    monkeypatch.setattr(_certreq, "HAS_CRYPTOGRAPHY", False)
+    assert _certreq.submit_result(answer(ISSUED, certificate=CERT))["status"] == "issued"
+    with pytest.raises(_certreq.CertreqError, match="needs the Python library cryptography"):
+        _certreq.submit_result(answer(ISSUED, certificate=CERT, certificate_chain="MIIB"))
+
+
 def test_pending_or_denied_text_wins_over_a_written_file():
     assert _certreq.submit_result(answer(PENDING, certificate=CERT))["status"] == "pending"
     assert _certreq.submit_result(answer(DENIED_TEMPLATE, certificate=CERT))["status"] == "denied"
@@ -294,5 +312,13 @@ def test_pending_or_denied_text_wins_over_a_written_file():
 def test_not_a_submit_result_is_an_error():
     with pytest.raises(_certreq.CertreqError, match="got str"):
         _certreq.submit_result("RequestId: 7")
+    for partial in ({"certreq_output": ISSUED}, {"certreq_exit_code": 0}):
+        with pytest.raises(_certreq.CertreqError, match="no certreq_output/certreq_exit_code"):
+            _certreq.submit_result(partial)
+
+
+def test_a_boolean_is_no_request_id():
+    assert _certreq.submit_result({"failed": True, "msg": "x", "request_id": True})["request_id"] is None
+    assert _certreq.submit_result({"failed": True, "msg": "x", "request_id": 12})["request_id"] == 12
     with pytest.raises(AnsibleFilterError, match=r"^certreq_submit_result: .*no certreq_output"):
         certreq_submit_result({"changed": False})
