@@ -54,8 +54,12 @@ KNOWN_FILES = {
 BACKUP_FOLDER = "apexone.certificates\\backups"
 _BACKUP_SUFFIX = r"\.\d{8}-\d{6}(?:\.\d{1,4})?\.bak"
 
-STATUSES = ("applying", "applied", "failed", "rolling_back", "rolled_back", "rollback_incomplete")
-ROLLBACK_STATUSES = ("applying", "applied", "failed", "rolling_back", "rollback_incomplete")
+# 'pending' (renewal in place, #16): the CA holds the request for approval; the pending key stays on the server for a
+# later run to retrieve the certificate, and a rollback removes it.
+STATUSES = ("applying", "applied", "failed", "rolling_back", "rolled_back", "rollback_incomplete", "pending")
+ROLLBACK_STATUSES = ("applying", "applied", "failed", "rolling_back", "rollback_incomplete", "pending")
+SOURCES = ("pfx", "enroll")
+SIGNERS = ("adcs", "controller")
 CLIENT_AUTH_TRUST_MODES = (0, 1, 2)
 
 _THUMBPRINT = re.compile(r"[0-9A-F]{40}")
@@ -248,7 +252,8 @@ FIELDS: dict[str, tuple[bool, t.Callable[[str, t.Any], t.Any]]] = {
     "host": (True, _host),
     "started": (True, _timestamp),
     "status": (True, _status),
-    "new_thumbprint": (True, _thumbprint),
+    # null only in a renewal in place (source enroll) before the CA issued the certificate.
+    "new_thumbprint": (True, _optional(_thumbprint)),
     "old_thumbprint": (False, _optional(_thumbprint)),
     "site_name": (False, _optional(_text(256))),
     "new_was_present": (False, _bool),
@@ -278,7 +283,22 @@ FIELDS: dict[str, tuple[bool, t.Callable[[str, t.Any], t.Any]]] = {
     "services_restore": (False, _list_of(_SERVICE_STEP, limit=64)),
     "last_step": (False, _optional(_text(64))),
     "health": (False, _loose),
+    # Renewal in place (#16): the key and request made on the server, and the certificate accepted onto it.
+    "source": (False, lambda w, v: _choice(w, v, SOURCES)),
+    "signer": (False, lambda w, v: _choice(w, v, SIGNERS)),
+    "request_thumbprint": (False, _optional(_thumbprint)),
+    "request_created": (False, _bool),
+    "request_id": (False, lambda w, v: _request_id(w, v)),  # pylint: disable=unnecessary-lambda  # defined below
+    "accepted": (False, _bool),
 }
+
+
+def _request_id(where: str, value: t.Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
+        raise RunRecordError(f"{where} must be null or a positive AD CS request id, not {str(value)[:40]!r}")
+    return value
 
 
 def _schema(where: str, value: t.Any) -> int:
@@ -390,6 +410,15 @@ def validate(record: t.Any, server_info: dict) -> dict:
     """The record with every field checked against the schema and this server's facts, else raise."""
     clean = _object(FIELDS)("", record)
     where = "the run record"
+    # Only a renewal in place has no new certificate yet, and then nothing can have used one.
+    if clean["new_thumbprint"] is None:
+        if clean.get("source") != "enroll":
+            raise RunRecordError("new_thumbprint must be a thumbprint of 40 upper-case hex digits, not None")
+        changed = [k for k in ("imported", "accepted", "bindings_moved", "services_stopped") if clean.get(k)]
+        if changed or clean.get("restores"):
+            raise RunRecordError(f"{where} names no new certificate but says {', '.join(changed) or 'restores'}")
+    if clean.get("accepted") and clean.get("source") != "enroll":
+        raise RunRecordError(f"{where} says a certificate was accepted onto a pending key, but its source is not enroll")
     # site_name: one of the sites the server reports (exact name).
     sites = [s.get("name") for s in ((server_info.get("iis") or {}).get("sites") or []) if isinstance(s, dict)]
     if clean.get("bindings_moved") and clean.get("site_name") not in sites:

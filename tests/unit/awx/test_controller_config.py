@@ -56,7 +56,7 @@ def role_options():
 
 def test_templates_for_every_playbook(config):
     playbooks = {t["playbook"] for t in config["controller_templates"]}
-    assert playbooks == {"playbooks/preflight.yml"} | PENDING_PLAYBOOKS
+    assert playbooks == {"playbooks/preflight.yml", "playbooks/renew.yml"} | PENDING_PLAYBOOKS
     for playbook in playbooks:
         if playbook not in PENDING_PLAYBOOKS:
             assert os.path.exists(os.path.join(REPO, playbook)), playbook

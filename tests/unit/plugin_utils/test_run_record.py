@@ -231,7 +231,9 @@ def test_the_schema_lists_every_field_the_role_writes():
     """restore.yml and apply.yml write these; a new field must be added to FIELDS (else rollbacks are refused)."""
     role_fields = {"host", "started", "status", "new_thumbprint", "old_thumbprint", "site_name", "new_was_present",
                    "schannel_previous", "imported", "bindings_moved", "schannel_changed", "roots_moved",
-                   "services_stopped", "restores", "error", "rolled_back", "not_restored"}
+                   "services_stopped", "restores", "error", "rolled_back", "not_restored",
+                   # enroll.yml (renewal in place, #16)
+                   "source", "signer", "request_thumbprint", "request_created", "request_id", "accepted", "last_step"}
     assert role_fields <= set(rr.FIELDS)
 
 
@@ -273,3 +275,43 @@ def test_binding_restore_and_services_are_checked(server_state, good_record, mat
     refused(server_state, dict(record, services_restore=[{"name": service, "state": "paused"}]),
             r"state must be one of started, stopped")
     refused(server_state, dict(record, services_stop=[{"name": "*", "state": "stopped"}]), r"is not a service name")
+
+
+# ------------------------------------------------------------------------------ renewal in place (#16)
+@pytest.fixture
+def enroll_record(server_state, material):
+    """What the role writes before a renewal in place made its request: no new certificate yet."""
+    facts = facts_of(server_state)
+    record = rr.start_record(facts, {"new_thumbprint": None, "old_thumbprints": [_x509.thumbprint(material["old"])]},
+                             "apex01", "2026-11-30T08:00:00Z")
+    record.update(source="enroll", signer="adcs", request_thumbprint="C" * 40, request_created=True, accepted=False,
+                  request_id=42, status="pending")
+    return record
+
+
+def test_a_renewal_record_before_signing_is_accepted(server_state, enroll_record):
+    clean = rr.for_rollback(facts_of(server_state, enroll_record), "apex01")
+    assert (clean["new_thumbprint"], clean["request_thumbprint"], clean["status"], clean["request_id"]) == \
+        (None, "C" * 40, "pending", 42)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"source": None}, r"new_thumbprint must be a thumbprint of 40 upper-case hex digits, not None"),
+    ({"accepted": True}, r"names no new certificate but says accepted"),
+    ({"bindings_moved": True}, r"names no new certificate but says bindings_moved"),
+    ({"source": "csr"}, r"source must be one of pfx, enroll"),
+    ({"request_thumbprint": "c" * 40}, r"request_thumbprint must be a thumbprint of 40"),
+    ({"request_id": -1}, r"request_id must be null or a positive AD CS request id"),
+    ({"request_id": True}, r"request_id must be null or a positive AD CS request id"),
+    ({"signer": "anyone"}, r"signer must be one of adcs, controller"),
+])
+def test_a_renewal_record_is_checked_like_any_other(server_state, enroll_record, change, message):
+    record = dict(enroll_record, **change)
+    if change.get("source", "") is None:
+        del record["source"]
+    refused(server_state, record, message)
+
+
+def test_only_a_renewal_accepts_onto_a_pending_key(server_state, good_record):
+    refused(server_state, dict(good_record, accepted=True), r"says a certificate was accepted onto a pending key")
+    refused(server_state, dict(good_record, source="pfx", accepted=True), r"accepted onto a pending key")
