@@ -13,7 +13,6 @@ private key, which also catches a PFX re-packed in memory (its bytes are not kno
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import os
 import re
@@ -24,37 +23,11 @@ import pki
 import pytest
 from cryptography.hazmat.primitives import serialization
 from reliability_helpers import HOST, PASSWORD, REPO, Fleet, Material, b64
+from secret_scan import compact, secret_blobs
 
 pytestmark = pytest.mark.slow
 
 SERVE_LAB = os.path.join(REPO, "tests", "lab", "serve_lab.py")
-# DER that starts a PFX (SEQUENCE, INTEGER 3) or a private key (SEQUENCE, INTEGER 0 or 1: PKCS#8, PKCS#1, SEC 1).
-_SECRET_DER_RE = re.compile(rb"^\x30(?:[\x00-\x7f]|\x81.|\x82..|\x83...)\x02\x01[\x00\x01\x03]", re.DOTALL)
-_BLOB_RE = re.compile(r"[A-Za-z0-9+/]{120,}={0,2}")
-
-
-def _compact(text: str) -> str:
-    """The text without white space and JSON-escaped line breaks (so wrapped base64 becomes one run)."""
-    return re.sub(r"\s+", "", text.replace("\\r", "").replace("\\n", ""))
-
-
-def secret_blobs(text: str) -> list[str]:
-    """Base64 runs in ``text`` that decode to a PKCS#12 file or a private key."""
-    found = []
-    for blob in _BLOB_RE.findall(_compact(text)):
-        for offset in range(4):
-            chunk = blob[offset:]
-            chunk = chunk[: len(chunk) - len(chunk) % 4]
-            try:
-                decoded = base64.b64decode(chunk, validate=True)
-            except (binascii.Error, ValueError):
-                continue
-            if _SECRET_DER_RE.match(decoded):
-                found.append(blob[:40] + "...")
-                break
-    return found
-
-
 def windows(data: bytes) -> list[str]:
     """Three 48-character windows (start, middle, end) of the base64 of ``data``."""
     encoded = b64(data)
@@ -68,10 +41,10 @@ def key_windows(key) -> list[str]:
 
 
 def leaks(text: str, passwords: list[str], files: dict[str, list[str]]) -> list[str]:
-    compact = _compact(text)
-    found = [f"password {p[:3]}..." for p in passwords if p in text or p in compact]
+    squeezed = compact(text)
+    found = [f"password {p[:3]}..." for p in passwords if p in text or p in squeezed]
     for name, parts in files.items():
-        found += [f"base64 of {name}" for part in parts if part in compact]
+        found += [f"base64 of {name}" for part in parts if part in squeezed]
     return found + [f"secret DER in base64: {blob}" for blob in secret_blobs(text)]
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pki
 import pytest
@@ -25,6 +24,7 @@ import scenarios
 import winsim
 from cryptography import x509
 from playbook_output import failures, recap
+from secret_scan import secret_blobs
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 
@@ -32,8 +32,6 @@ pytestmark = pytest.mark.slow
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 CONNECTIONS = os.path.join(REPO, "tests", "double", "connection_plugins")
-sys.path.insert(0, os.path.join(REPO, "tests", "unit", "reliability"))
-from test_secrets_never_leak import secret_blobs  # noqa: E402  pylint: disable=wrong-import-position
 
 HOSTS = {
     "apex01": ("enroll_controller_ca", "controller"),
