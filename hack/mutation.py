@@ -68,6 +68,14 @@ TARGETS: dict[str, dict] = {
                   "tests/unit/module_utils/test_apexone_files_mutants.py",
                   "tests/unit/plugin_utils/test_planner_files.py"],
     },
+    "enroll": {
+        "source": "plugins/plugin_utils/_enroll.py",
+        "tests": ["tests/unit/plugin_utils/test_enroll.py"],
+    },
+    "certreq": {
+        "source": "plugins/plugin_utils/_certreq.py",
+        "tests": ["tests/unit/plugin_utils/test_certreq.py"],
+    },
     "tls_probe": {
         "source": "plugins/module_utils/_tls_probe.py",
         "tests": ["tests/unit/plugins/test_tls_probe.py", "tests/unit/plugins/test_tls_probe_mutants.py"],
