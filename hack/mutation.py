@@ -70,7 +70,7 @@ TARGETS: dict[str, dict] = {
     },
     "enroll": {
         "source": "plugins/plugin_utils/_enroll.py",
-        "tests": ["tests/unit/plugin_utils/test_enroll.py"],
+        "tests": ["tests/unit/plugin_utils/test_enroll.py", "tests/unit/plugin_utils/test_enroll_mutants.py"],
     },
     "certreq": {
         "source": "plugins/plugin_utils/_certreq.py",
