@@ -74,7 +74,7 @@ TARGETS: dict[str, dict] = {
     },
     "certreq": {
         "source": "plugins/plugin_utils/_certreq.py",
-        "tests": ["tests/unit/plugin_utils/test_certreq.py"],
+        "tests": ["tests/unit/plugin_utils/test_certreq.py", "tests/unit/plugin_utils/test_certreq_mutants.py"],
     },
     "tls_probe": {
         "source": "plugins/module_utils/_tls_probe.py",
