@@ -412,3 +412,174 @@ def test_request_names_missing_problem(issued, material):
          "message": "the CA added names that were not asked for: 10.0.0.16"},
     ]
     assert result["ok"] is False and result["san_ip"] == ["10.0.0.16"]
+
+
+# ------------------------------------------------------------------------------ survivors of a full run (--sample 1)
+def test_name_kind_strips_only_brackets():
+    assert _enroll._name_kind("[10.0.0.15]") == ("ip", "10.0.0.15")  # pylint: disable=protected-access
+    assert _enroll._name_kind("X10.0.0.15") == ("dns", "x10.0.0.15")  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("name", ["a_" * 60, "a" * 64 + "." + "b" * 60])
+def test_name_kind_error_shows_at_most_100_characters(name):
+    with pytest.raises(EnrollError) as err:
+        _enroll._name_kind(name)  # pylint: disable=protected-access
+    assert str(err.value).startswith(f"'{name[:100]}' is not a DNS name or IP address to request")
+
+
+@pytest.mark.parametrize("change, reason", [
+    ({"has_private_key": False}, "its private key is gone"),
+    ({"request_file": ""}, "its saved request file is gone"),
+    ({"private_key": {"provider_type": "csp", "exportable": False}}, "key exportability differs"),
+])
+def test_more_stale_reasons(facts, change, reason):
+    test_stale_reasons(facts, change, reason)
+
+
+def test_stale_names_reason_lists_every_name():
+    spec = _enroll.request_spec(None, {"hostname": HOST, "names": ["b.corp.example"]})
+    entry = request_entry(spec, dns_names=["c.corp.example"])
+    assert _enroll.find_pending({"certificates": {"request": [entry]}}, spec)["stale"] == [
+        {"thumbprint": "AB" * 20, "reason": f"names c.corp.example, not {HOST}, b.corp.example"}]
+
+
+def test_find_pending_of_something_else_than_facts(facts):
+    spec = spec_for(facts)
+    assert _enroll.find_pending(["not", "facts"], spec) == {"reuse_thumbprint": None, "stale": []}
+
+
+def test_an_entry_without_a_date_is_reused_last(facts):
+    spec = spec_for(facts)
+    undated = request_entry(spec, thumbprint="01" * 20)
+    del undated["not_before"]
+    facts["certificates"]["request"] = [undated, request_entry(spec, thumbprint="02" * 20)]
+    assert _enroll.find_pending(facts, spec)["reuse_thumbprint"] == "02" * 20
+
+
+def test_the_placeholder_san_is_not_critical(facts):
+    cert = _x509.load_certificates(_enroll._placeholder(spec_for(facts)))[0]  # pylint: disable=protected-access
+    assert cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).critical is False
+
+
+def test_renewal_due_reads_only_the_ports_asked_for(facts, material):
+    spec = spec_for(facts)
+    _serve(facts, material, days_left=100)
+    facts = enrich_server_info(facts)
+    assert _enroll.renewal_due(facts, spec, dict(DESIRED, ports=[4343]), 30)["due"] is False
+    assert _enroll.renewal_due(facts, spec, dict(DESIRED, ports=["443"]), 30) == {
+        "due": True, "reason": "the site serves no certificate(s): "}
+
+
+def test_renewal_due_when_the_served_certificate_is_not_in_my_at_all(facts, material):
+    spec = spec_for(facts)
+    thumb = _serve(facts, material)
+    facts["certificates"]["my"] = [c for c in facts["certificates"]["my"] if _enroll._norm(c["thumbprint"]) != thumb]  # pylint: disable=protected-access
+    assert _enroll.renewal_due(enrich_server_info(facts), spec, DESIRED, 30) == {
+        "due": True, "reason": f"the served certificate {thumb} is not in LocalMachine\\My with its key"}
+
+
+def test_enroll_plan_renews_at_30_days_by_default(facts, material):
+    _serve(facts, material, days_left=31)
+    assert _enroll.enroll_plan(facts, OPTIONS, DESIRED)["due"] is False
+    assert _enroll.enroll_plan(facts, dict(OPTIONS, renew_days=31), DESIRED)["due"] is True
+
+
+def test_enroll_plan_force_must_be_a_boolean(facts):
+    with pytest.raises(EnrollError) as err:
+        _enroll.enroll_plan(facts, dict(OPTIONS, force="maybe"), DESIRED)
+    assert str(err.value) == "force must be true or false, not 'maybe'"
+
+
+def _csr_without_cn(key):
+    builder = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Apex Lab")]))
+    return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_a_request_with_a_bad_signature_is_refused(material):
+    der = bytearray(x509.load_pem_x509_csr(csr_pem(material["key"], HOST).encode()).public_bytes(serialization.Encoding.DER))
+    der[-5] ^= 0xFF  # inside the signature: the request still parses
+    text = "-----BEGIN NEW CERTIFICATE REQUEST-----\n" + base64.b64encode(bytes(der)).decode() + \
+        "\n-----END NEW CERTIFICATE REQUEST-----\n"
+    with pytest.raises(EnrollError) as err:
+        _enroll.load_request(text)
+    assert str(err.value) == "the request's signature does not verify: it was altered after certreq made it"
+
+
+def test_request_info_without_cn_or_rsa(material):
+    info = _enroll.request_info(_csr_without_cn(material["key"]))
+    assert (info["subject"], info["subject_cn"], info["dns_names"]) == ("O=Apex Lab", None, [])
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    request = x509.CertificateSigningRequestBuilder().subject_name(x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, HOST)])).sign(ed25519.Ed25519PrivateKey.generate(), None)
+    info = _enroll.request_info(request.public_bytes(serialization.Encoding.PEM).decode())
+    assert (info["subject_cn"], info["key_size"]) == (HOST, None)  # a key without a size
+
+
+def test_issued_check_min_days_defaults_to_30(issued, material):
+    _k, cert = material["lab"].server(HOST, key=material["key"],
+                                      not_after=pki.NOW + datetime.timedelta(days=30, hours=12))
+    assert codes(check(issued, material, pem=pki.pem(cert), now=pki.NOW)) == []
+    assert codes(check(issued, material, pem=pki.pem(cert), now=pki.NOW, min_days=31)) == ["expires_soon"]
+
+
+def test_issued_check_passes_now(issued, material):
+    assert codes(check(issued, material, now=pki.NOW + datetime.timedelta(days=400))) == ["expired"]
+
+
+def test_issued_check_names_the_issued_certificate_when_it_is_not_one(issued, material):
+    with pytest.raises(CertificateError) as err:
+        check(issued, material, pem="-----BEGIN X-----")
+    assert str(err.value) == ("the issued certificate has PEM markers but no '-----BEGIN CERTIFICATE-----' block "
+                              "(is it a certificate request or a key?)")
+
+
+def test_issued_check_chain_and_ca_lists(issued, material):
+    lab = material["lab"]
+    result = check(issued, material, pem=issued["pem"] + lab.intermediate.pem, chain=[lab.root.pem])
+    assert result["chain_pem"] == [lab.intermediate.pem, lab.root.pem] and result["ok"] is True
+    result = check(issued, material, chain=[lab.intermediate.pem, lab.root.pem])
+    assert result["chain_pem"] == [lab.intermediate.pem, lab.root.pem] and result["ok"] is True
+    assert check(issued, material, ca=[lab.root.pem, lab.rogue_root.pem])["ok"] is True
+    assert check(issued, material, ca="")["ok"] is check(issued, material, ca=None)["ok"]
+    assert codes(check(issued, material, ca="")) == codes(check(issued, material, ca=None))
+
+
+def test_issued_check_key_mismatch_problem(issued, material):
+    _k, other = material["lab"].server(HOST, key=material["other_key"])
+    assert check(issued, material, pem=pki.pem(other))["problems"] == [{
+        "code": "request_key_mismatch", "severity": "error",
+        "message": "the issued certificate's public key is not the request's: it cannot be accepted onto the key made "
+                   "on the server (did the CA sign another request?); sign the request this run made"}]
+
+
+def test_request_without_cn_or_names_problem(issued, material):
+    result = check(issued, material, request=_csr_without_cn(material["key"]))
+    assert result["problems"] == [{
+        "code": "request_spec_mismatch", "severity": "error",
+        "message": f"the request asks for CN=- SAN -, not what this run wants (CN={HOST} SAN {HOST}); remove the "
+                   "stale pending request and run again"}]
+
+
+@pytest.mark.parametrize("cn, shown", [(None, "missing"), ("APEX01", "apex01")])
+def test_request_cn_mismatch_problem(issued, material, cn, shown):
+    _k, cert = material["lab"].server(cn, key=material["key"], sans=[HOST])
+    problems = [p for p in check(issued, material, pem=pki.pem(cert))["problems"] if p["code"] == "request_cn_mismatch"]
+    assert problems == [{
+        "code": "request_cn_mismatch", "severity": "error",
+        "message": f"the issued certificate's subject CN is {shown}, not {HOST} as requested (a template that builds "
+                   "the subject from Active Directory? use one that takes it from the request)"}]
+
+
+def test_a_certificate_without_san_misses_every_name(issued, material):
+    _k, cert = material["lab"].server(HOST, key=material["key"], sans=[])
+    result = check(issued, material, pem=pki.pem(cert))
+    assert "request_names_missing" in codes(result) and result["san_dns"] == [] and result["san_ip"] == []
+
+
+def test_every_added_name_is_listed(issued, material):
+    _k, cert = material["lab"].server(HOST, key=material["key"], sans=[HOST, "b.corp.example", "a.corp.example"])
+    assert check(issued, material, pem=pki.pem(cert))["problems"] == [{
+        "code": "request_names_extra", "severity": "warning",
+        "message": "the CA added names that were not asked for: a.corp.example, b.corp.example"}]
