@@ -583,3 +583,29 @@ def test_every_added_name_is_listed(issued, material):
     assert check(issued, material, pem=pki.pem(cert))["problems"] == [{
         "code": "request_names_extra", "severity": "warning",
         "message": "the CA added names that were not asked for: a.corp.example, b.corp.example"}]
+
+
+@pytest.mark.parametrize("master", ["APEX01", "10.0.0.15"])
+def test_the_preview_certificate_covers_master_domain_name(facts, master):
+    """The planner's master_domain_name check sees the requested names (DNS and IP) of the preview."""
+    plan = _enroll.enroll_plan(_with_master_domain_name(facts, master), OPTIONS, DESIRED)["plan"]
+    assert "master_domain_name" not in {p["code"] for p in plan["blockers"] + plan["warnings"]}
+    assert plan["applicable"] is True
+
+
+def test_renewal_due_counts_what_the_bindings_serve(facts, material):
+    spec = spec_for(facts)
+    thumb = _serve(facts, material, days_left=100)
+    site = facts["iis"]["sites"][0]
+    https = next(b for b in site["bindings"] if b["protocol"] == "https")
+    site["bindings"].append(dict(https, binding_information="*:443:", port=443, certificate_hash="0C" * 20))
+    # http.sys answers for 4343 (what clients get); 443 has no record: the IIS configuration's hash counts.
+    due = _enroll.renewal_due(enrich_server_info(facts), spec, DESIRED, 30)
+    assert due == {"due": True, "reason": f"the site serves 2 certificate(s): {', '.join(sorted([thumb, '0C' * 20]))}"}
+    assert _enroll.renewal_due(enrich_server_info(facts), spec, dict(DESIRED, ports=[4343]), 30)["due"] is False
+    # A binding that serves nothing is not a certificate.
+    site["bindings"][-1]["certificate_hash"] = None
+    assert _enroll.renewal_due(enrich_server_info(facts), spec, DESIRED, 30)["due"] is False
+    # What http.sys serves wins over the IIS configuration.
+    https["certificate_hash"] = "0D" * 20
+    assert _enroll.renewal_due(enrich_server_info(facts), spec, dict(DESIRED, ports=[4343]), 30)["due"] is False
