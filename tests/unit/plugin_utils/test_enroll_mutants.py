@@ -427,6 +427,13 @@ def test_name_kind_error_shows_at_most_100_characters(name):
     assert str(err.value).startswith(f"'{name[:100]}' is not a DNS name or IP address to request")
 
 
+def test_name_kind_refuses_labels_x509_accepts():
+    name = "a_b." * 30 + "com"  # underscores: a name _x509 matches, not one a CA issues
+    with pytest.raises(EnrollError) as err:
+        _enroll._name_kind(name)  # pylint: disable=protected-access
+    assert str(err.value) == f"'{name[:100]}' is not a DNS name or IP address to request"
+
+
 @pytest.mark.parametrize("change, reason", [
     ({"has_private_key": False}, "its private key is gone"),
     ({"request_file": ""}, "its saved request file is gone"),
@@ -609,3 +616,29 @@ def test_renewal_due_counts_what_the_bindings_serve(facts, material):
     # What http.sys serves wins over the IIS configuration.
     https["certificate_hash"] = "0D" * 20
     assert _enroll.renewal_due(enrich_server_info(facts), spec, dict(DESIRED, ports=[4343]), 30)["due"] is False
+
+
+def test_renewal_due_reads_the_first_apex_one_site_only(facts, material):
+    spec = spec_for(facts)
+    _serve(facts, material, days_left=100)
+    other = copy.deepcopy(facts["iis"]["sites"][0])
+    other.update(name="Other", id=9)
+    for binding in other["bindings"]:
+        binding.update(binding_information="*:9443:", port=9443, certificate_hash="0E" * 20)
+    facts["iis"]["sites"].append(other)
+    assert _enroll.renewal_due(enrich_server_info(facts), spec, DESIRED, 30)["due"] is False
+
+
+def test_request_cn_mismatch_lists_every_cn(issued, material):
+    lab = material["lab"]
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "A.corp.example"),
+                         x509.NameAttribute(NameOID.COMMON_NAME, "b.corp.example")])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(lab.intermediate.cert.subject)
+            .public_key(material["key"].public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(pki.NOW - datetime.timedelta(days=1)).not_valid_after(pki.NOW + datetime.timedelta(days=300))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(HOST)]), critical=False)
+            .sign(lab.intermediate.key, hashes.SHA256()))
+    problems = [p for p in check(issued, material, pem=pki.pem(cert))["problems"] if p["code"] == "request_cn_mismatch"]
+    assert [p["message"] for p in problems] == [
+        f"the issued certificate's subject CN is a.corp.example, b.corp.example, not {HOST} as requested (a template "
+        "that builds the subject from Active Directory? use one that takes it from the request)"]
