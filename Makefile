@@ -154,8 +154,8 @@ fuzz: install
 bench: install
 	$(BIN)/python tests/bench/run.py $(BENCH_ARGS)
 
-# Mutation testing (mutmut) of the controller's decision code: _planner.py, _x509.py, _report.py, _apexone_files.py
-# and the judging part of _tls_probe.py, each with its fast unit tests only. Prints killed / total and every surviving
+# Mutation testing (mutmut) of the controller's decision code: _planner.py, _x509.py, _report.py, _apexone_files.py,
+# the judging part of _tls_probe.py, _enroll.py and _certreq.py, each with its fast unit tests only. Prints killed / total and every surviving
 # mutant per file; fails when a file kills under 90% of its mutants (equivalent ones are listed, with their reason,
 # in hack/mutation_equivalents.yml). Not part of make test (CI does not run it).
 # By default it runs a deterministic fifth of each file's mutants (--sample 0.2: a mutant is in when the SHA-256 of
@@ -163,7 +163,7 @@ bench: install
 # 30 minutes on these shared 2-core machines (measured: see docs/CONTRIBUTING-internal.md); the 90% threshold is
 # judged on that sample. MUTATION_ARGS="--sample 1" runs every mutant (hours on a shared machine). While iterating:
 # MUTATION_ARGS="--target planner --sample 0.2 --function _stop_order" (targets: planner, x509, report, files,
-# tls_probe).
+# tls_probe, enroll, certreq).
 # mutmut is pinned: hack/mutation.py reads its result files and uses its mutant generator to sample.
 MUTMUT       ?= mutmut==3.8.1
 MUTATION_JOBS ?= 2
