@@ -138,6 +138,37 @@ Function New-ApexOneCertreqWorkFolder {
     $folder
 }
 
+Function Invoke-ApexOneCertreqInWorkFolder {
+    <#
+    .SYNOPSIS
+    Runs a script block with a new work folder for certreq's files and removes the folder afterwards, also when
+    the script block fails (its error then goes on to the caller).
+
+    .PARAMETER ScriptBlock
+    The work; it gets the folder's path as its only argument.
+
+    .EXAMPLE
+    Invoke-ApexOneCertreqInWorkFolder -ScriptBlock { param($work) Invoke-Accept -Work $work }
+    #>
+    [CmdletBinding()]
+    param (
+        [Parameter(Mandatory = $true)]
+        [scriptblock]
+        $ScriptBlock
+    )
+
+    $work = $null
+    try {
+        $work = New-ApexOneCertreqWorkFolder
+        & $ScriptBlock $work
+    }
+    finally {
+        if ($null -ne $work) {
+            Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+        }
+    }
+}
+
 Function ConvertTo-ApexOneAsciiByte {
     <#
     .SYNOPSIS
@@ -285,6 +316,7 @@ Function Get-ApexOneKeyUser {
 }
 
 Export-ModuleMember -Function @(
+    'Invoke-ApexOneCertreqInWorkFolder'
     'Invoke-ApexOneCertreq'
     'Get-ApexOneRequestFolder'
     'Get-ApexOneRequestFilePath'

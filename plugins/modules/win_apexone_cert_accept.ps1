@@ -114,21 +114,10 @@ Function Invoke-Accept {
     }
 }
 
-$failure = $null
-$work = $null
 try {
-    $work = New-ApexOneCertreqWorkFolder
-    Invoke-Accept -Work $work
+    Invoke-ApexOneCertreqInWorkFolder -ScriptBlock { param($work) Invoke-Accept -Work $work }
 }
 catch {
-    $failure = $_
-}
-finally {
-    if ($null -ne $work) {
-        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
-    }
-}
-if ($null -ne $failure) {
-    $module.FailJson("Failed to accept certificate $($thumbprint): $($failure.Exception.Message)", $failure)
+    $module.FailJson("Failed to accept certificate $($thumbprint): $($_.Exception.Message)", $_)
 }
 $module.ExitJson()

@@ -220,22 +220,11 @@ Function New-PendingRequest {
     $module.Result.request_file = $savedFile
 }
 
-$failure = $null
-$work = $null
 try {
-    $work = New-ApexOneCertreqWorkFolder
-    New-PendingRequest -Work $work
+    Invoke-ApexOneCertreqInWorkFolder -ScriptBlock { param($work) New-PendingRequest -Work $work }
 }
 catch {
-    $failure = $_
-}
-finally {
-    if ($null -ne $work) {
-        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
-    }
-}
-if ($null -ne $failure) {
-    $module.FailJson("Failed to make the key and the request: $($failure.Exception.Message)", $failure)
+    $module.FailJson("Failed to make the key and the request: $($_.Exception.Message)", $_)
 }
 
 $module.ExitJson()

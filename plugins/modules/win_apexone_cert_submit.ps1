@@ -91,22 +91,11 @@ Function Invoke-Submission {
     }
 }
 
-$failure = $null
-$work = $null
 try {
-    $work = New-ApexOneCertreqWorkFolder
-    Invoke-Submission -Work $work
+    Invoke-ApexOneCertreqInWorkFolder -ScriptBlock { param($work) Invoke-Submission -Work $work }
 }
 catch {
-    $failure = $_
-}
-finally {
-    if ($null -ne $work) {
-        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
-    }
-}
-if ($null -ne $failure) {
-    $module.FailJson("Failed to run certreq.exe: $($failure.Exception.Message)", $failure)
+    $module.FailJson("Failed to run certreq.exe: $($_.Exception.Message)", $_)
 }
 # Issued, pending, denied or failed: the controller reads certreq's answer (certreq_submit_result filter).
 $module.ExitJson()

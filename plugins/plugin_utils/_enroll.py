@@ -65,14 +65,13 @@ def _name_kind(name: t.Any) -> tuple[str, str]:
 
 
 def _bool(value: t.Any, name: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "on", "1"):
-        return True
-    if text in ("false", "no", "off", "0"):
-        return False
-    raise EnrollError(f"{name} must be true or false, not {value!r}")
+    """The planner's reading of a boolean, with no default here (an unset value is an error)."""
+    try:
+        if value is None or value == "":
+            raise _planner.PlanError(f"{name} must be true or false, not {value!r}")
+        return _planner._bool(value, name, False)  # pylint: disable=protected-access
+    except _planner.PlanError as exc:
+        raise EnrollError(str(exc)) from None
 
 
 def request_spec(server_info: t.Any, options: t.Any) -> dict[str, t.Any]:
