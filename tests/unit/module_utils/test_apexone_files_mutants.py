@@ -281,8 +281,8 @@ def test_enrich_parses_each_text_file():
     ofcscan = b"[INI_SERVER_SECTION]\r\nMaster_DomainName=apex01\r\nMaster_DomainPort=8080\r\n"
     out = files.enrich_server_info({"service_ini": _entry(ini), "apricot_config": _entry(apricot),
                                     "ofcscan_ini": _entry(ofcscan)})
-    assert {k: out["service_ini"][k] for k in ("encoding", "https", "https_cert", "https_cert_friendly_name",
-                                                 "error")} == {
+    fields = ("encoding", "https", "https_cert", "https_cert_friendly_name", "error")
+    assert {k: out["service_ini"][k] for k in fields} == {
         "encoding": "ansi", "https": "4343", "https_cert": "apex01", "https_cert_friendly_name": "Web 2026",
         "error": None}
     assert {k: out["apricot_config"][k] for k in ("encoding", "cert_cn", "cert_friendly_name", "error")} == {

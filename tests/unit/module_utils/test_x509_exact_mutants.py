@@ -143,8 +143,9 @@ def test_pkcs12_algorithm_names(algorithm, expected):
     assert _x509._algorithm_name(algorithm) == expected
 
 
-@pytest.mark.parametrize(("name", "legacy"), [("PBE-SHA1-2DES", True), ("PBE-SHA1-RC2-128", True),
-                                             ("PBE-SHA1-RC4-40", True), ("pbes1_md5_des", False)])
+@pytest.mark.parametrize(("name", "legacy"), [
+    ("PBE-SHA1-2DES", True), ("PBE-SHA1-RC2-128", True), ("PBE-SHA1-RC4-40", True), ("pbes1_md5_des", False),
+])
 def test_each_legacy_name_is_importable_by_old_windows(name, legacy):
     assert _x509.windows_cannot_import(name, 14393) is (not legacy)
 

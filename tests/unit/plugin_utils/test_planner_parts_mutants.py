@@ -60,9 +60,8 @@ def test_an_acl_entry_without_a_type_is_an_allow_entry():
     sid = "S-1-5-21-1-2-3-1001"
     assert _copied([{"sid": sid, "rights": "Read"}]) == [sid]
     assert _copied([{"sid": sid, "rights": "Read", "type": "deny"}]) == []
-    assert _planner._acl_identities({"private_key": {"acl": [{"identity": "A", "sid": "S-1"}, {"identity": "B",
-                                                                                                 "type": "Deny"}]}}) \
-        == ["A", "S-1"]
+    acl = [{"identity": "A", "sid": "S-1"}, {"identity": "B", "type": "Deny"}]
+    assert _planner._acl_identities({"private_key": {"acl": acl}}) == ["A", "S-1"]
 
 
 def test_a_reader_on_an_entry_without_a_type_is_not_missing():
@@ -210,8 +209,8 @@ def test_a_binding_without_binding_information_is_named_from_ip_port_and_host():
     facts["iis"]["sites"][0]["bindings"] = [_binding(ssl_flags=1, hostname="apex.example", ip="*")]
     facts["http_sys"]["bindings"] = [{"endpoint": "apex.example:4343", "port": 4343, "thumbprint": OLD, "type": "sni"}]
     result = plan(facts, desired())
-    assert [(c["binding"], c["sslcert"]) for c in result["binding_changes"]] == [("*:4343:apex.example",
-                                                                                   "apex.example:4343")]
+    changes = [(c["binding"], c["sslcert"]) for c in result["binding_changes"]]
+    assert changes == [("*:4343:apex.example", "apex.example:4343")]
 
 
 @pytest.mark.parametrize(("flags", "code", "severity"), [

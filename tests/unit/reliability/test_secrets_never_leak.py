@@ -28,6 +28,8 @@ from secret_scan import compact, secret_blobs
 pytestmark = pytest.mark.slow
 
 SERVE_LAB = os.path.join(REPO, "tests", "lab", "serve_lab.py")
+
+
 def windows(data: bytes) -> list[str]:
     """Three 48-character windows (start, middle, end) of the base64 of ``data``."""
     encoded = b64(data)
