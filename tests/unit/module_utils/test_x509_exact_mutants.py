@@ -14,6 +14,7 @@ import subprocess
 
 import pki
 import pytest
+import test_x509_mutants
 from asn1crypto import algos, core
 from asn1crypto import keys as asn1_keys
 from cryptography import x509
@@ -21,37 +22,21 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ed448
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from test_x509_mutants import HOST, check, codes
 
 from ansible_collections.apexone.certificates.plugins.module_utils import _x509
 
-HOST = "apex01.corp.example"
 PASSWORD = "Exact-Pfx-Pw"
 
-
-def codes(result):
-    return [p["code"] for p in result["problems"]]
-
-
-def check(cert, **kwargs):
-    kwargs.setdefault("hostname", HOST)
-    return _x509.check_webhost_certificate(cert, **kwargs)
+# The helpers and fixtures of test_x509_mutants.py (the lab PKI and its server certificate).
+lab = test_x509_mutants.lab
+leaf = test_x509_mutants.leaf
 
 
 def error_of(call, *args, **kwargs):
     with pytest.raises(_x509.CertificateError) as caught:
         call(*args, **kwargs)
     return type(caught.value).__name__, str(caught.value)
-
-
-@pytest.fixture(scope="module")
-def lab():
-    return pki.LabPki()
-
-
-@pytest.fixture(scope="module")
-def leaf(lab):
-    key = pki.rsa_key(2048, slot=720)
-    return key, lab.server(HOST, key=key)[1]
 
 
 def _ca(subject: x509.Name, key, issuer_name: x509.Name | None = None, signer=None):
